@@ -1,0 +1,54 @@
+/**
+ * The DynamoDB table's keys and indexes: the one definition that the CDK construct provisions,
+ * local mode creates on the emulator, and the message store reads and writes. See
+ * docs/table-design.md for the access patterns behind it.
+ *
+ * One table, two kinds of item under the SMS hash:
+ *   pk = `sms#<hash>`, sk = `message`  an inbound SMS (MO)
+ *   pk = `sms#<hash>`, sk = `status`   the latest delivery status of an outbound SMS (MT)
+ */
+export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+export const ITEM_KIND = { message: 'message', status: 'status' } as const;
+
+/**
+ * A recipient (one of our numbers or shortcodes) can receive thousands of MO per second in a TV
+ * vote; one index partition takes about 1,000 writes per second. Messages to one recipient are
+ * spread over this many index partitions by a suffix derived from the SMS hash, and a range query
+ * asks all of them in parallel. 16 shards hold about 16,000 MO per second to a single recipient.
+ * Changing it re-shards only new items: readers must query max(old, new) shards meanwhile.
+ */
+export const RECIPIENT_SHARDS = 16;
+
+export interface IndexDesign {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  /** Non-key attributes projected: only what the query answers need. */
+  readonly projectedAttributes: readonly string[];
+}
+
+/** A sender's messages, newest first. */
+export const BY_SENDER_INDEX: IndexDesign = {
+  indexName: 'bySender',
+  partitionKey: 'senderPk',
+  sortKey: 'senderSk',
+  projectedAttributes: ['message'],
+};
+
+/** Messages to one of our numbers in a time range (sharded, see RECIPIENT_SHARDS). */
+export const BY_RECIPIENT_INDEX: IndexDesign = {
+  indexName: 'byRecipient',
+  partitionKey: 'recipientPk',
+  sortKey: 'recipientSk',
+  projectedAttributes: ['message'],
+};
+
+export const TABLE_INDEXES: readonly IndexDesign[] = [BY_SENDER_INDEX, BY_RECIPIENT_INDEX];
+
+/** Attribute types of every key attribute (all strings). */
+export const KEY_ATTRIBUTES: readonly string[] = [
+  TABLE_KEYS.partitionKey,
+  TABLE_KEYS.sortKey,
+  ...TABLE_INDEXES.flatMap((index) => [index.partitionKey, index.sortKey]),
+];
