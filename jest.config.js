@@ -7,8 +7,10 @@ module.exports = {
     // swc, not ts-jest: TypeScript 7 has no JS API that ts-jest could drive.
     '^.+\\.(t|j)sx?$': ['@swc/jest'],
   },
-  // Middy 6 ships ESM only; let swc turn it into CommonJS for jest.
-  transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+  // Middy 6 and fauxqs ship ESM only; let swc turn them into CommonJS for jest.
+  transformIgnorePatterns: ['/node_modules/(?!(@middy|fauxqs)/)'],
+  // fauxqs exports only an `import` condition, which jest's CommonJS resolver does not try.
+  moduleNameMapper: { '^fauxqs$': '<rootDir>/node_modules/fauxqs/dist/app.js' },
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
   testTimeout: 30000,
 };

@@ -1,0 +1,30 @@
+/**
+ * Queue settings that the CDK construct provisions and local mode's emulators reproduce: one
+ * definition, so local mode behaves like a deployment.
+ */
+
+/** Records per persist invocation (Lambda SQS event source `batchSize`). */
+export const PERSIST_BATCH_SIZE = 10;
+
+/** The persist Lambda's timeout. */
+export const PERSIST_TIMEOUT_SECONDS = 30;
+
+/**
+ * Ingest queue visibility timeout: AWS advises at least six times the consumer's timeout, so a
+ * message is not handed out again while a slow or retried batch still holds it.
+ */
+export const INGEST_VISIBILITY_TIMEOUT_SECONDS = 6 * PERSIST_TIMEOUT_SECONDS;
+
+/** Receives before SQS moves an ingest message to the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+
+/** How long dead letters wait for an operator: SQS's maximum. */
+export const DEAD_LETTER_RETENTION_DAYS = 14;
+
+/** Names local mode gives its queues and table (a deployment lets CloudFormation name them). */
+export const LOCAL_RESOURCE_NAMES = {
+  table: 'callr-inbound-sms-messages',
+  ingestQueue: 'callr-inbound-sms-ingest',
+  deadLetterQueue: 'callr-inbound-sms-dead-letter',
+  inboxQueue: 'callr-inbound-sms-inbox',
+} as const;

@@ -1,0 +1,86 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DEAD_LETTER_RETENTION_DAYS,
+  INGEST_VISIBILITY_TIMEOUT_SECONDS,
+  MAX_RECEIVE_COUNT,
+} from '../functions/queues/queue-design';
+import { KEY_ATTRIBUTES, TABLE_INDEXES, TABLE_KEYS } from '../functions/messages/table-design';
+
+/**
+ * Creates on the emulators the table and queues that the CDK construct declares, from the same
+ * definitions (functions/messages/table-design.ts, functions/queues/queue-design.ts).
+ * Idempotent: a restart finds them in place.
+ */
+
+export async function createMessageTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: KEY_ATTRIBUTES.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
+        })),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+}
+
+export interface LocalQueues {
+  readonly ingestQueueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly inboxQueueUrl: string;
+}
+
+export interface QueueNames {
+  readonly ingestQueue: string;
+  readonly deadLetterQueue: string;
+  readonly inboxQueue: string;
+}
+
+export async function createQueues(sqs: SQSClient, names: QueueNames): Promise<LocalQueues> {
+  const deadLetterQueueUrl = await createQueue(sqs, names.deadLetterQueue, {
+    MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_DAYS * 24 * 3600),
+  });
+  const deadLetterArn = await queueArn(sqs, deadLetterQueueUrl);
+  const ingestQueueUrl = await createQueue(sqs, names.ingestQueue, {
+    VisibilityTimeout: String(INGEST_VISIBILITY_TIMEOUT_SECONDS),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+  });
+  const inboxQueueUrl = await createQueue(sqs, names.inboxQueue, {});
+  return { ingestQueueUrl, deadLetterQueueUrl, inboxQueueUrl };
+}
+
+async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  if (!QueueUrl) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
+  return QueueUrl;
+}
+
+export async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = Attributes?.QueueArn;
+  if (!arn) throw new Error(`no QueueArn for ${queueUrl}`);
+  return arn;
+}

@@ -1,0 +1,37 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
+import { BY_RECIPIENT_INDEX, BY_SENDER_INDEX } from '../../functions/messages/table-design';
+import { MAX_RECEIVE_COUNT } from '../../functions/queues/queue-design';
+
+describe('test emulators', () => {
+  let env: TestEnvironment;
+  beforeAll(async () => {
+    env = await startTestEnvironment();
+  });
+  afterAll(() => env.stop());
+
+  it('creates the table with both indexes', async () => {
+    const { Table } = await env.clients.dynamodb.send(new DescribeTableCommand({ TableName: env.tableName }));
+    expect(Table?.TableStatus).toBe('ACTIVE');
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual(
+      [BY_RECIPIENT_INDEX.indexName, BY_SENDER_INDEX.indexName].sort(),
+    );
+  });
+
+  it('round-trips a message through a queue', async () => {
+    await env.clients.sqs.send(new SendMessageCommand({ QueueUrl: env.inboxQueueUrl, MessageBody: 'hello' }));
+    const { Messages } = await env.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: env.inboxQueueUrl, WaitTimeSeconds: 1 }),
+    );
+    expect(Messages?.map((m) => m.Body)).toEqual(['hello']);
+  });
+
+  it('wires the ingest queue to the dead-letter queue', async () => {
+    const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+    const { Attributes } = await env.clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: env.ingestQueueUrl, AttributeNames: ['RedrivePolicy'] }),
+    );
+    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toMatchObject({ maxReceiveCount: MAX_RECEIVE_COUNT });
+  });
+});
