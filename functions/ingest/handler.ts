@@ -1,0 +1,22 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createObservability } from '../shared/observability';
+import { loadIngestConfig } from './config';
+import { createHmacSecretSource } from './hmac-secrets';
+import { createIngestHandler } from './create-ingest-handler';
+import { withIngestMiddleware } from './middleware';
+
+// Built once per cold start; a misconfiguration stops the Lambda here, with every problem listed.
+const config = loadIngestConfig(process.env);
+const observability = createObservability('ingest');
+
+export const handler = withIngestMiddleware(
+  createIngestHandler({
+    config,
+    sqs: new SQSClient({}),
+    secrets: createHmacSecretSource(config.hmacSecrets, { secretsManager: () => new SecretsManagerClient({}) }),
+    now: () => new Date(),
+    ...observability,
+  }),
+  observability,
+);
