@@ -1,0 +1,291 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { InboundMessage } from './inbound-message';
+import { InvalidQueryError, MessageStoreConsistencyError, isConditionalCheckFailed } from './errors';
+import { recipientShard } from './recipient-shard';
+import { BY_RECIPIENT_INDEX, BY_SENDER_INDEX, ITEM_KIND, RECIPIENT_SHARDS, TABLE_KEYS } from './table-design';
+
+/**
+ * The inbound-message half of the table (docs/table-design.md): one item per CALLR SMS hash,
+ * written once, read by hash, by sender and by recipient. Clients are passed in; nothing here
+ * knows whether it talks to DynamoDB or to the local emulator.
+ */
+
+export interface MessageTable {
+  readonly documents: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+export type ItemKind = (typeof ITEM_KIND)[keyof typeof ITEM_KIND];
+
+export function itemKey(smsHash: string, kind: ItemKind): Record<string, string> {
+  return { [TABLE_KEYS.partitionKey]: `sms#${smsHash}`, [TABLE_KEYS.sortKey]: kind };
+}
+
+export const senderPartition = (from: string): string => `from#${from}`;
+export const recipientPartition = (to: string, shard: number): string => `to#${to}#${shard}`;
+/** Sorts by arrival, then by hash so two messages of the same second keep distinct keys. */
+const timeOrderedKey = (message: InboundMessage): string => `${message.receivedAt}#${message.id}`;
+
+/**
+ * The stored item of an inbound SMS (docs/table-design.md): the message, the raw event gzip-compressed
+ * (kept for audit and replay at a fraction of its size in write units), the `event_id` of the
+ * delivery that stored it (its redelivery may still have to forward it) and the index keys.
+ * `forwardedAt` is added once the message is on the inbox queue.
+ */
+export function toMessageItem(message: InboundMessage, rawEvent: Uint8Array, eventId: string): Record<string, unknown> {
+  return {
+    ...itemKey(message.id, ITEM_KIND.message),
+    message,
+    raw: gzipSync(rawEvent),
+    createdByEventId: eventId,
+    [BY_SENDER_INDEX.partitionKey]: senderPartition(message.from),
+    [BY_SENDER_INDEX.sortKey]: timeOrderedKey(message),
+    [BY_RECIPIENT_INDEX.partitionKey]: recipientPartition(message.to, recipientShard(message.id)),
+    [BY_RECIPIENT_INDEX.sortKey]: timeOrderedKey(message),
+  };
+}
+
+/** What a duplicate put found already stored. */
+export interface StoredMessageState {
+  readonly message: InboundMessage;
+  readonly createdByEventId: string;
+  readonly forwardedAt: string | null;
+}
+
+export type PutMessageResult =
+  | { readonly stored: true }
+  | { readonly stored: false; readonly reason: 'duplicate'; readonly existing: StoredMessageState };
+
+export interface PutMessageInput {
+  readonly message: InboundMessage;
+  /** The CALLR event exactly as received. */
+  readonly rawEvent: Uint8Array;
+  readonly eventId: string;
+}
+
+/**
+ * Stores a message unless its SMS hash is already stored. A duplicate is an answer, not an error;
+ * throttling and network errors propagate.
+ */
+export async function putMessageOnce(table: MessageTable, input: PutMessageInput): Promise<PutMessageResult> {
+  try {
+    await table.documents.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: toMessageItem(input.message, input.rawEvent, input.eventId),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+      }),
+    );
+    return { stored: true };
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
+  // ReturnValuesOnConditionCheckFailure would save this read, but dynalite ignores it, and
+  // duplicates are the rare path: one strongly consistent read keeps a single, tested code path.
+  const existing = await readMessageState(table, input.message.id);
+  if (!existing) {
+    throw new MessageStoreConsistencyError(`message ${input.message.id} was a duplicate but is no longer stored`);
+  }
+  return { stored: false, reason: 'duplicate', existing };
+}
+
+async function readMessageState(table: MessageTable, smsHash: string): Promise<StoredMessageState | undefined> {
+  const { Item } = await table.documents.send(
+    new GetCommand({
+      TableName: table.tableName,
+      Key: itemKey(smsHash, ITEM_KIND.message),
+      ConsistentRead: true,
+      ProjectionExpression: '#message, #createdBy, #forwardedAt',
+      ExpressionAttributeNames: { '#message': 'message', '#createdBy': 'createdByEventId', '#forwardedAt': 'forwardedAt' },
+    }),
+  );
+  if (!Item) return undefined;
+  return {
+    message: Item.message as InboundMessage,
+    createdByEventId: Item.createdByEventId as string,
+    forwardedAt: (Item.forwardedAt as string | undefined) ?? null,
+  };
+}
+
+/** Records that the message was handed to the inbox queue. */
+export async function markMessageForwarded(table: MessageTable, smsHash: string, at: Date): Promise<void> {
+  try {
+    await table.documents.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: itemKey(smsHash, ITEM_KIND.message),
+        UpdateExpression: 'SET #forwardedAt = :at',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#forwardedAt': 'forwardedAt', '#pk': TABLE_KEYS.partitionKey },
+        ExpressionAttributeValues: { ':at': at.toISOString() },
+      }),
+    );
+  } catch (error) {
+    // Without the condition, an update would create a bare item with only keys and forwardedAt.
+    if (isConditionalCheckFailed(error)) {
+      throw new MessageStoreConsistencyError(`message ${smsHash} vanished before it could be marked forwarded`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+export async function getMessage(table: MessageTable, smsHash: string): Promise<InboundMessage | undefined> {
+  const { Item } = await table.documents.send(
+    new GetCommand({
+      TableName: table.tableName,
+      Key: itemKey(smsHash, ITEM_KIND.message),
+      ProjectionExpression: '#message',
+      ExpressionAttributeNames: { '#message': 'message' },
+    }),
+  );
+  return Item?.message as InboundMessage | undefined;
+}
+
+/** The raw CALLR event stored with a message or a status, byte for byte as CALLR posted it. */
+export async function getRawEvent(table: MessageTable, smsHash: string, kind: ItemKind): Promise<Buffer | undefined> {
+  const { Item } = await table.documents.send(
+    new GetCommand({
+      TableName: table.tableName,
+      Key: itemKey(smsHash, kind),
+      ProjectionExpression: '#raw',
+      ExpressionAttributeNames: { '#raw': 'raw' },
+    }),
+  );
+  const raw = Item?.raw as Uint8Array | undefined;
+  return raw ? gunzipSync(raw) : undefined;
+}
+
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 1000;
+
+export interface SenderQuery {
+  readonly from: string;
+  /** At most this many messages (default 50, at most 1000). */
+  readonly limit?: number;
+}
+
+/** A sender's messages, newest first. */
+export async function listMessagesBySender(table: MessageTable, query: SenderQuery): Promise<InboundMessage[]> {
+  const limit = checkLimit(query.limit);
+  if (!query.from) throw new InvalidQueryError('from must not be empty');
+  return queryIndexNewestFirst(table, limit, {
+    IndexName: BY_SENDER_INDEX.indexName,
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': BY_SENDER_INDEX.partitionKey },
+    ExpressionAttributeValues: { ':pk': senderPartition(query.from) },
+  });
+}
+
+export interface RecipientQuery {
+  readonly to: string;
+  /** Received at or after (inclusive). */
+  readonly since?: Date;
+  /** Received before (exclusive). */
+  readonly until?: Date;
+  /** At most this many messages (default 50, at most 1000). */
+  readonly limit?: number;
+  /**
+   * Shards to ask; defaults to RECIPIENT_SHARDS. While a change of the shard count rolls out,
+   * pass the larger of the old and new counts.
+   */
+  readonly shards?: number;
+}
+
+/**
+ * Messages received on one of our numbers in a time range, newest first. Asks every shard of the
+ * recipient index in parallel and merges their answers.
+ */
+export async function listMessagesByRecipient(table: MessageTable, query: RecipientQuery): Promise<InboundMessage[]> {
+  const limit = checkLimit(query.limit);
+  if (!query.to) throw new InvalidQueryError('to must not be empty');
+  const shards = query.shards ?? RECIPIENT_SHARDS;
+  if (!Number.isInteger(shards) || shards < 1) throw new InvalidQueryError(`shards must be a positive integer, got ${shards}`);
+  const range = recipientRangeCondition(query.since, query.until);
+
+  const perShard = await Promise.all(
+    Array.from({ length: shards }, (_, shard) =>
+      queryIndexNewestFirst(table, limit, {
+        IndexName: BY_RECIPIENT_INDEX.indexName,
+        KeyConditionExpression: `#pk = :pk${range.condition}`,
+        ExpressionAttributeNames: { '#pk': BY_RECIPIENT_INDEX.partitionKey, ...range.names },
+        ExpressionAttributeValues: { ':pk': recipientPartition(query.to, shard), ...range.values },
+      }),
+    ),
+  );
+  return perShard
+    .flat()
+    .sort((a, b) => compareDescending(timeOrderedKey(a), timeOrderedKey(b)))
+    .slice(0, limit);
+}
+
+interface RangeCondition {
+  readonly condition: string;
+  readonly names: Record<string, string>;
+  readonly values: Record<string, string>;
+}
+
+/**
+ * Sort keys are `<receivedAt>#<hash>`, so the bare ISO date sorts just before every key of that
+ * instant: `>= since` includes it, and `BETWEEN since AND until` excludes `until` itself.
+ */
+function recipientRangeCondition(since: Date | undefined, until: Date | undefined): RangeCondition {
+  const names = { '#sk': BY_RECIPIENT_INDEX.sortKey };
+  const sinceIso = since && isoOf('since', since);
+  const untilIso = until && isoOf('until', until);
+  if (sinceIso && untilIso) {
+    if (sinceIso >= untilIso) throw new InvalidQueryError(`since (${sinceIso}) must be before until (${untilIso})`);
+    return { condition: ' AND #sk BETWEEN :since AND :until', names, values: { ':since': sinceIso, ':until': untilIso } };
+  }
+  if (sinceIso) return { condition: ' AND #sk >= :since', names, values: { ':since': sinceIso } };
+  if (untilIso) return { condition: ' AND #sk < :until', names, values: { ':until': untilIso } };
+  return { condition: '', names: {}, values: {} };
+}
+
+function isoOf(name: string, date: Date): string {
+  if (Number.isNaN(date.getTime())) throw new InvalidQueryError(`${name} is not a valid date`);
+  return date.toISOString();
+}
+
+function checkLimit(limit: number | undefined): number {
+  const value = limit ?? DEFAULT_LIST_LIMIT;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_LIST_LIMIT) {
+    throw new InvalidQueryError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${limit}`);
+  }
+  return value;
+}
+
+async function queryIndexNewestFirst(
+  table: MessageTable,
+  limit: number,
+  query: Pick<QueryCommandInput, 'IndexName' | 'KeyConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+): Promise<InboundMessage[]> {
+  const messages: InboundMessage[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.documents.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        ...query,
+        ScanIndexForward: false,
+        Limit: limit - messages.length,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) messages.push(item.message as InboundMessage);
+    startKey = page.LastEvaluatedKey;
+  } while (startKey && messages.length < limit);
+  return messages;
+}
+
+const compareDescending = (a: string, b: string): number => (a < b ? 1 : a > b ? -1 : 0);

@@ -1,0 +1,103 @@
+import { gzipSync } from 'node:zlib';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { SmsStatusEvent } from '../callr/events';
+import { isConditionalCheckFailed } from './errors';
+import { itemKey, type MessageTable } from './message-store';
+import { ITEM_KIND, TABLE_KEYS } from './table-design';
+
+/**
+ * The outbound-status half of the table: the latest delivery status of an SMS we sent, one item
+ * per SMS hash, replaced only by an event newer than the one that wrote it. CALLR's retries and
+ * SQS's redeliveries arrive in any order; `event_at` decides.
+ */
+
+export interface StatusChange {
+  readonly oldStatus: string | null;
+  readonly newStatus: string;
+  /** ISO 8601 UTC; null where CALLR gives no date. */
+  readonly at: string | null;
+}
+
+export interface OutboundStatus {
+  /** CALLR SMS hash. */
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  /** CALLR status, e.g. SENT, DELIVERED, FAILED. */
+  readonly status: string;
+  readonly statusError: string | null;
+  readonly history: readonly StatusChange[];
+  /** `event_id` and `event_at` of the event that set this status. */
+  readonly eventId: string;
+  readonly eventAt: string;
+  /** When this system wrote it. */
+  readonly updatedAt: string;
+}
+
+/** Maps a validated `sms.mt.status_update` event onto the stored shape. Pure. */
+export function toOutboundStatus(event: SmsStatusEvent, updatedAt: Date): OutboundStatus {
+  const sms = event.data;
+  return {
+    id: sms.hash,
+    from: sms.from,
+    to: sms.to,
+    status: sms.status,
+    statusError: sms.status_error ? sms.status_error : null,
+    history: (sms.status_history ?? []).map((change) => ({
+      oldStatus: change.old_status ? change.old_status : null,
+      newStatus: change.new_status,
+      at: change.updated_at,
+    })),
+    eventId: event.event_id,
+    // One format for every stored event_at: the staleness check compares them as strings.
+    eventAt: new Date(event.event_at).toISOString(),
+    updatedAt: updatedAt.toISOString(),
+  };
+}
+
+export type StatusUpdateResult = { readonly applied: true } | { readonly applied: false; readonly reason: 'stale' };
+
+export interface StatusUpdateInput {
+  readonly status: OutboundStatus;
+  /** The CALLR event exactly as received. */
+  readonly rawEvent: Uint8Array;
+}
+
+/**
+ * Writes the status unless the stored one comes from an event at least as recent. An older or
+ * repeated event is an answer (`stale`), not an error; throttling and network errors propagate.
+ */
+export async function applyStatusUpdate(table: MessageTable, input: StatusUpdateInput): Promise<StatusUpdateResult> {
+  try {
+    await table.documents.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: { ...itemKey(input.status.id, ITEM_KIND.status), ...input.status, raw: gzipSync(input.rawEvent) },
+        ConditionExpression: 'attribute_not_exists(#pk) OR #eventAt < :eventAt',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#eventAt': 'eventAt' },
+        ExpressionAttributeValues: { ':eventAt': input.status.eventAt },
+      }),
+    );
+    return { applied: true };
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return { applied: false, reason: 'stale' };
+    throw error;
+  }
+}
+
+const STATUS_ATTRIBUTES = ['id', 'from', 'to', 'status', 'statusError', 'history', 'eventId', 'eventAt', 'updatedAt'] as const;
+
+/** The latest known status of an outbound SMS. */
+export async function getOutboundStatus(table: MessageTable, smsHash: string): Promise<OutboundStatus | undefined> {
+  const { Item } = await table.documents.send(
+    new GetCommand({
+      TableName: table.tableName,
+      Key: itemKey(smsHash, ITEM_KIND.status),
+      // `status` and `from` are DynamoDB reserved words.
+      ProjectionExpression: STATUS_ATTRIBUTES.map((_, index) => `#a${index}`).join(', '),
+      ExpressionAttributeNames: Object.fromEntries(STATUS_ATTRIBUTES.map((name, index) => [`#a${index}`, name])),
+    }),
+  );
+  if (!Item) return undefined;
+  return Object.fromEntries(STATUS_ATTRIBUTES.map((name) => [name, Item[name]])) as unknown as OutboundStatus;
+}

@@ -1,0 +1,54 @@
+/**
+ * The persist Lambda's configuration, read from the environment and checked once at cold start.
+ * Every problem is reported at once, each naming the variable and what it should hold.
+ */
+export interface PersistConfig {
+  /** The DynamoDB table of messages and statuses. */
+  readonly tableName: string;
+  /** Where records that can never succeed are sent, with the reason. */
+  readonly deadLetterQueueUrl: string;
+  /** Where stored inbound messages are handed to downstream services. */
+  readonly inboxQueueUrl: string;
+}
+
+export type PersistEnv = Readonly<Record<string, string | undefined>>;
+
+export class PersistConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid persist configuration:\n- ${problems.join('\n- ')}`);
+    this.name = 'PersistConfigError';
+  }
+}
+
+/** DynamoDB's rule for table names. */
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+export function loadPersistConfig(env: PersistEnv): PersistConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => env[name]?.trim() || undefined;
+
+  const tableName = read('TABLE_NAME');
+  if (!tableName) {
+    problems.push('TABLE_NAME is required: the name of the DynamoDB table that stores messages and statuses.');
+  } else if (!TABLE_NAME.test(tableName)) {
+    problems.push(`TABLE_NAME must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -); got "${tableName}".`);
+  }
+  const deadLetterQueueUrl = readQueueUrl('DEAD_LETTER_QUEUE_URL', read('DEAD_LETTER_QUEUE_URL'), 'the dead-letter queue', problems);
+  const inboxQueueUrl = readQueueUrl('INBOX_QUEUE_URL', read('INBOX_QUEUE_URL'), 'the inbox queue that downstream services consume', problems);
+
+  if (problems.length > 0) throw new PersistConfigError(problems);
+  return { tableName: tableName ?? '', deadLetterQueueUrl: deadLetterQueueUrl ?? '', inboxQueueUrl: inboxQueueUrl ?? '' };
+}
+
+function readQueueUrl(name: string, value: string | undefined, what: string, problems: string[]): string | undefined {
+  const example = 'e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/callr-inbox';
+  if (!value) {
+    problems.push(`${name} is required: the URL of ${what}, ${example}.`);
+    return undefined;
+  }
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    problems.push(`${name} must be an http(s) queue URL, ${example}; got "${value}".`);
+    return undefined;
+  }
+  return value;
+}

@@ -1,0 +1,155 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { parseCallrEvent, type SmsMoEvent, type SmsStatusEvent } from '../callr/events';
+import { toInboundMessage, type InboundMessage } from '../messages/inbound-message';
+import { markMessageForwarded, putMessageOnce, type MessageTable } from '../messages/message-store';
+import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
+import { forwardToInbox } from '../queues/inbox';
+import { ATTRIBUTE, UnknownBodyEncodingError, decodeEventBody, withDeadLetterReason } from '../queues/queue-message';
+import { sendToQueue } from '../queues/send';
+import type { PersistConfig } from './config';
+import { queueMessageFromRecord, recordAttribute } from './records';
+
+/**
+ * The persist Lambda: each SQS record holds one verified CALLR event (functions/queues/queue-message.ts).
+ * Inbound SMS are stored once and handed to the inbox queue; outbound statuses are applied when
+ * newer. Records are processed concurrently (Powertools' default); a record handler only throws,
+ * and only for what a retry can fix, so SQS redelivers exactly the failed records. A record that
+ * can never succeed goes to the dead-letter queue at once, with the reason, and counts as handled.
+ */
+
+export interface PersistDependencies {
+  readonly config: PersistConfig;
+  readonly documents: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+  readonly now: () => Date;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+export type PersistHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+
+/** Why a record went to the dead-letter queue (attribute `deadLetterReason`, metric dimension `reason`). */
+export type PersistDeadLetterReason = 'unknown_body_encoding' | 'invalid_json' | 'invalid_shape' | 'unhandled_event_type';
+
+export type PersistOutcome =
+  /** A new inbound SMS, stored and forwarded. */
+  | { readonly kind: 'stored'; readonly messageId: string }
+  /** A redelivery of the event that stored it, whose forward had failed: forwarded now. */
+  | { readonly kind: 'forwarded_on_redelivery'; readonly messageId: string }
+  /** Already stored and forwarded (the same event again, or the same SMS through another webhook). */
+  | { readonly kind: 'duplicate'; readonly messageId: string }
+  | { readonly kind: 'status_applied'; readonly messageId: string }
+  /** Older than (or as old as) the stored status: left as it is. */
+  | { readonly kind: 'status_stale'; readonly messageId: string }
+  | { readonly kind: 'dead_lettered'; readonly reason: PersistDeadLetterReason; readonly detail: string };
+
+/** Metric names, one per outcome. */
+export const PERSIST_METRIC = {
+  stored: 'stored',
+  forwarded_on_redelivery: 'forwardedOnRedelivery',
+  duplicate: 'duplicate',
+  status_applied: 'statusApplied',
+  status_stale: 'statusStale',
+  dead_lettered: 'deadLettered',
+} as const satisfies Record<PersistOutcome['kind'], string>;
+
+export function createPersistHandler(deps: PersistDependencies): PersistHandler {
+  const table: MessageTable = { documents: deps.documents, tableName: deps.config.tableName };
+
+  async function processRecord(record: SQSRecord): Promise<PersistOutcome> {
+    const logger = deps.logger.createChild();
+    logger.setCorrelationId(recordAttribute(record, ATTRIBUTE.eventId) ?? record.messageId);
+    let outcome: PersistOutcome;
+    try {
+      outcome = await persistRecord(record, logger);
+    } catch (error) {
+      logger.error('record failed; SQS will deliver it again', { error, sqsMessageId: record.messageId });
+      throw error;
+    }
+    countOutcome(outcome);
+    if (outcome.kind === 'dead_lettered') {
+      logger.warn('record dead-lettered', { reason: outcome.reason, detail: outcome.detail, sqsMessageId: record.messageId });
+    } else {
+      logger.info(`record ${outcome.kind}`, { messageId: outcome.messageId });
+    }
+    return outcome;
+  }
+
+  async function persistRecord(record: SQSRecord, logger: Logger): Promise<PersistOutcome> {
+    let rawEvent: Buffer;
+    try {
+      rawEvent = decodeEventBody(record.body, recordAttribute(record, ATTRIBUTE.bodyEncoding));
+    } catch (error) {
+      if (error instanceof UnknownBodyEncodingError) return deadLetter(record, 'unknown_body_encoding', error.message);
+      throw error;
+    }
+    const parsed = parseCallrEvent(rawEvent.toString('utf8'));
+    if (!parsed.ok) return deadLetter(record, parsed.reason, parsed.detail);
+    if (!parsed.handled) return deadLetter(record, 'unhandled_event_type', `the persister does not handle "${parsed.event.type}" events`);
+
+    logger.setCorrelationId(parsed.event.event_id);
+    const event = parsed.event;
+    return event.type === 'sms.mo' ? persistInbound(event, rawEvent) : persistStatus(event, rawEvent);
+  }
+
+  async function persistInbound(event: SmsMoEvent, rawEvent: Buffer): Promise<PersistOutcome> {
+    const message = toInboundMessage(event, deps.now());
+    const put = await putMessageOnce(table, { message, rawEvent, eventId: event.event_id });
+    if (put.stored) {
+      await forward(message);
+      return { kind: 'stored', messageId: message.id };
+    }
+    // Only the event that stored it forwards it: the same SMS through another webhook (another
+    // event_id) was forwarded by its first delivery, or will be by that delivery's redelivery.
+    const { existing } = put;
+    if (existing.createdByEventId === event.event_id && existing.forwardedAt === null) {
+      await forward(existing.message);
+      return { kind: 'forwarded_on_redelivery', messageId: message.id };
+    }
+    return { kind: 'duplicate', messageId: message.id };
+  }
+
+  /** Send, then mark: a failed send throws, so SQS redelivers the event and the redelivery forwards. */
+  async function forward(message: InboundMessage): Promise<void> {
+    await forwardToInbox(deps.sqs, deps.config.inboxQueueUrl, message);
+    await markMessageForwarded(table, message.id, deps.now());
+  }
+
+  async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer): Promise<PersistOutcome> {
+    const status = toOutboundStatus(event, deps.now());
+    const result = await applyStatusUpdate(table, { status, rawEvent });
+    return { kind: result.applied ? 'status_applied' : 'status_stale', messageId: status.id };
+  }
+
+  /** Throws when the dead-letter queue cannot take it: the record then stays on the ingest queue. */
+  async function deadLetter(record: SQSRecord, reason: PersistDeadLetterReason, detail: string): Promise<PersistOutcome> {
+    await sendToQueue(
+      deps.sqs,
+      deps.config.deadLetterQueueUrl,
+      withDeadLetterReason(queueMessageFromRecord(record), { source: 'persist', reason, detail }),
+    );
+    return { kind: 'dead_lettered', reason, detail };
+  }
+
+  function countOutcome(outcome: PersistOutcome): void {
+    if (outcome.kind !== 'dead_lettered') {
+      deps.metrics.addMetric(PERSIST_METRIC[outcome.kind], MetricUnit.Count, 1);
+      return;
+    }
+    // A single metric, flushed at once: dimensions on the shared instance would leak into every
+    // other metric of the batch, and records run concurrently.
+    const metric = deps.metrics.singleMetric();
+    metric.addDimension('reason', outcome.reason);
+    metric.addMetric(PERSIST_METRIC.dead_lettered, MetricUnit.Count, 1);
+  }
+
+  return async (event, context) => {
+    const processor = new BatchProcessor(EventType.SQS);
+    return processPartialResponse(event, processRecord, processor, { context });
+  };
+}
