@@ -1,0 +1,53 @@
+import { PersistConfigError, loadPersistConfig } from '../../functions/persist/config';
+
+const VALID_ENV = {
+  TABLE_NAME: 'callr-inbound-sms-messages',
+  DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/callr-dead-letter',
+  INBOX_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/callr-inbox',
+};
+
+function problemsOf(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadPersistConfig(env);
+  } catch (error) {
+    if (error instanceof PersistConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a PersistConfigError');
+}
+
+describe('loadPersistConfig', () => {
+  it('reads a complete environment', () => {
+    expect(loadPersistConfig(VALID_ENV)).toEqual({
+      tableName: 'callr-inbound-sms-messages',
+      deadLetterQueueUrl: VALID_ENV.DEAD_LETTER_QUEUE_URL,
+      inboxQueueUrl: VALID_ENV.INBOX_QUEUE_URL,
+    });
+  });
+
+  it('accepts the local emulator URLs', () => {
+    const env = { ...VALID_ENV, INBOX_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/callr-inbound-sms-inbox' };
+    expect(loadPersistConfig(env).inboxQueueUrl).toBe(env.INBOX_QUEUE_URL);
+  });
+
+  it('reports every missing variable at once, naming each', () => {
+    const problems = problemsOf({});
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^TABLE_NAME is required/);
+    expect(problems[1]).toMatch(/^DEAD_LETTER_QUEUE_URL is required/);
+    expect(problems[2]).toMatch(/^INBOX_QUEUE_URL is required/);
+  });
+
+  it.each([
+    ['TABLE_NAME', 'no spaces allowed', /^TABLE_NAME must be a DynamoDB table name/],
+    ['TABLE_NAME', '   ', /^TABLE_NAME is required/],
+    ['DEAD_LETTER_QUEUE_URL', 'callr-dead-letter', /^DEAD_LETTER_QUEUE_URL must be an http\(s\) queue URL/],
+    ['INBOX_QUEUE_URL', 'ftp://example.com/q', /^INBOX_QUEUE_URL must be an http\(s\) queue URL/],
+  ])('refuses %s=%j', (name, value, expected) => {
+    expect(problemsOf({ ...VALID_ENV, [name]: value })).toEqual([expect.stringMatching(expected)]);
+  });
+
+  it('says what is wrong in the error message itself (it is what the Lambda init log shows)', () => {
+    expect(() => loadPersistConfig({ ...VALID_ENV, TABLE_NAME: undefined })).toThrow(/invalid persist configuration:\n- TABLE_NAME is required/);
+  });
+});
