@@ -1,0 +1,194 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { parseCallrEvent, type SmsMoEvent, type SmsStatusEvent } from '../../functions/callr/events';
+import { InvalidQueryError } from '../../functions/messages/errors';
+import { toInboundMessage, type InboundMessage } from '../../functions/messages/inbound-message';
+import {
+  getMessage,
+  getRawEvent,
+  listMessagesByRecipient,
+  listMessagesBySender,
+  markMessageForwarded,
+  putMessageOnce,
+  type MessageTable,
+} from '../../functions/messages/message-store';
+import { recipientShard } from '../../functions/messages/recipient-shard';
+import { applyStatusUpdate, getOutboundStatus, toOutboundStatus } from '../../functions/messages/status-store';
+import { RECIPIENT_SHARDS } from '../../functions/messages/table-design';
+import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
+import { moEventBody, statusEventBody, type MoEventOptions } from '../support/sqs-events';
+
+const STORED_AT = new Date('2024-06-01T00:00:00.000Z');
+
+function moEvent(options: MoEventOptions): { raw: Buffer; message: InboundMessage } {
+  const raw = moEventBody(options);
+  const parsed = parseCallrEvent(raw.toString('utf8'));
+  if (!parsed.ok || !parsed.handled) throw new Error('test event does not parse');
+  return { raw, message: toInboundMessage(parsed.event as SmsMoEvent, STORED_AT) };
+}
+
+async function store(table: MessageTable, options: MoEventOptions): Promise<InboundMessage> {
+  const { raw, message } = moEvent(options);
+  await putMessageOnce(table, { message, rawEvent: raw, eventId: options.eventId });
+  return message;
+}
+
+const at = (minute: number): Date => new Date(Date.UTC(2024, 4, 1, 10, minute, 0));
+
+describe('message store', () => {
+  let env: TestEnvironment;
+  let table: MessageTable;
+  beforeAll(async () => {
+    env = await startTestEnvironment();
+    table = { documents: env.clients.documents, tableName: env.tableName };
+  });
+  afterAll(() => env.stop());
+
+  describe('putMessageOnce', () => {
+    it('stores a new message, then answers duplicate with what is stored', async () => {
+      const first = moEvent({ eventId: 'put-event-1', hash: 'PUT00001' });
+      const again = moEvent({ eventId: 'put-event-2', hash: 'PUT00001', text: 'a different text' });
+
+      const stored = await putMessageOnce(table, { message: first.message, rawEvent: first.raw, eventId: 'put-event-1' });
+      const duplicate = await putMessageOnce(table, { message: again.message, rawEvent: again.raw, eventId: 'put-event-2' });
+
+      expect(stored).toEqual({ stored: true });
+      expect(duplicate).toEqual({
+        stored: false,
+        reason: 'duplicate',
+        existing: { message: first.message, createdByEventId: 'put-event-1', forwardedAt: null },
+      });
+      expect(await getMessage(table, 'PUT00001')).toEqual(first.message);
+    });
+
+    it('reports when the duplicate was forwarded', async () => {
+      const { raw, message } = moEvent({ eventId: 'put-event-3', hash: 'PUT00002' });
+      await putMessageOnce(table, { message, rawEvent: raw, eventId: 'put-event-3' });
+      await markMessageForwarded(table, 'PUT00002', new Date('2024-06-01T00:00:01.000Z'));
+
+      const duplicate = await putMessageOnce(table, { message, rawEvent: raw, eventId: 'put-event-3' });
+
+      expect(duplicate).toEqual({
+        stored: false,
+        reason: 'duplicate',
+        existing: { message, createdByEventId: 'put-event-3', forwardedAt: '2024-06-01T00:00:01.000Z' },
+      });
+    });
+
+    it('refuses to mark a message that is not stored', async () => {
+      await expect(markMessageForwarded(table, 'NOT-STORED', STORED_AT)).rejects.toMatchObject({
+        name: 'MessageStoreConsistencyError',
+      });
+    });
+
+    it('keeps the raw event gzip-compressed, and gives back the exact bytes', async () => {
+      const { raw, message } = moEvent({ eventId: 'raw-event-1', hash: 'RAW00001', text: 'Ça 👍 \ufffe' });
+      await putMessageOnce(table, { message, rawEvent: raw, eventId: 'raw-event-1' });
+
+      const { Item } = await env.clients.documents.send(
+        new GetCommand({ TableName: env.tableName, Key: { pk: 'sms#RAW00001', sk: 'message' } }),
+      );
+
+      expect(Buffer.from(Item?.raw as Uint8Array).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+      expect((await getRawEvent(table, 'RAW00001', 'message'))?.equals(raw)).toBe(true);
+      expect(await getRawEvent(table, 'NOT-STORED', 'message')).toBeUndefined();
+    });
+  });
+
+  describe('queries', () => {
+    const SENDER = '+33600000001';
+    const SHORTCODE = '36111';
+    let messages: InboundMessage[];
+
+    beforeAll(async () => {
+      // Enough messages to one recipient that they land in many shards.
+      messages = [];
+      for (let minute = 0; minute < 40; minute += 1) {
+        messages.push(
+          await store(table, {
+            eventId: `query-event-${minute}`,
+            hash: `Q${String(minute).padStart(7, '0')}`,
+            from: minute % 2 === 0 ? SENDER : `+3360000${String(1000 + minute)}`,
+            to: SHORTCODE,
+            receivedAt: at(minute),
+          }),
+        );
+      }
+      // Another recipient and another sender, which no query below may return.
+      await store(table, { eventId: 'query-other', hash: 'QOTHER01', from: '+15550000000', to: '+15551111111', receivedAt: at(5) });
+    });
+
+    const newestFirst = (list: InboundMessage[]): InboundMessage[] =>
+      [...list].sort((a, b) => (a.receivedAt < b.receivedAt ? 1 : -1));
+
+    it('spreads one recipient over several shards (or the next tests prove nothing)', () => {
+      expect(new Set(messages.map((message) => recipientShard(message.id))).size).toBeGreaterThan(RECIPIENT_SHARDS / 2);
+    });
+
+    it('gets a message by hash, and nothing for an unknown hash', async () => {
+      expect(await getMessage(table, messages[3]!.id)).toEqual(messages[3]);
+      expect(await getMessage(table, 'UNKNOWN')).toBeUndefined();
+    });
+
+    it("lists a sender's messages newest first, up to the limit", async () => {
+      const fromSender = newestFirst(messages.filter((message) => message.from === SENDER));
+
+      expect(await listMessagesBySender(table, { from: SENDER, limit: 5 })).toEqual(fromSender.slice(0, 5));
+      expect(await listMessagesBySender(table, { from: SENDER })).toEqual(fromSender);
+      expect(await listMessagesBySender(table, { from: '+10000000000' })).toEqual([]);
+    });
+
+    it.each([
+      ['all of them', {}, 0, 40],
+      ['since (inclusive)', { since: at(30) }, 30, 40],
+      ['until (exclusive)', { until: at(10) }, 0, 10],
+      ['since and until', { since: at(12), until: at(20) }, 12, 20],
+    ])('lists messages to a recipient across shards, newest first: %s', async (_label, range, fromMinute, toMinute) => {
+      const expected = newestFirst(messages.slice(fromMinute, toMinute));
+
+      expect(await listMessagesByRecipient(table, { to: SHORTCODE, ...range, limit: 100 })).toEqual(expected);
+    });
+
+    it('keeps the newest across shards when the limit cuts', async () => {
+      expect(await listMessagesByRecipient(table, { to: SHORTCODE, limit: 7 })).toEqual(newestFirst(messages).slice(0, 7));
+    });
+
+    it('finds nothing for an unknown recipient or an empty range', async () => {
+      expect(await listMessagesByRecipient(table, { to: '+19999999999' })).toEqual([]);
+      expect(await listMessagesByRecipient(table, { to: SHORTCODE, since: at(50) })).toEqual([]);
+    });
+
+    it.each([
+      ['a limit of 0', { to: SHORTCODE, limit: 0 }, /limit must be an integer from 1 to 1000, got 0/],
+      ['a fractional limit', { to: SHORTCODE, limit: 1.5 }, /limit must be an integer/],
+      ['an inverted range', { to: SHORTCODE, since: at(20), until: at(10) }, /since \(.*\) must be before until/],
+      ['an invalid date', { to: SHORTCODE, since: new Date('nope') }, /since is not a valid date/],
+      ['an empty recipient', { to: '' }, /to must not be empty/],
+    ])('refuses %s with an InvalidQueryError', async (_label, query, message) => {
+      const attempt = listMessagesByRecipient(table, query);
+      await expect(attempt).rejects.toThrow(InvalidQueryError);
+      await expect(attempt).rejects.toThrow(message);
+    });
+  });
+
+  describe('statuses', () => {
+    function statusOf(options: { eventId: string; eventAt: Date; status: string }) {
+      const raw = statusEventBody({ ...options, hash: 'MT000001' });
+      const parsed = parseCallrEvent(raw.toString('utf8'));
+      if (!parsed.ok || !parsed.handled) throw new Error('test event does not parse');
+      return { raw, status: toOutboundStatus(parsed.event as SmsStatusEvent, STORED_AT) };
+    }
+
+    it('applies a status only when newer than the stored one', async () => {
+      const sent = statusOf({ eventId: 'status-1', eventAt: at(1), status: 'SENT' });
+      const delivered = statusOf({ eventId: 'status-2', eventAt: at(2), status: 'DELIVERED' });
+
+      expect(await applyStatusUpdate(table, { status: delivered.status, rawEvent: delivered.raw })).toEqual({ applied: true });
+      expect(await applyStatusUpdate(table, { status: sent.status, rawEvent: sent.raw })).toEqual({ applied: false, reason: 'stale' });
+      expect(await applyStatusUpdate(table, { status: delivered.status, rawEvent: delivered.raw })).toEqual({ applied: false, reason: 'stale' });
+
+      expect(await getOutboundStatus(table, 'MT000001')).toEqual(delivered.status);
+      expect((await getRawEvent(table, 'MT000001', 'status'))?.equals(delivered.raw)).toBe(true);
+      expect(await getOutboundStatus(table, 'UNKNOWN')).toBeUndefined();
+    });
+  });
+});
