@@ -1,0 +1,288 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import type { CallrHmacAlgorithm } from './signature';
+import { CallrApiError, CallrClientConfigError, CallrTransportError, type CallrTransportFailure } from './errors';
+
+/**
+ * The one module that talks to CALLR's API.
+ *
+ * CALLR has announced that its JSON-RPC API will be replaced by a REST API (v2; JSON-RPC shutdown
+ * announced for 2027-06-30). Everything else in this project sees only `CallrClient` and its
+ * domain methods, so moving to REST means writing another `createCallrClient` behind the same
+ * interface, and nothing else.
+ */
+
+export const DEFAULT_CALLR_API_URL = 'https://api.callr.com/json-rpc/v1.1/';
+/** Per attempt. CALLR answers in well under a second when healthy. */
+export const DEFAULT_CALLR_TIMEOUT_MS = 8_000;
+/** Retries after the first attempt, on timeouts, network errors and 5xx only. */
+export const DEFAULT_CALLR_RETRIES = 2;
+export const DEFAULT_CALLR_RETRY_BASE_DELAY_MS = 250;
+
+export type CallrCredentials =
+  /** Sent as `Authorization: Api-Key <key>` (CALLR's recommended form). */
+  | { readonly apiKey: string }
+  /** Sent as `Authorization: Basic base64(login:password)`. */
+  | { readonly login: string; readonly password: string };
+
+export interface CallrClientOptions {
+  /** @default DEFAULT_CALLR_API_URL */
+  readonly apiUrl?: string;
+  readonly credentials: CallrCredentials;
+  /** Time allowed to each attempt, answer body included. @default DEFAULT_CALLR_TIMEOUT_MS */
+  readonly timeoutMs?: number;
+  /** @default DEFAULT_CALLR_RETRIES */
+  readonly retries?: number;
+  /** First backoff delay; doubled on each retry, with jitter. @default DEFAULT_CALLR_RETRY_BASE_DELAY_MS */
+  readonly retryBaseDelayMs?: number;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** Told about each retry (for logs); never receives credentials. */
+  readonly onRetry?: (retry: CallrRetry) => void;
+}
+
+export interface CallrRetry {
+  readonly method: string;
+  /** The attempt that failed, from 1. */
+  readonly attempt: number;
+  readonly failure: CallrTransportFailure;
+  readonly httpStatus?: number;
+  readonly delayMs: number;
+}
+
+/** A webhook subscription as CALLR describes it (never with its secret). */
+export interface CallrWebhook {
+  readonly hash: string;
+  readonly type: string;
+  readonly endpoint: string;
+  readonly hmacAlgorithm?: string;
+}
+
+export interface SubscribeWebhookInput {
+  /** CALLR event type, e.g. `sms.mo`. */
+  readonly type: string;
+  readonly endpoint: string;
+  /** CALLR signs every delivery with it (`X-CALLR-HmacSignature`). */
+  readonly hmacSecret?: string;
+  readonly hmacAlgorithm?: CallrHmacAlgorithm;
+}
+
+export interface SendSmsInput {
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  /** A per-SMS ("dynamic") webhook: status updates of this SMS, and replies to it, go there too. */
+  readonly webhookEndpoint?: string;
+  readonly userData?: string;
+  readonly nature?: 'ALERTING' | 'MARKETING';
+}
+
+/** The CALLR operations this system uses, named for what they do rather than how CALLR spells them. */
+export interface CallrClient {
+  /** `webhooks.subscribe`. Rejects with `CallrApiError` `TYPE_ENDPOINT_DUPLICATE` if type+endpoint exist. */
+  subscribeWebhook(input: SubscribeWebhookInput): Promise<CallrWebhook>;
+  /** `webhooks.unsubscribe`. Rejects with a `CallrApiError` for which `isNotFound` holds if unknown. */
+  unsubscribeWebhook(hash: string): Promise<void>;
+  /** `webhooks.get_list`. */
+  listWebhooks(): Promise<CallrWebhook[]>;
+  /** `sms.send`. Resolves to the SMS hash. */
+  sendSms(input: SendSmsInput): Promise<{ readonly hash: string }>;
+}
+
+export type CallrClientFactory = (options: CallrClientOptions) => CallrClient;
+
+const WebhookObject = z.looseObject({
+  hash: z.string().min(1),
+  type: z.string(),
+  endpoint: z.string(),
+  options: z.looseObject({ hmac_algo: z.string().nullish() }).nullish(),
+});
+
+const ErrorEnvelope = z.looseObject({
+  error: z.looseObject({ code: z.unknown(), message: z.string().optional(), data: z.unknown() }),
+});
+
+type AttemptOutcome =
+  | { readonly ok: true; readonly result: unknown }
+  | { readonly ok: false; readonly error: CallrApiError }
+  | { readonly ok: false; readonly failure: CallrTransportFailure; readonly detail: string; readonly httpStatus?: number; readonly cause?: unknown };
+
+export function createCallrClient(options: CallrClientOptions): CallrClient {
+  const apiUrl = checkApiUrl(options.apiUrl ?? DEFAULT_CALLR_API_URL);
+  const authorization = authorizationHeader(options.credentials);
+  const credentialValues = Object.values(options.credentials).filter((value): value is string => typeof value === 'string');
+  const timeoutMs = positiveInteger(options.timeoutMs ?? DEFAULT_CALLR_TIMEOUT_MS, 'timeoutMs');
+  const maxAttempts = 1 + nonNegativeInteger(options.retries ?? DEFAULT_CALLR_RETRIES, 'retries');
+  const baseDelayMs = nonNegativeInteger(options.retryBaseDelayMs ?? DEFAULT_CALLR_RETRY_BASE_DELAY_MS, 'retryBaseDelayMs');
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  let nextId = 0;
+
+  /** Values CALLR must never see echoed into our errors and logs: credentials and this call's secrets. */
+  const scrubber = (callSecrets: readonly string[]) => {
+    const secrets = [...credentialValues, authorization, ...callSecrets].filter((value) => value.length >= 4);
+    const scrubText = (text: string) => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), text);
+    const scrub = (value: unknown): unknown => {
+      if (typeof value === 'string') return scrubText(value);
+      if (Array.isArray(value)) return value.map(scrub);
+      if (value && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, scrub(inner)]));
+      }
+      return value;
+    };
+    return { scrubText, scrub };
+  };
+
+  async function attempt(method: string, body: string, scrub: ReturnType<typeof scrubber>): Promise<AttemptOutcome> {
+    let status: number;
+    let text: string;
+    try {
+      const response = await fetchImpl(apiUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json-rpc; charset=utf-8', Accept: 'application/json', Authorization: authorization },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      status = response.status;
+      text = await response.text();
+    } catch (error) {
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      return timedOut
+        ? { ok: false, failure: 'timeout', detail: `no answer within ${timeoutMs} ms`, cause: error }
+        : { ok: false, failure: 'network', detail: describeNetworkError(error), cause: error };
+    }
+
+    const json = parseJson(text);
+    const envelope = ErrorEnvelope.safeParse(json);
+    if (envelope.success) {
+      const { code, message, data } = envelope.data.error;
+      return { ok: false, error: new CallrApiError(method, { code, message: scrub.scrubText(message ?? ''), data: scrub.scrub(data) }, status) };
+    }
+    if (status < 200 || status > 299) {
+      const excerpt = scrub.scrubText(text.replace(/\s+/g, ' ').trim().slice(0, 120));
+      return { ok: false, failure: 'http_status', httpStatus: status, detail: `HTTP ${status}${excerpt ? `: ${excerpt}` : ''}` };
+    }
+    if (!json || typeof json !== 'object' || !('result' in json)) {
+      return { ok: false, failure: 'invalid_response', httpStatus: status, detail: 'the answer is not a JSON-RPC result' };
+    }
+    return { ok: true, result: (json as { result: unknown }).result };
+  }
+
+  async function call<T>(method: string, params: unknown[], read: (result: unknown) => T | undefined, callSecrets: readonly string[] = []): Promise<T> {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: ++nextId, method, params });
+    const scrub = scrubber(callSecrets);
+    for (let attemptNumber = 1; ; attemptNumber++) {
+      const outcome = await attempt(method, body, scrub);
+      if (outcome.ok) {
+        const value = read(outcome.result);
+        if (value === undefined) {
+          throw new CallrTransportError(method, 'invalid_response', `unexpected result shape for ${method}`, { attempts: attemptNumber });
+        }
+        return value;
+      }
+      if ('error' in outcome) throw outcome.error;
+      const error = new CallrTransportError(method, outcome.failure, outcome.detail, {
+        httpStatus: outcome.httpStatus,
+        attempts: attemptNumber,
+        cause: outcome.cause,
+      });
+      if (!error.retryable || attemptNumber >= maxAttempts) throw error;
+      // Exponential backoff with full jitter, so that many deployments retrying at once spread out.
+      const delayMs = Math.round(baseDelayMs * 2 ** (attemptNumber - 1) * (0.5 + Math.random() / 2));
+      options.onRetry?.({ method, attempt: attemptNumber, failure: outcome.failure, httpStatus: outcome.httpStatus, delayMs });
+      await sleep(delayMs);
+    }
+  }
+
+  return {
+    subscribeWebhook(input) {
+      const subscribeOptions = input.hmacSecret === undefined ? null : { hmac_secret: input.hmacSecret, hmac_algo: input.hmacAlgorithm ?? 'SHA256' };
+      return call('webhooks.subscribe', [input.type, input.endpoint, subscribeOptions], toWebhook, input.hmacSecret ? [input.hmacSecret] : []);
+    },
+    async unsubscribeWebhook(hash) {
+      await call('webhooks.unsubscribe', [hash], () => true);
+    },
+    listWebhooks() {
+      return call('webhooks.get_list', [], (result) => {
+        if (!Array.isArray(result)) return undefined;
+        const webhooks = result.map(toWebhook);
+        return webhooks.every((webhook) => webhook !== undefined) ? (webhooks as CallrWebhook[]) : undefined;
+      });
+    },
+    sendSms(input) {
+      const smsOptions: Record<string, unknown> = {};
+      if (input.webhookEndpoint !== undefined) smsOptions.webhook = { endpoint: input.webhookEndpoint };
+      if (input.userData !== undefined) smsOptions.user_data = input.userData;
+      if (input.nature !== undefined) smsOptions.nature = input.nature;
+      const params = [input.from, input.to, input.text, Object.keys(smsOptions).length > 0 ? smsOptions : null];
+      return call('sms.send', params, (result) => (typeof result === 'string' && result.length > 0 ? { hash: result } : undefined));
+    },
+  };
+}
+
+function toWebhook(result: unknown): CallrWebhook | undefined {
+  const parsed = WebhookObject.safeParse(result);
+  if (!parsed.success) return undefined;
+  const { hash, type, endpoint, options } = parsed.data;
+  return options?.hmac_algo ? { hash, type, endpoint, hmacAlgorithm: options.hmac_algo } : { hash, type, endpoint };
+}
+
+function authorizationHeader(credentials: CallrCredentials): string {
+  if ('apiKey' in credentials) {
+    if (typeof credentials.apiKey !== 'string' || credentials.apiKey.trim() === '') {
+      throw new CallrClientConfigError('CALLR credentials: apiKey must be a non-empty string');
+    }
+    return `Api-Key ${credentials.apiKey}`;
+  }
+  const { login, password } = credentials as { login?: unknown; password?: unknown };
+  if (typeof login !== 'string' || login === '' || typeof password !== 'string' || password === '') {
+    throw new CallrClientConfigError('CALLR credentials: give an apiKey, or a non-empty login and password');
+  }
+  if (login.includes(':')) throw new CallrClientConfigError('CALLR credentials: a login cannot contain ":" (Basic authentication)');
+  return `Basic ${Buffer.from(`${login}:${password}`, 'utf8').toString('base64')}`;
+}
+
+function checkApiUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CallrClientConfigError(`CALLR API URL is not a valid URL (expected e.g. ${DEFAULT_CALLR_API_URL})`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CallrClientConfigError(`CALLR API URL must be http(s), got ${url.protocol}`);
+  }
+  if (url.username || url.password) {
+    // Never let credentials travel (or get logged) as part of a URL.
+    throw new CallrClientConfigError('CALLR API URL must not carry credentials; put them in the credentials secret');
+  }
+  return url.toString();
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value <= 0) throw new CallrClientConfigError(`CALLR client ${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function nonNegativeInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 0) throw new CallrClientConfigError(`CALLR client ${name} must be a non-negative integer, got ${value}`);
+  return value;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** undici reports "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND...) in `cause`. */
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return `${error.message} (${typeof code === 'string' ? code : cause.message})`;
+  }
+  return error.message;
+}
