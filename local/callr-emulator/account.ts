@@ -1,0 +1,207 @@
+import { formatCallrDate } from '../../functions/callr/dates';
+import type { CallrHmacAlgorithm } from '../../functions/callr/signature';
+import type { DeliveryEngine, DeliveryTarget } from './delivery';
+import { newEventId, newObjectHash } from './ids';
+import { inboundSmsObject, outboundSmsObject, type InboundSms, type OutboundSms, type StatusChange } from './sms-objects';
+
+/**
+ * One emulated CALLR account: its webhook subscriptions and SMS, and the events they cause.
+ * Transport-free: the JSON-RPC and control endpoints, and in-process callers, all come here.
+ */
+
+export interface EmulatedWebhook {
+  readonly hash: string;
+  readonly type: string;
+  readonly endpoint: string;
+  readonly hmacSecret?: string;
+  readonly hmacAlgorithm: CallrHmacAlgorithm;
+  readonly createdAt: Date;
+}
+
+/** What the emulator shows of a subscription: everything but its secret. */
+export interface WebhookView {
+  readonly hash: string;
+  readonly type: string;
+  readonly endpoint: string;
+  readonly hmacAlgorithm: CallrHmacAlgorithm;
+  readonly signed: boolean;
+  readonly createdAt: string;
+}
+
+export interface SendSmsRequest {
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly nature?: string;
+  readonly userData?: string;
+  /** Per-SMS webhook: status updates of this SMS and replies to it are delivered there too. */
+  readonly webhook?: { readonly endpoint: string; readonly hmacSecret?: string; readonly hmacAlgorithm?: CallrHmacAlgorithm };
+}
+
+export interface InjectedSms {
+  /** The SMS hash, the same in every event about this SMS. */
+  readonly hash: string;
+  /** One event per webhook it goes to (global `sms.mo` subscriptions, and the per-SMS webhook of the MT it replies to). */
+  readonly eventIds: string[];
+}
+
+/** The outcome of an account operation that CALLR could refuse. */
+export type AccountResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AccountErrorCode; readonly detail?: string };
+export type AccountErrorCode = 'TYPE_ENDPOINT_DUPLICATE' | 'NOT_FOUND';
+
+export interface EmulatedAccountOptions {
+  readonly delivery: DeliveryEngine;
+  readonly now: () => Date;
+  /** Spacing of the PENDING → SENT → DELIVERED status updates of a sent SMS. */
+  readonly statusUpdateDelayMs: number;
+}
+
+/** Statuses an emulated outbound SMS goes through after CREATED. */
+export const OUTBOUND_STATUS_SEQUENCE = ['PENDING', 'SENT', 'DELIVERED'] as const;
+
+interface OutboundRecord {
+  sms: OutboundSms;
+  readonly webhook: SendSmsRequest['webhook'];
+}
+
+export interface EmulatedAccount {
+  subscribe(input: { type: string; endpoint: string; hmacSecret?: string; hmacAlgorithm: CallrHmacAlgorithm }): AccountResult<EmulatedWebhook>;
+  unsubscribe(hash: string): AccountResult<true>;
+  webhooks(): EmulatedWebhook[];
+  sendSms(request: SendSmsRequest): string;
+  injectInboundSms(sms: { from: string; to: string; text: string }): InjectedSms;
+  sentSms(): Array<Record<string, unknown>>;
+}
+
+export function createEmulatedAccount(options: EmulatedAccountOptions): EmulatedAccount {
+  const webhooks = new Map<string, EmulatedWebhook>();
+  const outbound: OutboundRecord[] = [];
+  const { delivery, now } = options;
+
+  const uniqueHash = (taken: (hash: string) => boolean) => {
+    let hash = newObjectHash();
+    while (taken(hash)) hash = newObjectHash();
+    return hash;
+  };
+
+  const subscribersOf = (type: string) => [...webhooks.values()].filter((webhook) => webhook.type === type);
+
+  const globalTarget = (webhook: EmulatedWebhook): DeliveryTarget => ({
+    endpoint: webhook.endpoint,
+    hookHash: webhook.hash,
+    hmacSecret: webhook.hmacSecret,
+    hmacAlgorithm: webhook.hmacAlgorithm,
+  });
+
+  /**
+   * A per-SMS webhook carries no secret of its own unless sms.send gave one; CALLR's documentation
+   * does not say how such deliveries are signed, so the emulator signs them like the account's
+   * subscription on the same endpoint when there is one (which is what lets the local pipeline,
+   * which refuses unsigned events, take them in).
+   */
+  const perSmsTarget = (webhook: NonNullable<SendSmsRequest['webhook']>): DeliveryTarget => {
+    if (webhook.hmacSecret) {
+      return { endpoint: webhook.endpoint, hookHash: null, hmacSecret: webhook.hmacSecret, hmacAlgorithm: webhook.hmacAlgorithm ?? 'SHA256' };
+    }
+    const sameEndpoint = [...webhooks.values()].find((candidate) => candidate.endpoint === webhook.endpoint && candidate.hmacSecret);
+    return sameEndpoint
+      ? { endpoint: webhook.endpoint, hookHash: null, hmacSecret: sameEndpoint.hmacSecret, hmacAlgorithm: sameEndpoint.hmacAlgorithm }
+      : { endpoint: webhook.endpoint, hookHash: null, hmacAlgorithm: 'SHA256' };
+  };
+
+  const emit = (type: string, data: unknown, target: DeliveryTarget): string => {
+    const eventId = newEventId();
+    delivery.deliver({ eventId, eventAt: now().toISOString(), type, data }, target);
+    return eventId;
+  };
+
+  const advanceStatus = (record: OutboundRecord, step: number) => {
+    const newStatus = OUTBOUND_STATUS_SEQUENCE[step];
+    if (!newStatus) return;
+    const previous = record.sms.history.at(-1);
+    const change: StatusChange = { oldStatus: previous?.newStatus ?? 'CREATED', newStatus, at: now() };
+    record.sms = { ...record.sms, history: [...record.sms.history, change] };
+    const data = outboundSmsObject(record.sms);
+    if (record.webhook) emit('sms.mt.status_update', data, perSmsTarget(record.webhook));
+    for (const webhook of subscribersOf('sms.mt.status_update')) emit('sms.mt.status_update', data, globalTarget(webhook));
+    delivery.later(options.statusUpdateDelayMs, () => advanceStatus(record, step + 1));
+  };
+
+  return {
+    subscribe(input) {
+      const duplicate = [...webhooks.values()].some((webhook) => webhook.type === input.type && webhook.endpoint === input.endpoint);
+      if (duplicate) return { ok: false, error: 'TYPE_ENDPOINT_DUPLICATE', detail: `${input.type} ${input.endpoint}` };
+      const webhook: EmulatedWebhook = {
+        hash: uniqueHash((hash) => webhooks.has(hash)),
+        type: input.type,
+        endpoint: input.endpoint,
+        ...(input.hmacSecret ? { hmacSecret: input.hmacSecret } : {}),
+        hmacAlgorithm: input.hmacAlgorithm,
+        createdAt: now(),
+      };
+      webhooks.set(webhook.hash, webhook);
+      return { ok: true, value: webhook };
+    },
+
+    unsubscribe(hash) {
+      return webhooks.delete(hash) ? { ok: true, value: true } : { ok: false, error: 'NOT_FOUND', detail: `webhook ${hash}` };
+    },
+
+    webhooks: () => [...webhooks.values()],
+
+    sendSms(request) {
+      const hash = uniqueHash((candidate) => outbound.some((record) => record.sms.hash === candidate));
+      const record: OutboundRecord = {
+        sms: {
+          hash,
+          from: request.from,
+          to: request.to,
+          text: request.text,
+          nature: request.nature ?? 'ALERTING',
+          userData: request.userData ?? '',
+          webhookEndpoint: request.webhook?.endpoint ?? null,
+          createdAt: now(),
+          history: [],
+        },
+        webhook: request.webhook,
+      };
+      outbound.push(record);
+      delivery.later(options.statusUpdateDelayMs, () => advanceStatus(record, 0));
+      return hash;
+    },
+
+    injectInboundSms({ from, to, text }) {
+      const sms: InboundSms = { hash: newObjectHash(), from, to, text, receivedAt: now() };
+      const data = inboundSmsObject(sms);
+      const eventIds = subscribersOf('sms.mo').map((webhook) => emit('sms.mo', data, globalTarget(webhook)));
+      // A reply to an SMS sent with a per-SMS webhook also goes to that webhook, as its own event.
+      const repliedTo = [...outbound].reverse().find((record) => record.webhook && record.sms.to === from && record.sms.from === to);
+      if (repliedTo?.webhook) eventIds.push(emit('sms.mo', data, perSmsTarget(repliedTo.webhook)));
+      return { hash: sms.hash, eventIds };
+    },
+
+    sentSms: () => outbound.map((record) => outboundSmsObject(record.sms)),
+  };
+}
+
+export function webhookView(webhook: EmulatedWebhook): WebhookView {
+  return {
+    hash: webhook.hash,
+    type: webhook.type,
+    endpoint: webhook.endpoint,
+    hmacAlgorithm: webhook.hmacAlgorithm,
+    signed: webhook.hmacSecret !== undefined,
+    createdAt: webhook.createdAt.toISOString(),
+  };
+}
+
+/** The Webhook object as CALLR's JSON-RPC API returns it: never the secret. */
+export function webhookObject(webhook: EmulatedWebhook): Record<string, unknown> {
+  return {
+    hash: webhook.hash,
+    type: webhook.type,
+    endpoint: webhook.endpoint,
+    options: { hmac_algo: webhook.hmacSecret ? webhook.hmacAlgorithm : null },
+    date_creation: formatCallrDate(webhook.createdAt),
+  };
+}

@@ -1,0 +1,176 @@
+import { CALLR_EVENT_ID_HEADER, CALLR_SIGNATURE_HEADER, signCallrBody, type CallrHmacAlgorithm } from '../../functions/callr/signature';
+
+/**
+ * The emulator's delivery engine: POSTs webhook events the way CALLR does.
+ *
+ * - `Content-Type: application/json`, `X-CALLR-EventId`, and `X-CALLR-HmacSignature` (base64 HMAC
+ *   of the exact bytes sent) when the target has a secret;
+ * - envelope `{event_id, event_at, hook_hash, type, try, data}`;
+ * - anything but a 2xx within the timeout is retried with exponential backoff, with the same
+ *   `event_id` and `event_at` and `try` incremented, up to `maxTries` attempts in all.
+ */
+
+export interface DeliveryTarget {
+  readonly endpoint: string;
+  /** The subscription's hash; `null` for a per-SMS ("dynamic") webhook. */
+  readonly hookHash: string | null;
+  readonly hmacSecret?: string;
+  readonly hmacAlgorithm: CallrHmacAlgorithm;
+}
+
+export interface WebhookEvent {
+  readonly eventId: string;
+  /** ISO 8601 with milliseconds, UTC. */
+  readonly eventAt: string;
+  readonly type: string;
+  readonly data: unknown;
+}
+
+export interface DeliveryAttempt {
+  readonly eventId: string;
+  readonly type: string;
+  readonly hookHash: string | null;
+  readonly endpoint: string;
+  readonly try: number;
+  /** When the attempt ended (ISO 8601). */
+  readonly at: string;
+  readonly outcome: 'delivered' | 'failed';
+  /** The receiver's HTTP status, when it answered. */
+  readonly httpStatus?: number;
+  /** Why no status: `timeout`, or the network error. */
+  readonly error?: string;
+  /** Whether another try is scheduled after a failure. */
+  readonly willRetry: boolean;
+}
+
+export interface DeliveryRetryPolicy {
+  /** Delay before try 1; doubled for each following try. */
+  readonly baseDelayMs: number;
+  /** Attempts in all, the first included. */
+  readonly maxTries: number;
+}
+
+export interface DeliveryEngineOptions {
+  readonly retry: DeliveryRetryPolicy;
+  /** How long a receiver may take to answer. */
+  readonly timeoutMs: number;
+  readonly now: () => Date;
+  readonly onAttempt?: (attempt: DeliveryAttempt) => void;
+}
+
+export interface DeliveryEngine {
+  deliver(event: WebhookEvent, target: DeliveryTarget): void;
+  /** Runs `job` later, counted as pending work (whenIdle waits for it). */
+  later(delayMs: number, job: () => void): void;
+  attempts(): DeliveryAttempt[];
+  /** Resolves once nothing is in flight or scheduled. */
+  whenIdle(): Promise<void>;
+  /** Cancels scheduled work and aborts deliveries in flight. */
+  close(): void;
+}
+
+export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEngine {
+  const attempts: DeliveryAttempt[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const shutdown = new AbortController();
+  let pending = 0;
+  let idleWaiters: Array<() => void> = [];
+
+  const settle = () => {
+    pending -= 1;
+    if (pending === 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  };
+
+  const later = (delayMs: number, job: () => void | Promise<void>) => {
+    if (shutdown.signal.aborted) return;
+    pending += 1;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      Promise.resolve()
+        .then(job)
+        .catch(() => undefined)
+        .finally(settle);
+    }, delayMs);
+    timers.add(timer);
+  };
+
+  async function attempt(event: WebhookEvent, target: DeliveryTarget, tryNumber: number): Promise<void> {
+    const body = JSON.stringify({
+      event_id: event.eventId,
+      event_at: event.eventAt,
+      hook_hash: target.hookHash,
+      type: event.type,
+      try: tryNumber,
+      data: event.data,
+    });
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'User-Agent': 'callr-emulator',
+      [CALLR_EVENT_ID_HEADER]: event.eventId,
+    };
+    if (target.hmacSecret) headers[CALLR_SIGNATURE_HEADER] = signCallrBody(body, target.hmacSecret, target.hmacAlgorithm);
+
+    let httpStatus: number | undefined;
+    let error: string | undefined;
+    try {
+      const response = await fetch(target.endpoint, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs), shutdown.signal]),
+      });
+      httpStatus = response.status;
+      await response.arrayBuffer();
+    } catch (cause) {
+      if (shutdown.signal.aborted) return;
+      error = describeFailure(cause);
+    }
+    const delivered = httpStatus !== undefined && httpStatus >= 200 && httpStatus <= 299;
+    const willRetry = !delivered && tryNumber + 1 < options.retry.maxTries;
+    const record: DeliveryAttempt = {
+      eventId: event.eventId,
+      type: event.type,
+      hookHash: target.hookHash,
+      endpoint: target.endpoint,
+      try: tryNumber,
+      at: options.now().toISOString(),
+      outcome: delivered ? 'delivered' : 'failed',
+      ...(httpStatus !== undefined ? { httpStatus } : {}),
+      ...(error !== undefined ? { error } : {}),
+      willRetry,
+    };
+    attempts.push(record);
+    options.onAttempt?.(record);
+    if (willRetry) later(options.retry.baseDelayMs * 2 ** tryNumber, () => attempt(event, target, tryNumber + 1));
+  }
+
+  return {
+    deliver(event, target) {
+      later(0, () => attempt(event, target, 0));
+    },
+    later,
+    attempts: () => [...attempts],
+    whenIdle: () => (pending === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve))),
+    close() {
+      shutdown.abort();
+      for (const timer of timers) {
+        clearTimeout(timer);
+        settle();
+      }
+      timers.clear();
+    },
+  };
+}
+
+function describeFailure(cause: unknown): string {
+  if (cause instanceof Error && cause.name === 'TimeoutError') return 'timeout';
+  if (cause instanceof Error) {
+    const code = (cause.cause as { code?: unknown } | undefined)?.code;
+    return typeof code === 'string' ? code : cause.message;
+  }
+  return String(cause);
+}

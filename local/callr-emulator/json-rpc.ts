@@ -1,0 +1,170 @@
+import { CALLR_HMAC_ALGORITHMS, type CallrHmacAlgorithm } from '../../functions/callr/signature';
+import type { CallrCredentials } from '../../functions/callr/json-rpc-client';
+import { webhookObject, type EmulatedAccount, type SendSmsRequest } from './account';
+
+/**
+ * CALLR's JSON-RPC 2.0 API, as far as this system uses it. Errors come in CALLR's envelope
+ * `{"jsonrpc":"2.0","id":…,"error":{"code","message","data"}}` with an upper-case token as message.
+ * CALLR does not publish its numeric codes; the ones here are stand-ins, and clients act on the token.
+ */
+
+export const EMULATOR_ERRORS = {
+  AUTHENTICATION_FAILED: { code: 401, httpStatus: 401 },
+  TYPE_ENDPOINT_DUPLICATE: { code: 117, httpStatus: 200 },
+  NOT_FOUND: { code: 404, httpStatus: 200 },
+  INVALID_PARAMS: { code: -32602, httpStatus: 200 },
+  METHOD_NOT_FOUND: { code: -32601, httpStatus: 200 },
+  INVALID_REQUEST: { code: -32600, httpStatus: 200 },
+  PARSE_ERROR: { code: -32700, httpStatus: 200 },
+} as const;
+export type EmulatorErrorToken = keyof typeof EMULATOR_ERRORS;
+
+export interface RpcAnswer {
+  readonly httpStatus: number;
+  readonly body: Record<string, unknown>;
+  /** `ok`, or the error token, for the call log. */
+  readonly outcome: string;
+}
+
+export type AuthScheme = 'Api-Key' | 'Basic' | 'none' | 'unknown';
+
+export interface ParsedRpcRequest {
+  readonly id: unknown;
+  readonly method: string;
+  readonly params: unknown[];
+}
+
+export function rpcError(id: unknown, token: string, data: unknown = null, override?: { code?: number; httpStatus?: number }): RpcAnswer {
+  const known = (EMULATOR_ERRORS as Record<string, { code: number; httpStatus: number }>)[token];
+  return {
+    httpStatus: override?.httpStatus ?? known?.httpStatus ?? 200,
+    body: { jsonrpc: '2.0', id: id ?? null, error: { code: override?.code ?? known?.code ?? 1, message: token, data } },
+    outcome: token,
+  };
+}
+
+const rpcResult = (id: unknown, result: unknown): RpcAnswer => ({ httpStatus: 200, body: { jsonrpc: '2.0', id, result }, outcome: 'ok' });
+
+/** Parses the request envelope; an answer when it is not a JSON-RPC 2.0 request. */
+export function parseRpcRequest(text: string): ParsedRpcRequest | RpcAnswer {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return rpcError(null, 'PARSE_ERROR');
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return rpcError(null, 'INVALID_REQUEST');
+  const { jsonrpc, id, method, params } = json as Record<string, unknown>;
+  if (jsonrpc !== '2.0' || typeof method !== 'string' || (params !== undefined && !Array.isArray(params))) {
+    return rpcError(id, 'INVALID_REQUEST');
+  }
+  return { id, method, params: (params as unknown[] | undefined) ?? [] };
+}
+
+export function authScheme(header: string | undefined): AuthScheme {
+  if (!header) return 'none';
+  if (/^Api-Key /i.test(header)) return 'Api-Key';
+  if (/^Basic /i.test(header)) return 'Basic';
+  return 'unknown';
+}
+
+export function isAuthorized(header: string | undefined, accepted: readonly CallrCredentials[]): boolean {
+  if (!header) return false;
+  const [scheme, ...rest] = header.trim().split(' ');
+  const value = rest.join(' ').trim();
+  if (scheme?.toLowerCase() === 'api-key') {
+    return accepted.some((credentials) => 'apiKey' in credentials && credentials.apiKey === value);
+  }
+  if (scheme?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const separator = decoded.indexOf(':');
+    if (separator < 0) return false;
+    const login = decoded.slice(0, separator);
+    const password = decoded.slice(separator + 1);
+    return accepted.some((credentials) => 'login' in credentials && credentials.login === login && credentials.password === password);
+  }
+  return false;
+}
+
+const EVENT_TYPE = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
+
+function isHttpUrl(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function isAlgorithm(value: unknown): value is CallrHmacAlgorithm {
+  return typeof value === 'string' && (CALLR_HMAC_ALGORITHMS as readonly string[]).includes(value);
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
+
+/** Runs one authorised call against the account. */
+export function dispatch(request: ParsedRpcRequest, account: EmulatedAccount): RpcAnswer {
+  const { id, params } = request;
+  switch (request.method) {
+    case 'webhooks.subscribe': {
+      const [type, endpoint, options] = params;
+      if (typeof type !== 'string' || !EVENT_TYPE.test(type)) return rpcError(id, 'INVALID_PARAMS', { param: 'type' });
+      if (!isHttpUrl(endpoint)) return rpcError(id, 'INVALID_PARAMS', { param: 'endpoint' });
+      if (options !== undefined && options !== null && !isRecord(options)) return rpcError(id, 'INVALID_PARAMS', { param: 'options' });
+      const hmacSecret = options?.hmac_secret;
+      const hmacAlgorithm = options?.hmac_algo ?? 'SHA256';
+      if (hmacSecret !== undefined && hmacSecret !== null && typeof hmacSecret !== 'string') {
+        return rpcError(id, 'INVALID_PARAMS', { param: 'options.hmac_secret' });
+      }
+      if (!isAlgorithm(hmacAlgorithm)) return rpcError(id, 'INVALID_PARAMS', { param: 'options.hmac_algo' });
+      const result = account.subscribe({ type, endpoint, hmacAlgorithm, ...(hmacSecret ? { hmacSecret } : {}) });
+      return result.ok ? rpcResult(id, webhookObject(result.value)) : rpcError(id, result.error, result.detail ?? null);
+    }
+    case 'webhooks.unsubscribe': {
+      const [hash] = params;
+      if (typeof hash !== 'string' || hash === '') return rpcError(id, 'INVALID_PARAMS', { param: 'hash' });
+      const result = account.unsubscribe(hash);
+      return result.ok ? rpcResult(id, true) : rpcError(id, result.error, result.detail ?? null);
+    }
+    case 'webhooks.get_list':
+      return rpcResult(id, account.webhooks().map(webhookObject));
+    case 'sms.send': {
+      const [from, to, text, options] = params;
+      if (typeof from !== 'string' || from === '') return rpcError(id, 'INVALID_PARAMS', { param: 'from' });
+      if (typeof to !== 'string' || to === '') return rpcError(id, 'INVALID_PARAMS', { param: 'to' });
+      if (typeof text !== 'string' || text === '') return rpcError(id, 'INVALID_PARAMS', { param: 'text' });
+      if (options !== undefined && options !== null && !isRecord(options)) return rpcError(id, 'INVALID_PARAMS', { param: 'options' });
+      const request: { -readonly [K in keyof SendSmsRequest]: SendSmsRequest[K] } = { from, to, text };
+      if (typeof options?.nature === 'string') request.nature = options.nature;
+      if (typeof options?.user_data === 'string') request.userData = options.user_data;
+      const webhook = options?.webhook;
+      if (webhook !== undefined && webhook !== null) {
+        if (!isRecord(webhook) || !isHttpUrl(webhook.endpoint)) return rpcError(id, 'INVALID_PARAMS', { param: 'options.webhook.endpoint' });
+        const algorithm = webhook.hmac_algo ?? 'SHA256';
+        if (!isAlgorithm(algorithm)) return rpcError(id, 'INVALID_PARAMS', { param: 'options.webhook.hmac_algo' });
+        request.webhook = {
+          endpoint: webhook.endpoint,
+          hmacAlgorithm: algorithm,
+          ...(typeof webhook.hmac_secret === 'string' && webhook.hmac_secret ? { hmacSecret: webhook.hmac_secret } : {}),
+        };
+      }
+      return rpcResult(id, account.sendSms(request));
+    }
+    default:
+      return rpcError(id, 'METHOD_NOT_FOUND', { method: request.method });
+  }
+}
+
+/** The params of a call as the call log keeps them: secrets replaced. */
+export function redactParams(params: unknown[]): unknown[] {
+  const redact = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(redact);
+    if (isRecord(value)) {
+      return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, key === 'hmac_secret' ? '[redacted]' : redact(inner)]));
+    }
+    return value;
+  };
+  return params.map(redact);
+}
