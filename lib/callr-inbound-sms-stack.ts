@@ -1,0 +1,234 @@
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { HandledEventType } from '../functions/callr/events';
+import type { CallrHmacAlgorithm } from '../functions/callr/signature';
+import { CallrInboundSms, type CallrInboundSmsProps, findPropsProblems } from './callr-inbound-sms';
+
+/** The secret name used when the context names none; create it before the first deploy. */
+export const DEFAULT_CALLR_CREDENTIALS_SECRET_NAME = 'callr/api-credentials';
+
+/** Every context key the stack reads (`cdk deploy -c key=value`, or `context` in cdk.json). */
+export const STACK_CONTEXT_KEYS = [
+  'callrCredentialsSecretName',
+  'subscribeWebhook',
+  'eventTypes',
+  'hmacAlgorithm',
+  'hmacSecretVersion',
+  'callrApiUrl',
+  'alarmEmail',
+  'throttlingRateLimit',
+  'throttlingBurstLimit',
+  'logRetentionDays',
+  'removalPolicy',
+  'persistMaxConcurrency',
+  'oldestMessageAgeAlarmMinutes',
+  'eventMaxAgeSeconds',
+  'eventMaxFutureSeconds',
+] as const;
+export type StackContextKey = (typeof STACK_CONTEXT_KEYS)[number];
+
+/** What the stack builds the construct from, read and checked from the context. */
+export interface StackSettings {
+  /** Undefined when `subscribeWebhook` is false: no CALLR credentials are needed then. */
+  readonly callrCredentialsSecretName?: string;
+  /** True when the name is the default because the context named none. */
+  readonly usesDefaultCredentialsSecretName: boolean;
+  readonly props: Omit<CallrInboundSmsProps, 'callrCredentialsSecret'>;
+}
+
+/** Thrown when context values are malformed or contradict each other; lists every problem. */
+export class StackContextError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Invalid context for the CALLR inbound SMS stack (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((problem) => `  - ${problem}`).join('\n') +
+        '\nSet context values with `cdk deploy -c key=value` or in cdk.json (see docs/infrastructure.md).',
+    );
+    this.name = 'StackContextError';
+  }
+}
+
+const VALID_RETENTION_DAYS = new Set(
+  Object.values(logs.RetentionDays).filter((value): value is number => typeof value === 'number'),
+);
+
+const REMOVAL_POLICIES: Record<string, RemovalPolicy> = {
+  retain: RemovalPolicy.RETAIN,
+  destroy: RemovalPolicy.DESTROY,
+};
+
+/**
+ * Reads the context into construct props. Context set on the command line arrives as strings,
+ * context in cdk.json keeps its JSON type: both are accepted. Malformed values and the construct's
+ * own prop problems are reported together.
+ */
+export function readStackContext(get: (key: StackContextKey) => unknown): StackSettings {
+  const problems: string[] = [];
+  const reader = new ContextReader(get, problems);
+
+  const subscribeWebhook = reader.boolean('subscribeWebhook');
+  const secretName = reader.string('callrCredentialsSecretName');
+  const eventTypes = reader.list('eventTypes');
+  const logRetentionDays = reader.number('logRetentionDays');
+  if (logRetentionDays !== undefined && !VALID_RETENTION_DAYS.has(logRetentionDays)) {
+    problems.push(
+      `logRetentionDays is ${logRetentionDays}; CloudWatch Logs accepts ${[...VALID_RETENTION_DAYS].sort((a, b) => a - b).join(', ')}`,
+    );
+  }
+  const removalPolicyName = reader.string('removalPolicy');
+  const removalPolicy = removalPolicyName === undefined ? undefined : REMOVAL_POLICIES[removalPolicyName.toLowerCase()];
+  if (removalPolicyName !== undefined && removalPolicy === undefined) {
+    problems.push(`removalPolicy is ${JSON.stringify(removalPolicyName)}; use ${Object.keys(REMOVAL_POLICIES).join(' or ')}`);
+  }
+  const oldestMessageAgeMinutes = reader.number('oldestMessageAgeAlarmMinutes');
+  const eventMaxAgeSeconds = reader.number('eventMaxAgeSeconds');
+  const eventMaxFutureSeconds = reader.number('eventMaxFutureSeconds');
+
+  const props: StackSettings['props'] = {
+    subscribeWebhook,
+    // Values are checked against the supported ones by findPropsProblems below.
+    eventTypes: eventTypes as HandledEventType[] | undefined,
+    hmacAlgorithm: reader.string('hmacAlgorithm') as CallrHmacAlgorithm | undefined,
+    hmacSecretVersion: reader.string('hmacSecretVersion', { allowNumber: true }),
+    callrApiUrl: reader.string('callrApiUrl'),
+    alarmEmail: reader.string('alarmEmail'),
+    throttlingRateLimit: reader.number('throttlingRateLimit'),
+    throttlingBurstLimit: reader.number('throttlingBurstLimit'),
+    logRetention: logRetentionDays !== undefined && VALID_RETENTION_DAYS.has(logRetentionDays) ? logRetentionDays : undefined,
+    removalPolicy,
+    persistMaxConcurrency: reader.number('persistMaxConcurrency'),
+    oldestMessageAgeAlarmThreshold: durationOf(oldestMessageAgeMinutes, Duration.minutes),
+    eventMaxAge: durationOf(eventMaxAgeSeconds, Duration.seconds),
+    eventMaxFuture: durationOf(eventMaxFutureSeconds, Duration.seconds),
+  };
+
+  const subscribes = subscribeWebhook ?? true;
+  if (!subscribes && secretName !== undefined) {
+    problems.push('callrCredentialsSecretName is set but subscribeWebhook is false: nothing would use it');
+  }
+  const callrCredentialsSecretName = subscribes ? (secretName ?? DEFAULT_CALLR_CREDENTIALS_SECRET_NAME) : undefined;
+  // The secret is imported by the stack, so the construct's credentials checks are answered here.
+  const constructProblems = findPropsProblems({ ...withoutUndefined(props), subscribeWebhook: false });
+  problems.push(...constructProblems.map(renameToContextKeys));
+
+  if (problems.length > 0) throw new StackContextError(problems);
+  return {
+    callrCredentialsSecretName,
+    usesDefaultCredentialsSecretName: subscribes && secretName === undefined,
+    props: withoutUndefined(props),
+  };
+}
+
+/** Construct prop names in construct problems → the context keys the operator actually set. */
+function renameToContextKeys(problem: string): string {
+  return problem
+    .replace(/^oldestMessageAgeAlarmThreshold\b/, 'oldestMessageAgeAlarmMinutes')
+    .replace(/^eventMaxAge\b/, 'eventMaxAgeSeconds')
+    .replace(/^eventMaxFuture\b/, 'eventMaxFutureSeconds');
+}
+
+function durationOf(value: number | undefined, unit: (amount: number) => Duration): Duration | undefined {
+  if (value === undefined) return undefined;
+  // Duration refuses negative amounts itself; let findPropsProblems word the problem instead.
+  return unit(Math.max(value, 0));
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+}
+
+class ContextReader {
+  constructor(
+    private readonly get: (key: StackContextKey) => unknown,
+    private readonly problems: string[],
+  ) {}
+
+  string(key: StackContextKey, options: { allowNumber?: boolean } = {}): string | undefined {
+    const value = this.get(key);
+    if (value === undefined) return undefined;
+    if (options.allowNumber && typeof value === 'number' && Number.isFinite(value)) return String(value);
+    if (typeof value !== 'string' || value.trim() === '') {
+      this.problems.push(`${key} is ${JSON.stringify(value)}; expected a non-empty string`);
+      return undefined;
+    }
+    return value.trim();
+  }
+
+  number(key: StackContextKey): number | undefined {
+    const value = this.get(key);
+    if (value === undefined) return undefined;
+    const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+    if (!Number.isFinite(parsed)) {
+      this.problems.push(`${key} is ${JSON.stringify(value)}; expected a number`);
+      return undefined;
+    }
+    return parsed;
+  }
+
+  boolean(key: StackContextKey): boolean | undefined {
+    const value = this.get(key);
+    if (value === undefined) return undefined;
+    if (typeof value === 'boolean') return value;
+    if (value === 'true' || value === 'false') return value === 'true';
+    this.problems.push(`${key} is ${JSON.stringify(value)}; expected true or false`);
+    return undefined;
+  }
+
+  /** A JSON array of strings, or one comma-separated string (`-c eventTypes=sms.mo,sms.mt.status_update`). */
+  list(key: StackContextKey): string[] | undefined {
+    const value = this.get(key);
+    if (value === undefined) return undefined;
+    const items = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : undefined;
+    if (items === undefined || items.some((item) => typeof item !== 'string')) {
+      this.problems.push(`${key} is ${JSON.stringify(value)}; expected a comma-separated string or an array of strings`);
+      return undefined;
+    }
+    return (items as string[]).map((item) => item.trim()).filter((item) => item !== '');
+  }
+}
+
+/**
+ * The deployable stack: a thin shell that reads the context, imports the CALLR credentials secret
+ * by name and outputs what operators and downstream services need. Environment-agnostic, so
+ * `cdk synth` needs no AWS credentials.
+ */
+export class CallrInboundSmsStack extends Stack {
+  readonly system: CallrInboundSms;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, props);
+    const settings = readStackContext((key) => this.node.tryGetContext(key));
+
+    const callrCredentialsSecret =
+      settings.callrCredentialsSecretName === undefined
+        ? undefined
+        : secretsmanager.Secret.fromSecretNameV2(this, 'CallrCredentials', settings.callrCredentialsSecretName);
+    if (settings.usesDefaultCredentialsSecretName) {
+      Annotations.of(this).addInfo(
+        `No callrCredentialsSecretName in the context: the webhook subscription reads the CALLR credentials from ` +
+          `the secret "${DEFAULT_CALLR_CREDENTIALS_SECRET_NAME}", which must exist before deploying ` +
+          '(or deploy with -c subscribeWebhook=false).',
+      );
+    }
+
+    this.system = new CallrInboundSms(this, 'CallrInboundSms', { ...settings.props, callrCredentialsSecret });
+    const { system } = this;
+
+    const output = (id: string, value: string, description: string): CfnOutput =>
+      new CfnOutput(this, id, { value, description });
+    output('WebhookUrl', system.webhookUrl, 'The URL CALLR posts inbound SMS events to');
+    output('IngestQueueUrl', system.ingestQueue.queueUrl, 'Queue of verified events waiting to be stored');
+    output('IngestQueueArn', system.ingestQueue.queueArn, 'ARN of the ingest queue');
+    output('DeadLetterQueueUrl', system.deadLetterQueue.queueUrl, 'Quarantined events and poison records');
+    output('DeadLetterQueueArn', system.deadLetterQueue.queueArn, 'ARN of the dead-letter queue');
+    output('InboxQueueUrl', system.inboxQueue.queueUrl, 'Stored, de-duplicated messages for downstream services');
+    output('InboxQueueArn', system.inboxQueue.queueArn, 'ARN of the inbox queue (grant downstream consumers on it)');
+    output('InboxDeadLetterQueueUrl', system.inboxDeadLetterQueue.queueUrl, 'Inbox messages downstream failed to process');
+    output('InboxDeadLetterQueueArn', system.inboxDeadLetterQueue.queueArn, 'ARN of the inbox dead-letter queue');
+    output('TableName', system.table.tableName, 'DynamoDB table of messages and delivery statuses');
+    output('HmacSecretArn', system.hmacSecret.secretArn, 'Secrets Manager secret CALLR signs webhooks with');
+    output('AlarmTopicArn', system.alarmTopic.topicArn, 'SNS topic the alarms notify');
+  }
+}
