@@ -1,0 +1,325 @@
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Message } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { createLocalClients, type LocalClients } from '../../local/aws-clients';
+import { queueArn } from '../../local/provision';
+import { getMessage, getRawEvent, type MessageTable } from '../../functions/messages/message-store';
+import { getOutboundStatus } from '../../functions/messages/status-store';
+import { createPersistHandler, type PersistDependencies, type PersistHandler } from '../../functions/persist/create-persist-handler';
+import { decodeInboxMessage } from '../../functions/queues/inbox';
+import { ATTRIBUTE, type QueueMessage } from '../../functions/queues/queue-message';
+import { createObservability } from '../../functions/shared/observability';
+import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
+import {
+  deliverAsSqsEvent,
+  drainQueue,
+  ingestQueueMessage,
+  moEventBody,
+  statusEventBody,
+  type MoEventOptions,
+  type QueueRef,
+} from '../support/sqs-events';
+
+const NOW = new Date('2024-05-01T10:00:05.000Z');
+
+describe('persist handler', () => {
+  let env: TestEnvironment;
+  let ingestQueue: QueueRef;
+  let table: MessageTable;
+  let clientsToDestroy: LocalClients[];
+
+  beforeAll(async () => {
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    env = await startTestEnvironment();
+    ingestQueue = {
+      sqs: env.clients.sqs,
+      queueUrl: env.ingestQueueUrl,
+      queueArn: await queueArn(env.clients.sqs, env.ingestQueueUrl),
+      region: env.region,
+    };
+    table = { documents: env.clients.documents, tableName: env.tableName };
+    clientsToDestroy = [];
+  });
+  afterAll(async () => {
+    for (const clients of clientsToDestroy) clients.destroy();
+    await env.stop();
+  });
+  beforeEach(async () => {
+    await Promise.all([env.ingestQueueUrl, env.inboxQueueUrl, env.deadLetterQueueUrl].map((url) => drainQueue(env.clients.sqs, url)));
+  });
+
+  function dependencies(overrides: Partial<PersistDependencies> = {}): PersistDependencies {
+    return {
+      config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: env.inboxQueueUrl },
+      documents: env.clients.documents,
+      sqs: env.clients.sqs,
+      now: () => NOW,
+      ...createObservability('persist'),
+      ...overrides,
+    };
+  }
+
+  function persistHandler(overrides: Partial<PersistDependencies> = {}): PersistHandler {
+    return createPersistHandler(dependencies(overrides));
+  }
+
+  /** A queue URL on the same emulator that names no queue: every send to it fails. */
+  const missingQueueUrl = (): string => env.inboxQueueUrl.replace(/[^/]+$/, 'no-such-queue');
+
+  const moMessage = (options: MoEventOptions): QueueMessage => ingestQueueMessage(moEventBody(options));
+  const deliver = (...messages: QueueMessage[]): Promise<SQSEvent> => deliverAsSqsEvent(ingestQueue, messages);
+  const inbox = (): Promise<Message[]> => drainQueue(env.clients.sqs, env.inboxQueueUrl);
+  const deadLetters = (): Promise<Message[]> => drainQueue(env.clients.sqs, env.deadLetterQueueUrl);
+  const messageIdsOf = (messages: Message[]): string[] =>
+    messages.map((message) => message.MessageAttributes?.messageId?.StringValue ?? '(none)').sort();
+
+  async function storedItem(hash: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await env.clients.documents.send(
+      new GetCommand({ TableName: env.tableName, Key: { pk: `sms#${hash}`, sk: 'message' }, ConsistentRead: true }),
+    );
+    return Item;
+  }
+
+  describe('inbound SMS', () => {
+    it('stores a new message, forwards it to the inbox and keeps the raw event', async () => {
+      const raw = moEventBody({ eventId: 'new-event-1', hash: 'NEW00001' });
+      const event = await deliver(ingestQueueMessage(raw));
+
+      expect(await persistHandler()(event)).toEqual({ batchItemFailures: [] });
+
+      const stored = await getMessage(table, 'NEW00001');
+      const forwarded = await inbox();
+      expect(forwarded.map((message) => decodeInboxMessage(message.Body ?? ''))).toEqual([stored]);
+      expect(forwarded[0]?.MessageAttributes).toEqual({
+        messageId: { DataType: 'String', StringValue: 'NEW00001' },
+        schemaVersion: { DataType: 'Number', StringValue: '1' },
+      });
+      expect(stored).toMatchObject({ id: 'NEW00001', eventId: 'new-event-1', storedAt: NOW.toISOString() });
+      expect(await storedItem('NEW00001')).toMatchObject({ createdByEventId: 'new-event-1', forwardedAt: NOW.toISOString() });
+      expect((await getRawEvent(table, 'NEW00001', 'message'))?.equals(raw)).toBe(true);
+    });
+
+    it('stores and forwards the same event delivered twice only once', async () => {
+      const handler = persistHandler();
+      const message = moMessage({ eventId: 'twice-event', hash: 'TWICE001' });
+
+      expect(await handler(await deliver(message))).toEqual({ batchItemFailures: [] });
+      expect(await handler(await deliver(message))).toEqual({ batchItemFailures: [] });
+
+      expect(messageIdsOf(await inbox())).toEqual(['TWICE001']);
+    });
+
+    it('stores and forwards once the same SMS delivered under two event ids (global and per-SMS webhook)', async () => {
+      const global = moMessage({ eventId: 'global-hook-event', hash: 'BOTH0001', hookHash: 'IAYHJ6F3' });
+      const perSms = moMessage({ eventId: 'per-sms-hook-event', hash: 'BOTH0001', hookHash: null });
+
+      // In one batch, processed concurrently: whichever wins the write forwards.
+      expect(await persistHandler()(await deliver(global, perSms))).toEqual({ batchItemFailures: [] });
+      // And again later, one after the other.
+      expect(await persistHandler()(await deliver(perSms))).toEqual({ batchItemFailures: [] });
+
+      expect(messageIdsOf(await inbox())).toEqual(['BOTH0001']);
+      expect(['global-hook-event', 'per-sms-hook-event']).toContain((await getMessage(table, 'BOTH0001'))?.eventId);
+    });
+
+    it('forwards on redelivery a message whose first forward failed', async () => {
+      const message = moMessage({ eventId: 'retry-event', hash: 'RETRY001' });
+      const brokenInbox = persistHandler({
+        config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: missingQueueUrl() },
+      });
+
+      // Given: stored, but the inbox refused it, so the record failed (a status in the same batch did not).
+      const firstDelivery = await deliver(
+        message,
+        ingestQueueMessage(statusEventBody({ eventId: 'retry-status', hash: 'RETRYMT1', eventAt: NOW, status: 'SENT' })),
+      );
+      expect(await brokenInbox(firstDelivery)).toEqual({
+        batchItemFailures: [{ itemIdentifier: firstDelivery.Records[0]!.messageId }],
+      });
+      expect(await storedItem('RETRY001')).not.toHaveProperty('forwardedAt');
+      // When: the same SMS arrives through the other webhook, then SQS redelivers the first event.
+      const otherWebhook = moMessage({ eventId: 'other-hook-event', hash: 'RETRY001', hookHash: null });
+      expect(await persistHandler()(await deliver(otherWebhook))).toEqual({ batchItemFailures: [] });
+      expect(await inbox()).toEqual([]);
+      expect(await persistHandler()(await deliver(message))).toEqual({ batchItemFailures: [] });
+      // Then: forwarded exactly once, by the redelivery of the event that stored it.
+      expect(messageIdsOf(await inbox())).toEqual(['RETRY001']);
+      expect(await storedItem('RETRY001')).toMatchObject({ forwardedAt: NOW.toISOString() });
+      expect(await persistHandler()(await deliver(message))).toEqual({ batchItemFailures: [] });
+      expect(await inbox()).toEqual([]);
+    });
+
+    it('reports only the record that hit a transient DynamoDB error, and stores the others', async () => {
+      const throttled = createLocalClients({ dynamodbEndpoint: env.dynamodbEndpoint, sqsEndpoint: env.sqsEndpoint, region: env.region });
+      clientsToDestroy.push(throttled);
+      throttled.dynamodb.middlewareStack.add(
+        (next) => async (args) => {
+          // By the build step the document client has marshalled the item.
+          const item = (args.input as { Item?: { pk?: { S?: string } } }).Item;
+          if (item?.pk?.S === 'sms#THROTTLE') {
+            throw new ProvisionedThroughputExceededException({ message: 'Rate of requests exceeds the allowed throughput.', $metadata: {} });
+          }
+          return next(args);
+        },
+        { step: 'build', name: 'throttleOneItem' },
+      );
+      const event = await deliver(
+        moMessage({ eventId: 'batch-event-1', hash: 'BATCH001' }),
+        moMessage({ eventId: 'batch-event-2', hash: 'THROTTLE' }),
+        moMessage({ eventId: 'batch-event-3', hash: 'BATCH003' }),
+      );
+
+      const response = await persistHandler({ documents: throttled.documents })(event);
+
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1]!.messageId }] });
+      expect(messageIdsOf(await inbox())).toEqual(['BATCH001', 'BATCH003']);
+      expect(await getMessage(table, 'THROTTLE')).toBeUndefined();
+    });
+
+    it('processes the records of a batch concurrently', async () => {
+      const observed = createLocalClients({ dynamodbEndpoint: env.dynamodbEndpoint, sqsEndpoint: env.sqsEndpoint, region: env.region });
+      clientsToDestroy.push(observed);
+      let inFlight = 0;
+      let peak = 0;
+      let releaseAll: () => void = () => undefined;
+      const allArrived = new Promise<void>((resolve) => (releaseAll = resolve));
+      const giveUp = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+      observed.dynamodb.middlewareStack.add(
+        (next) => async (args) => {
+          inFlight += 1;
+          peak = Math.max(peak, inFlight);
+          if (inFlight === 3) releaseAll();
+          // A barrier: every put waits for the other two, or, if records ran one by one, gives up
+          // so that the test fails on `peak` instead of hanging.
+          await Promise.race([allArrived, giveUp]);
+          try {
+            return await next(args);
+          } finally {
+            inFlight -= 1;
+          }
+        },
+        { step: 'build', name: 'countConcurrentPuts' },
+      );
+      const event = await deliver(
+        moMessage({ eventId: 'parallel-1', hash: 'PARALL01' }),
+        moMessage({ eventId: 'parallel-2', hash: 'PARALL02' }),
+        moMessage({ eventId: 'parallel-3', hash: 'PARALL03' }),
+      );
+
+      expect(await persistHandler({ documents: observed.documents })(event)).toEqual({ batchItemFailures: [] });
+      expect(peak).toBe(3);
+    });
+
+    it('sends emoji and U+FFFE through the inbox unchanged', async () => {
+      const text = 'Vote 👍🏽 for 🐙 \ufffe Ça va? 你好';
+      await persistHandler()(await deliver(moMessage({ eventId: 'unicode-event', hash: 'UNICODE1', text })));
+
+      const [forwarded] = await inbox();
+      expect(decodeInboxMessage(forwarded?.Body ?? '').text).toBe(text);
+      expect((await getMessage(table, 'UNICODE1'))?.text).toBe(text);
+    });
+  });
+
+  describe('records that can never succeed', () => {
+    const CALL_EVENT = Buffer.from(
+      JSON.stringify({ event_id: 'call-event', event_at: '2024-05-01T10:00:00.000Z', type: 'call.hangup', data: {} }),
+    );
+    const withEncoding = (message: QueueMessage, encoding: string): QueueMessage => ({
+      ...message,
+      MessageAttributes: { ...message.MessageAttributes, [ATTRIBUTE.bodyEncoding]: { DataType: 'String', StringValue: encoding } },
+    });
+
+    it.each([
+      ['an unknown body encoding', withEncoding(moMessage({ eventId: 'poison-1', hash: 'POISON01' }), 'rot13'), 'unknown_body_encoding', 'unknown body encoding: rot13'],
+      ['invalid JSON', ingestQueueMessage(Buffer.from('{"event_id": "poison-2",'), { eventId: 'poison-2' }), 'invalid_json', expect.stringMatching(/JSON/)],
+      ['an invalid shape', ingestQueueMessage(Buffer.from('{"event_id":"poison-3","type":"sms.mo"}')), 'invalid_shape', expect.stringMatching(/event_at/)],
+      ['an unhandled event type', ingestQueueMessage(CALL_EVENT), 'unhandled_event_type', 'the persister does not handle "call.hangup" events'],
+    ])('dead-letters %s with the reason and the original attributes, and counts it handled', async (_label, message, reason, detail) => {
+      const event = await deliver(message, moMessage({ eventId: 'healthy-event', hash: `OK_${reason}` }));
+
+      expect(await persistHandler()(event)).toEqual({ batchItemFailures: [] });
+
+      const [deadLetter, ...others] = await deadLetters();
+      expect(others).toEqual([]);
+      expect(deadLetter?.Body).toBe(message.MessageBody);
+      expect(deadLetter?.MessageAttributes).toEqual({
+        ...message.MessageAttributes,
+        deadLetterReason: { DataType: 'String', StringValue: reason },
+        deadLetterDetail: { DataType: 'String', StringValue: detail },
+        deadLetterSource: { DataType: 'String', StringValue: 'persist' },
+      });
+      expect(messageIdsOf(await inbox())).toEqual([`OK_${reason}`]);
+    });
+
+    it('leaves the record on the queue when the dead-letter queue refuses it', async () => {
+      const event = await deliver(ingestQueueMessage(Buffer.from('not json')), moMessage({ eventId: 'dlq-down-event', hash: 'DLQDOWN1' }));
+      const brokenDeadLetterQueue = persistHandler({
+        config: { tableName: env.tableName, deadLetterQueueUrl: missingQueueUrl(), inboxQueueUrl: env.inboxQueueUrl },
+      });
+
+      expect(await brokenDeadLetterQueue(event)).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+      expect(messageIdsOf(await inbox())).toEqual(['DLQDOWN1']);
+    });
+  });
+
+  describe('outbound statuses', () => {
+    it.each([
+      ['in order', ['PENDING', 'SENT', 'DELIVERED']],
+      ['newest first', ['DELIVERED', 'SENT', 'PENDING']],
+      ['newest in the middle', ['SENT', 'DELIVERED', 'PENDING']],
+    ])('keeps the newest status whatever the arrival order: %s', async (label, arrival) => {
+      const hash = `MT-${label.replace(/\W/g, '')}`;
+      const minuteOf = { PENDING: 1, SENT: 2, DELIVERED: 3 } as Record<string, number>;
+      const handler = persistHandler();
+      for (const status of arrival) {
+        const body = statusEventBody({ eventId: `${hash}-${status}`, hash, eventAt: new Date(Date.UTC(2024, 4, 1, 10, minuteOf[status]!)), status });
+        expect(await handler(await deliver(ingestQueueMessage(body)))).toEqual({ batchItemFailures: [] });
+      }
+
+      expect(await getOutboundStatus(table, hash)).toMatchObject({
+        id: hash,
+        status: 'DELIVERED',
+        eventId: `${hash}-DELIVERED`,
+        eventAt: '2024-05-01T10:03:00.000Z',
+      });
+      expect(await inbox()).toEqual([]);
+    });
+
+    it('keeps the newest status when all arrive in one batch', async () => {
+      const event = await deliver(
+        ...['SENT', 'DELIVERED', 'PENDING'].map((status, index) =>
+          ingestQueueMessage(
+            statusEventBody({ eventId: `batch-${status}`, hash: 'MTBATCH1', eventAt: new Date(Date.UTC(2024, 4, 1, 10, [2, 3, 1][index]!)), status }),
+          ),
+        ),
+      );
+
+      expect(await persistHandler()(event)).toEqual({ batchItemFailures: [] });
+      expect(await getOutboundStatus(table, 'MTBATCH1')).toMatchObject({ status: 'DELIVERED', eventId: 'batch-DELIVERED' });
+    });
+
+  });
+
+  it('fails the invocation when every record fails, so that Lambda retries the batch and counts an error', async () => {
+    const event = await deliver(moMessage({ eventId: 'all-fail-1', hash: 'ALLFAIL1' }), moMessage({ eventId: 'all-fail-2', hash: 'ALLFAIL2' }));
+    const brokenInbox = persistHandler({
+      config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: missingQueueUrl() },
+    });
+
+    await expect(brokenInbox(event)).rejects.toMatchObject({ name: 'FullBatchFailureError' });
+  });
+
+  it('counts each outcome', async () => {
+    const deps = dependencies();
+    const handler = createPersistHandler(deps);
+    const message = moMessage({ eventId: 'metric-event', hash: 'METRIC01' });
+
+    await handler(await deliver(message));
+    await handler(await deliver(message, ingestQueueMessage(statusEventBody({ eventId: 'metric-status', hash: 'METRICMT', eventAt: NOW, status: 'SENT' }))));
+
+    const emf = deps.metrics.serializeMetrics() as unknown as Record<string, unknown>;
+    expect(emf).toMatchObject({ stored: 1, duplicate: 1, statusApplied: 1 });
+  });
+});
