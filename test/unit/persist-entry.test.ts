@@ -1,0 +1,32 @@
+/** The Lambda entry wires itself at import (cold start): a bad environment must fail it loudly. */
+describe('persist Lambda entry', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  function importEntry(): { handler: unknown } {
+    let entry: { handler: unknown } | undefined;
+    jest.isolateModules(() => {
+      entry = require('../../functions/persist/handler') as { handler: unknown };
+    });
+    return entry!;
+  }
+
+  it('exports a handler when the environment is complete', () => {
+    process.env.TABLE_NAME = 'messages';
+    process.env.DEAD_LETTER_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/dead-letter';
+    process.env.INBOX_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/inbox';
+    process.env.AWS_REGION = 'eu-west-1';
+
+    expect(typeof importEntry().handler).toBe('function');
+  });
+
+  it('refuses to start without its configuration, naming what is missing', () => {
+    delete process.env.TABLE_NAME;
+    delete process.env.DEAD_LETTER_QUEUE_URL;
+    delete process.env.INBOX_QUEUE_URL;
+
+    expect(importEntry).toThrow(/TABLE_NAME is required[\s\S]*DEAD_LETTER_QUEUE_URL is required[\s\S]*INBOX_QUEUE_URL is required/);
+  });
+});
