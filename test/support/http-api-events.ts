@@ -13,6 +13,7 @@ export interface HttpApiEventOptions {
   readonly body?: Buffer | string;
   /** Header names as given (API Gateway lower-cases them; tests of header case pass others). */
   readonly headers?: Record<string, string>;
+  /** Default: base64 only for bytes that are not UTF-8 text, which API Gateway cannot pass as text. */
   readonly isBase64Encoded?: boolean;
   readonly requestId?: string;
   readonly time?: Date;
@@ -24,6 +25,7 @@ export function httpApiEvent(options: HttpApiEventOptions = {}): APIGatewayProxy
   const bytes = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : options.body;
   const time = options.time ?? new Date();
   const requestId = options.requestId ?? `test-request-${process.pid}-${++requestCounter}`;
+  const isBase64Encoded = options.isBase64Encoded ?? (bytes !== undefined && !isUtf8(bytes));
   return {
     version: '2.0',
     routeKey: `${WEBHOOK_ROUTE.method} ${WEBHOOK_ROUTE.path}`,
@@ -42,8 +44,8 @@ export function httpApiEvent(options: HttpApiEventOptions = {}): APIGatewayProxy
       time: time.toISOString(),
       timeEpoch: time.getTime(),
     },
-    body: bytes === undefined ? undefined : options.isBase64Encoded ? bytes.toString('base64') : bytes.toString('utf8'),
-    isBase64Encoded: options.isBase64Encoded ?? false,
+    body: bytes === undefined ? undefined : isBase64Encoded ? bytes.toString('base64') : bytes.toString('utf8'),
+    isBase64Encoded,
   };
 }
 
@@ -99,6 +101,17 @@ export function callrBody(fixture: Buffer, changes: CallrBodyChanges = {}): Buff
   if (changes.data) event.data = { ...event.data, ...changes.data };
   changes.edit?.(event);
   return Buffer.from(JSON.stringify(event), 'utf8');
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    STRICT_UTF8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function eventIdOf(bytes: Buffer): string | undefined {
