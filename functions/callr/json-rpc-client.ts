@@ -145,7 +145,8 @@ export function createCallrClient(options: CallrClientOptions): CallrClient {
       status = response.status;
       text = await response.text();
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      const name = errorField(error, 'name');
+      const timedOut = name === 'TimeoutError' || name === 'AbortError';
       return timedOut
         ? { ok: false, failure: 'timeout', detail: `no answer within ${timeoutMs} ms`, cause: error }
         : { ok: false, failure: 'network', detail: describeNetworkError(error), cause: error };
@@ -278,11 +279,18 @@ function parseJson(text: string): unknown {
 
 /** undici reports "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND...) in `cause`. */
 function describeNetworkError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return `${error.message} (${typeof code === 'string' ? code : cause.message})`;
-  }
-  return error.message;
+  const message = errorField(error, 'message') ?? String(error);
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  const detail = errorField(cause, 'code') ?? errorField(cause, 'message');
+  return detail ? `${message} (${detail})` : message;
+}
+
+/**
+ * Reads a string field of a thrown value. Duck-typed on purpose: fetch's errors (DOMException,
+ * undici's TypeError) come from another realm under some runners, where `instanceof Error` fails.
+ */
+function errorField(error: unknown, field: 'name' | 'message' | 'code'): string | undefined {
+  if (!error || typeof error !== 'object') return undefined;
+  const value = (error as Record<string, unknown>)[field];
+  return typeof value === 'string' ? value : undefined;
 }

@@ -166,11 +166,10 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
   };
 }
 
+/** Duck-typed: fetch's errors may come from another realm, where `instanceof Error` fails. */
 function describeFailure(cause: unknown): string {
-  if (cause instanceof Error && cause.name === 'TimeoutError') return 'timeout';
-  if (cause instanceof Error) {
-    const code = (cause.cause as { code?: unknown } | undefined)?.code;
-    return typeof code === 'string' ? code : cause.message;
-  }
-  return String(cause);
+  const error = (cause ?? {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
+  if (error.name === 'TimeoutError') return 'timeout';
+  if (typeof error.cause?.code === 'string') return error.cause.code;
+  return typeof error.message === 'string' ? error.message : String(cause);
 }

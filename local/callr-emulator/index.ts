@@ -116,7 +116,9 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
     calls: () => [...calls],
     sentSms: () => account.sentSms(),
     failNext(failure: InjectedFailure) {
-      failures.push({ failure, remaining: failure.times ?? 1 });
+      const times = failure.times ?? 1;
+      if (!Number.isInteger(times) || times < 1) throw new RangeError('failNext: times must be a positive integer');
+      failures.push({ failure, remaining: times });
     },
     whenIdle: () => delivery.whenIdle(),
   };
