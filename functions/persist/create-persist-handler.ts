@@ -68,7 +68,7 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     try {
       outcome = await persistRecord(record, logger);
     } catch (error) {
-      logger.error('record failed; SQS will deliver it again', { error, sqsMessageId: record.messageId });
+      logger.warn('record failed; SQS will deliver it again', { error, sqsMessageId: record.messageId });
       throw error;
     }
     countOutcome(outcome);
