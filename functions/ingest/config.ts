@@ -53,11 +53,12 @@ export function loadIngestConfig(env: IngestEnv): IngestConfig {
     return value ? value : undefined;
   };
 
-  const queueUrl = readQueueUrl('QUEUE_URL', read('QUEUE_URL'), 'the ingest queue', problems);
+  const queueUrl = readQueueUrl('QUEUE_URL', read('QUEUE_URL'), 'the ingest queue', 'callr-ingest', problems);
   const deadLetterQueueUrl = readQueueUrl(
     'DEAD_LETTER_QUEUE_URL',
     read('DEAD_LETTER_QUEUE_URL'),
     'the dead-letter queue (where authentic but unusable events are kept)',
+    'callr-dead-letter',
     problems,
   );
 
@@ -110,9 +111,15 @@ export function loadIngestConfig(env: IngestEnv): IngestConfig {
   };
 }
 
-function readQueueUrl(name: string, value: string | undefined, what: string, problems: string[]): string | undefined {
+function readQueueUrl(
+  name: string,
+  value: string | undefined,
+  what: string,
+  exampleName: string,
+  problems: string[],
+): string | undefined {
   if (!value) {
-    problems.push(`${name} is required: the URL of ${what}, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/callr-ingest.`);
+    problems.push(`${name} is required: the URL of ${what}, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/${exampleName}.`);
     return undefined;
   }
   let url: URL | undefined;
