@@ -1,0 +1,323 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { formatCallrDate } from '../../functions/callr/dates';
+import { parseCallrEvent } from '../../functions/callr/events';
+import { createCallrClient } from '../../functions/callr/json-rpc-client';
+import { verifyCallrSignature, type CallrHmacAlgorithm } from '../../functions/callr/signature';
+import { startCallrEmulator, type CallrEmulator } from '../../local/callr-emulator';
+import { smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
+
+/** A webhook receiver on 127.0.0.1 that records what it gets and answers the statuses it is told. */
+interface Receiver {
+  readonly url: string;
+  readonly requests: Array<{ headers: IncomingHttpHeaders; body: Buffer; json: Record<string, any> }>;
+  /** Statuses for the next requests, in order; 200 once they run out. */
+  answer(...statuses: number[]): void;
+  close(): Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const requests: Receiver['requests'] = [];
+  let statuses: number[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks);
+      requests.push({ headers: request.headers, body, json: JSON.parse(body.toString('utf8')) });
+      response.writeHead(statuses.shift() ?? 200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/callr`,
+    requests,
+    answer: (...next) => {
+      statuses = next;
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const API_KEY = 'emulator-test-key';
+const SECRET = 'emulator-test-secret';
+const NOW = new Date('2024-03-10T08:15:30.123Z');
+
+const fixtureMo = JSON.parse(smsMoBody().toString('utf8'));
+const fixtureStatus = JSON.parse(smsStatusBody().toString('utf8'));
+
+describe('CALLR emulator', () => {
+  let emulator: CallrEmulator;
+  let receiver: Receiver;
+  const callr = () => createCallrClient({ apiUrl: emulator.url, credentials: { apiKey: API_KEY }, retries: 0 });
+
+  beforeEach(async () => {
+    receiver = await startReceiver();
+    emulator = await startCallrEmulator({
+      credentials: { apiKey: API_KEY },
+      retry: { baseDelayMs: 5, maxTries: 4 },
+      deliveryTimeoutMs: 2_000,
+      statusUpdateDelayMs: 5,
+      now: () => NOW,
+    });
+  });
+  afterEach(async () => {
+    await emulator.close();
+    await receiver.close();
+  });
+
+  describe('delivery of an inbound SMS', () => {
+    it.each<CallrHmacAlgorithm>(['SHA256', 'SHA512'])('posts a %s-signed sms.mo shaped like CALLR\'s, which parses', async (algorithm) => {
+      const { hash: hookHash } = await callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url, hmacSecret: SECRET, hmacAlgorithm: algorithm });
+
+      const injected = emulator.injectInboundSms({ from: '+15146605859', to: '+13476096124', text: 'Hello world' });
+      await emulator.whenIdle();
+
+      expect(receiver.requests).toHaveLength(1);
+      const [{ headers, body, json }] = receiver.requests as [Receiver['requests'][number]];
+      expect(headers['content-type']).toBe('application/json');
+      expect(headers['x-callr-eventid']).toBe(json.event_id);
+      expect(verifyCallrSignature({ rawBody: body, header: headers['x-callr-hmacsignature'] as string, secrets: [SECRET], algorithm })).toEqual({ ok: true });
+
+      const received = formatCallrDate(NOW);
+      expect(json).toEqual({
+        event_id: injected.eventIds[0],
+        event_at: '2024-03-10T08:15:30.123Z',
+        hook_hash: hookHash,
+        type: 'sms.mo',
+        try: 0,
+        data: {
+          ...fixtureMo.data,
+          hash: injected.hash,
+          b_customer_debit: '0.00',
+          date_creation: received,
+          date_update: received,
+          date_received: received,
+          status_history: [{ old_status: 'CREATED', new_status: 'RECEIVED', updated_at: received }],
+        },
+      });
+      expect(Object.keys(json)).toEqual(Object.keys(fixtureMo));
+      expect(Object.keys(json.data)).toEqual(Object.keys(fixtureMo.data));
+      expect(json.event_id).toMatch(/^[A-Za-z0-9]{32}$/);
+      expect(parseCallrEvent(body.toString('utf8'))).toMatchObject({ ok: true, handled: true, event: { type: 'sms.mo', data: { hash: injected.hash } } });
+    });
+
+    it.each([
+      ['GSM, one part', 'Hello world', 'GSM', 1],
+      ['GSM extension characters count twice', '€'.repeat(81), 'GSM', 2],
+      ['unicode', 'Salut 👋 ça va ?', 'UNICODE', 1],
+      ['long unicode, several parts', 'é👋'.repeat(40), 'UNICODE', 2],
+    ])('sets encoding and parts: %s', async (_name, text, encoding, parts) => {
+      await callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url, hmacSecret: SECRET });
+      emulator.injectInboundSms({ from: '+15146605859', to: '+13476096124', text });
+      await emulator.whenIdle();
+      expect(receiver.requests[0]?.json.data).toMatchObject({ text, encoding, parts });
+    });
+
+    it('retries after 5xx with the same event_id and event_at, incrementing try', async () => {
+      await callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url, hmacSecret: SECRET });
+      receiver.answer(500, 503);
+
+      const { eventIds } = emulator.injectInboundSms({ from: '+15146605859', to: '+13476096124', text: 'retry me' });
+      await emulator.whenIdle();
+
+      expect(receiver.requests.map(({ json }) => [json.event_id, json.event_at, json.try])).toEqual([
+        [eventIds[0], NOW.toISOString(), 0],
+        [eventIds[0], NOW.toISOString(), 1],
+        [eventIds[0], NOW.toISOString(), 2],
+      ]);
+      for (const { headers, body } of receiver.requests) {
+        expect(verifyCallrSignature({ rawBody: body, header: headers['x-callr-hmacsignature'] as string, secrets: [SECRET] })).toEqual({ ok: true });
+      }
+      expect(emulator.deliveries().map(({ try: attempt, httpStatus, outcome, willRetry }) => ({ attempt, httpStatus, outcome, willRetry }))).toEqual([
+        { attempt: 0, httpStatus: 500, outcome: 'failed', willRetry: true },
+        { attempt: 1, httpStatus: 503, outcome: 'failed', willRetry: true },
+        { attempt: 2, httpStatus: 200, outcome: 'delivered', willRetry: false },
+      ]);
+    });
+
+    it('gives up after maxTries', async () => {
+      await callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url, hmacSecret: SECRET });
+      receiver.answer(500, 500, 500, 500, 500);
+
+      emulator.injectInboundSms({ from: '+15146605859', to: '+13476096124', text: 'never taken' });
+      await emulator.whenIdle();
+
+      expect(emulator.deliveries().map((attempt) => [attempt.try, attempt.willRetry])).toEqual([
+        [0, true],
+        [1, true],
+        [2, true],
+        [3, false],
+      ]);
+    });
+
+    it('retries an endpoint that cannot be reached, recording the error', async () => {
+      const gone = await startReceiver();
+      await gone.close();
+      await callr().subscribeWebhook({ type: 'sms.mo', endpoint: gone.url, hmacSecret: SECRET });
+
+      emulator.injectInboundSms({ from: '+15146605859', to: '+13476096124', text: 'nobody home' });
+      await emulator.whenIdle();
+
+      expect(emulator.deliveries()).toHaveLength(4);
+      expect(emulator.deliveries()[0]).toMatchObject({ outcome: 'failed', error: 'ECONNREFUSED', endpoint: gone.url });
+    });
+  });
+
+  describe('per-SMS webhooks', () => {
+    it('sends a reply to both the global and the per-SMS webhook: same SMS hash, different event ids', async () => {
+      const { hash: hookHash } = await callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url, hmacSecret: SECRET });
+      await callr().sendSms({ from: '+13476096124', to: '+15146605859', text: 'Reply YES', webhookEndpoint: receiver.url });
+      await emulator.whenIdle();
+      receiver.requests.length = 0;
+
+      const reply = emulator.injectInboundSms({ from: '+15146605859', to: '+13476096124', text: 'YES' });
+      await emulator.whenIdle();
+
+      expect(reply.eventIds).toHaveLength(2);
+      expect(new Set(reply.eventIds).size).toBe(2);
+      const events = receiver.requests.map(({ json }) => ({ eventId: json.event_id, hookHash: json.hook_hash, type: json.type, smsHash: json.data.hash }));
+      expect(events).toEqual(
+        expect.arrayContaining([
+          { eventId: reply.eventIds[0], hookHash, type: 'sms.mo', smsHash: reply.hash },
+          { eventId: reply.eventIds[1], hookHash: null, type: 'sms.mo', smsHash: reply.hash },
+        ]),
+      );
+      expect(events).toHaveLength(2);
+      for (const { headers, body } of receiver.requests) {
+        expect(verifyCallrSignature({ rawBody: body, header: headers['x-callr-hmacsignature'] as string, secrets: [SECRET] })).toEqual({ ok: true });
+      }
+    });
+
+    it('sends an SMS that is not a reply to the global webhook only', async () => {
+      await callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url, hmacSecret: SECRET });
+      await callr().sendSms({ from: '+13476096124', to: '+15146605859', text: 'Reply YES', webhookEndpoint: receiver.url });
+
+      const other = emulator.injectInboundSms({ from: '+447700900123', to: '+13476096124', text: 'hi' });
+
+      expect(other.eventIds).toHaveLength(1);
+    });
+
+    it('delivers the status updates of a sent SMS to its per-SMS webhook', async () => {
+      const other = await startReceiver();
+      try {
+        const { hash } = await callr().sendSms({ from: 'ACME', to: '+33612345678', text: 'Your code is 1234', webhookEndpoint: other.url, userData: 'order-1234' });
+        await emulator.whenIdle();
+
+        expect(other.requests.map(({ json }) => [json.type, json.hook_hash, json.data.hash, json.data.status])).toEqual([
+          ['sms.mt.status_update', null, hash, 'PENDING'],
+          ['sms.mt.status_update', null, hash, 'SENT'],
+          ['sms.mt.status_update', null, hash, 'DELIVERED'],
+        ]);
+        const last = other.requests[2]!;
+        expect(Object.keys(last.json.data)).toEqual(Object.keys(fixtureStatus.data));
+        expect(last.json.data.status_history.map((change: { new_status: string }) => change.new_status)).toEqual(['PENDING', 'SENT', 'DELIVERED']);
+        expect(last.json.data.options).toEqual({ force_encoding: null, nature: 'ALERTING', user_data: 'order-1234', webhook: { endpoint: other.url } });
+        for (const { body } of other.requests) expect(parseCallrEvent(body.toString('utf8'))).toMatchObject({ ok: true, handled: true });
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
+  describe('JSON-RPC API', () => {
+    const rpc = (body: unknown, authorization = `Api-Key ${API_KEY}`) =>
+      fetch(emulator.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json-rpc; charset=utf-8', Authorization: authorization },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }).then(async (response) => ({ status: response.status, text: await response.text() }));
+
+    it('returns a Webhook object without its secret', async () => {
+      const { status, text } = await rpc({ jsonrpc: '2.0', id: 7, method: 'webhooks.subscribe', params: ['sms.mo', receiver.url, { hmac_secret: SECRET, hmac_algo: 'SHA256' }] });
+
+      expect(status).toBe(200);
+      expect(JSON.parse(text)).toEqual({
+        jsonrpc: '2.0',
+        id: 7,
+        result: { hash: expect.stringMatching(/^[A-Z0-9]{8}$/), type: 'sms.mo', endpoint: receiver.url, options: { hmac_algo: 'SHA256' }, date_creation: formatCallrDate(NOW) },
+      });
+      expect(text).not.toContain(SECRET);
+    });
+
+    it.each([
+      ['an unknown method', { jsonrpc: '2.0', id: 1, method: 'calls.realtime', params: [] }, undefined, 200, { code: -32601, message: 'METHOD_NOT_FOUND' }],
+      ['a wrong API key', { jsonrpc: '2.0', id: 2, method: 'webhooks.get_list', params: [] }, 'Api-Key nope', 401, { code: 401, message: 'AUTHENTICATION_FAILED' }],
+      ['no credentials', { jsonrpc: '2.0', id: 3, method: 'webhooks.get_list', params: [] }, '', 401, { code: 401, message: 'AUTHENTICATION_FAILED' }],
+      ['a body that is not JSON', '{oops', undefined, 200, { code: -32700, message: 'PARSE_ERROR' }],
+      ['an invalid hmac_algo', { jsonrpc: '2.0', id: 4, method: 'webhooks.subscribe', params: ['sms.mo', 'https://x.test/', { hmac_algo: 'MD5' }] }, undefined, 200, { code: -32602, message: 'INVALID_PARAMS' }],
+      ['an endpoint that is not a URL', { jsonrpc: '2.0', id: 5, method: 'webhooks.subscribe', params: ['sms.mo', 'not a url', null] }, undefined, 200, { code: -32602, message: 'INVALID_PARAMS' }],
+    ])('answers %s in CALLR\'s error envelope', async (_name, body, authorization, status, error) => {
+      const answer = await rpc(body, authorization);
+      expect(answer.status).toBe(status);
+      const parsed = JSON.parse(answer.text);
+      expect(parsed).toMatchObject({ jsonrpc: '2.0', error });
+      expect(Object.keys(parsed.error).sort()).toEqual(['code', 'data', 'message']);
+    });
+
+    it('refuses GET', async () => {
+      expect((await fetch(emulator.url)).status).toBe(405);
+    });
+  });
+
+  describe('control API', () => {
+    const control = (route: string, body?: unknown) =>
+      fetch(`${emulator.controlUrl}${route}`, body === undefined ? {} : { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).then(
+        async (response) => ({ status: response.status, json: (await response.json()) as Record<string, any> }),
+      );
+
+    it('injects an inbound SMS and lists deliveries and subscriptions, never secrets', async () => {
+      const { hash: hookHash } = await callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url, hmacSecret: SECRET });
+
+      const injected = await control('inbound-sms', { from: '+15146605859', to: '+13476096124', text: 'via control' });
+      expect(injected).toEqual({ status: 200, json: { hash: expect.stringMatching(/^[A-Z0-9]{8}$/), eventIds: [expect.any(String)] } });
+      expect(await control('idle')).toEqual({ status: 200, json: { idle: true } });
+
+      const deliveries = await control('deliveries');
+      expect(deliveries.json.deliveries).toEqual([
+        {
+          eventId: injected.json.eventIds[0],
+          type: 'sms.mo',
+          hookHash,
+          endpoint: receiver.url,
+          try: 0,
+          at: NOW.toISOString(),
+          outcome: 'delivered',
+          httpStatus: 200,
+          willRetry: false,
+        },
+      ]);
+      const subscriptions = await control('subscriptions');
+      expect(subscriptions.json.subscriptions).toEqual([
+        { hash: hookHash, type: 'sms.mo', endpoint: receiver.url, hmacAlgorithm: 'SHA256', signed: true, createdAt: NOW.toISOString() },
+      ]);
+      const calls = await control('calls');
+      expect(JSON.stringify([subscriptions, calls, deliveries])).not.toContain(SECRET);
+    });
+
+    it('makes the next JSON-RPC call fail as asked', async () => {
+      expect((await control('fail-next', { kind: 'error', message: 'TYPE_ENDPOINT_DUPLICATE', method: 'webhooks.subscribe' })).status).toBe(200);
+
+      await expect(callr().listWebhooks()).resolves.toEqual([]);
+      await expect(callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url })).rejects.toMatchObject({ code: 'TYPE_ENDPOINT_DUPLICATE' });
+      await expect(callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url })).resolves.toMatchObject({ type: 'sms.mo' });
+    });
+
+    it.each([
+      ['inbound-sms', { from: '+1', text: 'no recipient' }, /to/],
+      ['fail-next', { kind: 'explode' }, /kind/],
+    ])('answers 400 to a bad %s request', async (route, body, message) => {
+      const answer = await control(route, body);
+      expect(answer.status).toBe(400);
+      expect(answer.json).toEqual({ error: 'invalid_request', message: expect.stringMatching(message) });
+    });
+
+    it('answers 404 elsewhere', async () => {
+      expect((await control('nope')).status).toBe(404);
+      expect((await fetch(emulator.url.replace('/json-rpc/v1.1/', '/other'))).status).toBe(404);
+    });
+  });
+});
