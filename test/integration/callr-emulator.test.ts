@@ -1,46 +1,13 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { formatCallrDate } from '../../functions/callr/dates';
 import { parseCallrEvent } from '../../functions/callr/events';
 import { createCallrClient } from '../../functions/callr/json-rpc-client';
 import { verifyCallrSignature, type CallrHmacAlgorithm } from '../../functions/callr/signature';
 import { startCallrEmulator, type CallrEmulator } from '../../local/callr-emulator';
+import { startRecordingReceiver as startReceiver, type RecordedRequest, type RecordingReceiver as Receiver } from '../../local/callr-emulator/recording-receiver';
 import { smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
 
-/** A webhook receiver on 127.0.0.1 that records what it gets and answers the statuses it is told. */
-interface Receiver {
-  readonly url: string;
-  readonly requests: Array<{ headers: IncomingHttpHeaders; body: Buffer; json: Record<string, any> }>;
-  /** Statuses for the next requests, in order; 200 once they run out. */
-  answer(...statuses: number[]): void;
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const requests: Receiver['requests'] = [];
-  let statuses: number[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = Buffer.concat(chunks);
-      requests.push({ headers: request.headers, body, json: JSON.parse(body.toString('utf8')) });
-      response.writeHead(statuses.shift() ?? 200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/callr`,
-    requests,
-    answer: (...next) => {
-      statuses = next;
-    },
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+/** A recorded request with its body parsed (the emulator always sends JSON). */
+const json = (request: RecordedRequest): Record<string, any> => JSON.parse(request.body.toString('utf8'));
 
 const API_KEY = 'emulator-test-key';
 const SECRET = 'emulator-test-secret';
@@ -77,13 +44,15 @@ describe('CALLR emulator', () => {
       await emulator.whenIdle();
 
       expect(receiver.requests).toHaveLength(1);
-      const [{ headers, body, json }] = receiver.requests as [Receiver['requests'][number]];
+      const [request] = receiver.requests as [RecordedRequest];
+      const { headers, body } = request;
+      const event = json(request);
       expect(headers['content-type']).toBe('application/json');
-      expect(headers['x-callr-eventid']).toBe(json.event_id);
+      expect(headers['x-callr-eventid']).toBe(event.event_id);
       expect(verifyCallrSignature({ rawBody: body, header: headers['x-callr-hmacsignature'] as string, secrets: [SECRET], algorithm })).toEqual({ ok: true });
 
       const received = formatCallrDate(NOW);
-      expect(json).toEqual({
+      expect(event).toEqual({
         event_id: injected.eventIds[0],
         event_at: '2024-03-10T08:15:30.123Z',
         hook_hash: hookHash,
@@ -99,9 +68,9 @@ describe('CALLR emulator', () => {
           status_history: [{ old_status: 'CREATED', new_status: 'RECEIVED', updated_at: received }],
         },
       });
-      expect(Object.keys(json)).toEqual(Object.keys(fixtureMo));
-      expect(Object.keys(json.data)).toEqual(Object.keys(fixtureMo.data));
-      expect(json.event_id).toMatch(/^[A-Za-z0-9]{32}$/);
+      expect(Object.keys(event)).toEqual(Object.keys(fixtureMo));
+      expect(Object.keys(event.data)).toEqual(Object.keys(fixtureMo.data));
+      expect(event.event_id).toMatch(/^[A-Za-z0-9]{32}$/);
       expect(parseCallrEvent(body.toString('utf8'))).toMatchObject({ ok: true, handled: true, event: { type: 'sms.mo', data: { hash: injected.hash } } });
     });
 
@@ -114,7 +83,7 @@ describe('CALLR emulator', () => {
       await callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url, hmacSecret: SECRET });
       emulator.injectInboundSms({ from: '+15146605859', to: '+13476096124', text });
       await emulator.whenIdle();
-      expect(receiver.requests[0]?.json.data).toMatchObject({ text, encoding, parts });
+      expect(json(receiver.requests[0]!).data).toMatchObject({ text, encoding, parts });
     });
 
     it('retries after 5xx with the same event_id and event_at, incrementing try', async () => {
@@ -124,7 +93,7 @@ describe('CALLR emulator', () => {
       const { eventIds } = emulator.injectInboundSms({ from: '+15146605859', to: '+13476096124', text: 'retry me' });
       await emulator.whenIdle();
 
-      expect(receiver.requests.map(({ json }) => [json.event_id, json.event_at, json.try])).toEqual([
+      expect(receiver.requests.map(json).map((event) => [event.event_id, event.event_at, event.try])).toEqual([
         [eventIds[0], NOW.toISOString(), 0],
         [eventIds[0], NOW.toISOString(), 1],
         [eventIds[0], NOW.toISOString(), 2],
@@ -179,7 +148,7 @@ describe('CALLR emulator', () => {
 
       expect(reply.eventIds).toHaveLength(2);
       expect(new Set(reply.eventIds).size).toBe(2);
-      const events = receiver.requests.map(({ json }) => ({ eventId: json.event_id, hookHash: json.hook_hash, type: json.type, smsHash: json.data.hash }));
+      const events = receiver.requests.map(json).map((event) => ({ eventId: event.event_id, hookHash: event.hook_hash, type: event.type, smsHash: event.data.hash }));
       expect(events).toEqual(
         expect.arrayContaining([
           { eventId: reply.eventIds[0], hookHash, type: 'sms.mo', smsHash: reply.hash },
@@ -207,15 +176,15 @@ describe('CALLR emulator', () => {
         const { hash } = await callr().sendSms({ from: 'ACME', to: '+33612345678', text: 'Your code is 1234', webhookEndpoint: other.url, userData: 'order-1234' });
         await emulator.whenIdle();
 
-        expect(other.requests.map(({ json }) => [json.type, json.hook_hash, json.data.hash, json.data.status])).toEqual([
+        expect(other.requests.map(json).map((event) => [event.type, event.hook_hash, event.data.hash, event.data.status])).toEqual([
           ['sms.mt.status_update', null, hash, 'PENDING'],
           ['sms.mt.status_update', null, hash, 'SENT'],
           ['sms.mt.status_update', null, hash, 'DELIVERED'],
         ]);
-        const last = other.requests[2]!;
-        expect(Object.keys(last.json.data)).toEqual(Object.keys(fixtureStatus.data));
-        expect(last.json.data.status_history.map((change: { new_status: string }) => change.new_status)).toEqual(['PENDING', 'SENT', 'DELIVERED']);
-        expect(last.json.data.options).toEqual({ force_encoding: null, nature: 'ALERTING', user_data: 'order-1234', webhook: { endpoint: other.url } });
+        const last = json(other.requests[2]!);
+        expect(Object.keys(last.data)).toEqual(Object.keys(fixtureStatus.data));
+        expect(last.data.status_history.map((change: { new_status: string }) => change.new_status)).toEqual(['PENDING', 'SENT', 'DELIVERED']);
+        expect(last.data.options).toEqual({ force_encoding: null, nature: 'ALERTING', user_data: 'order-1234', webhook: { endpoint: other.url } });
         for (const { body } of other.requests) expect(parseCallrEvent(body.toString('utf8'))).toMatchObject({ ok: true, handled: true });
       } finally {
         await other.close();
