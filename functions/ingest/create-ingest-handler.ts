@@ -53,7 +53,8 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
     const request: RequestContext = {
       receivedAt: deps.now(),
       requestId: event.requestContext?.requestId || randomUUID(),
-      headerEventId: headerValue(event.headers, CALLR_EVENT_ID_HEADER)?.trim() || undefined,
+      // Unverified input: bounded like a real event_id before it reaches logs and attributes.
+      headerEventId: headerValue(event.headers, CALLR_EVENT_ID_HEADER)?.trim().slice(0, 128) || undefined,
     };
     logger.appendKeys({ api_request_id: request.requestId });
     if (request.headerEventId) logger.setCorrelationId(request.headerEventId);
