@@ -4,13 +4,13 @@ import { createObservability } from '../shared/observability';
 import { loadIngestConfig } from './config';
 import { createHmacSecretSource } from './hmac-secrets';
 import { createIngestHandler } from './create-ingest-handler';
-import { withIngestMiddleware } from './middleware';
+import { withLambdaMiddleware } from '../shared/lambda-middleware';
 
 // Built once per cold start; a misconfiguration stops the Lambda here, with every problem listed.
 const config = loadIngestConfig(process.env);
 const observability = createObservability('ingest');
 
-export const handler = withIngestMiddleware(
+export const handler = withLambdaMiddleware(
   createIngestHandler({
     config,
     sqs: new SQSClient({}),

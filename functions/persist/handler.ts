@@ -1,10 +1,8 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createObservability } from '../shared/observability';
+import { withLambdaMiddleware } from '../shared/lambda-middleware';
 import { loadPersistConfig } from './config';
 import { createPersistHandler } from './create-persist-handler';
 
@@ -13,17 +11,15 @@ import { createPersistHandler } from './create-persist-handler';
  * names every variable at fault (PersistConfigError).
  */
 const config = loadPersistConfig(process.env);
-const { logger, metrics } = createObservability('persist');
+const observability = createObservability('persist');
 
-export const handler = middy(
+export const handler = withLambdaMiddleware(
   createPersistHandler({
     config,
     documents: DynamoDBDocumentClient.from(new DynamoDBClient({})),
     sqs: new SQSClient({}),
     now: () => new Date(),
-    logger,
-    metrics,
+    ...observability,
   }),
-)
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  observability,
+);

@@ -7,7 +7,7 @@ import { loadIngestConfig, MAX_BODY_BYTES, type IngestEnv } from '../../function
 import { createIngestHandler } from '../../functions/ingest/create-ingest-handler';
 import { createHmacSecretSource, type HmacSecretSource } from '../../functions/ingest/hmac-secrets';
 import { HmacSecretUnavailableError } from '../../functions/ingest/errors';
-import { withIngestMiddleware } from '../../functions/ingest/middleware';
+import { withLambdaMiddleware } from '../../functions/shared/lambda-middleware';
 import { ATTRIBUTE, decodeEventBody } from '../../functions/queues/queue-message';
 import { createQueues, type LocalQueues } from '../../local/provision';
 import { smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
@@ -106,7 +106,7 @@ describe('ingest handler against SQS', () => {
           throw new Error('these tests configure no Secrets Manager');
         },
       });
-    const handler = withIngestMiddleware(
+    const handler = withLambdaMiddleware(
       createIngestHandler({ config, sqs: env.clients.sqs, secrets, now: () => NOW, logger, metrics }),
       { logger, metrics },
     );
