@@ -26,7 +26,9 @@ export function parseCallrCredentials(secretText: string): CallrCredentials {
   }
   if (has('login') || has('password')) {
     const problems = ['login', 'password'].filter((name) => !nonEmptyString(name));
-    if (problems.length > 0) throw new CredentialsSecretError(`${problems.join(' and ')} must be non-empty string${problems.length > 1 ? 's' : ''}`);
+    if (problems.length > 0) {
+      throw new CredentialsSecretError(`${problems.join(' and ')} must be ${problems.length > 1 ? 'non-empty strings' : 'a non-empty string'}`);
+    }
     if ((fields.login as string).includes(':')) throw new CredentialsSecretError('login cannot contain ":" (Basic authentication)');
     return { login: fields.login as string, password: fields.password as string };
   }
