@@ -50,8 +50,11 @@ export class StackContextError extends Error {
   }
 }
 
+/** Retention periods CloudWatch Logs offers; "never expire" is left out: every log group here expires. */
 const VALID_RETENTION_DAYS = new Set(
-  Object.values(logs.RetentionDays).filter((value): value is number => typeof value === 'number'),
+  Object.values(logs.RetentionDays).filter(
+    (value): value is number => typeof value === 'number' && value !== logs.RetentionDays.INFINITE,
+  ),
 );
 
 const REMOVAL_POLICIES: Record<string, RemovalPolicy> = {

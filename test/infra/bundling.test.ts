@@ -1,0 +1,65 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { type App, Stack } from 'aws-cdk-lib';
+import { createApp } from '../../lib/app';
+import { PROJECT_CONTEXT } from './synth';
+
+interface BundledFunction {
+  readonly description: string;
+  readonly directory: string;
+}
+
+// The one infra test that bundles for real with esbuild, as `cdk synth` and `cdk deploy` do.
+describe('Lambda bundles', () => {
+  let bundles: BundledFunction[];
+
+  beforeAll(() => {
+    const app: App = createApp({ context: PROJECT_CONTEXT });
+    const assembly = app.synth();
+    const [stack] = app.node.children.filter((child) => child instanceof Stack);
+    const template = assembly.getStackByName(stack.stackName).template as {
+      Resources: Record<string, { Type: string; Properties: { Handler?: string; Description: string; Code: { S3Key: string } } }>;
+    };
+    bundles = Object.values(template.Resources)
+      .filter((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Handler === 'index.handler')
+      .map((resource) => ({
+        description: resource.Properties.Description,
+        directory: path.join(assembly.directory, `asset.${resource.Properties.Code.S3Key.replace(/\.zip$/, '')}`),
+      }));
+  }, 180_000);
+
+  it('bundles the ingest, persist and subscription Lambdas', () => {
+    expect(bundles.map((bundle) => bundle.description).sort()).toEqual([
+      'Stores queued CALLR events in DynamoDB and forwards new messages to the inbox queue',
+      'Subscribes and unsubscribes the CALLR webhooks (custom resource)',
+      'Verifies CALLR webhook signatures and queues authentic events',
+    ]);
+  });
+
+  it('writes each bundle as minified CommonJS exporting `handler`, with its source map and the pinned AWS SDK inside', () => {
+    const facts = bundles.map(({ description, directory }) => {
+      const code = readFileSync(path.join(directory, 'index.js'), 'utf8');
+      const mapFile = path.join(directory, 'index.js.map');
+      return {
+        description,
+        sourceMap: existsSync(mapFile) && statSync(mapFile).size > 0,
+        linksSourceMap: /\/\/# sourceMappingURL=index\.js\.map\s*$/.test(code),
+        exportsHandler: /handler:\(\)=>/.test(code),
+        // Unminified esbuild output has a line every few dozen characters.
+        minified: code.split('\n').length < code.length / 1000,
+        // Bundled, not left to whichever SDK version the runtime ships.
+        loadsSdkClientsFromRuntime: /require\("@aws-sdk\/(client|lib)-/.test(code),
+      };
+    });
+    expect(facts).toEqual(
+      bundles.map(({ description }) => ({
+        description,
+        sourceMap: true,
+        linksSourceMap: true,
+        exportsHandler: true,
+        minified: true,
+        loadsSdkClientsFromRuntime: false,
+      })),
+    );
+  });
+});

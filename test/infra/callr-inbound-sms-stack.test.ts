@@ -1,0 +1,223 @@
+import { App, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import {
+  CallrInboundSmsStack,
+  DEFAULT_CALLR_CREDENTIALS_SECRET_NAME,
+  readStackContext,
+  StackContextError,
+  type StackSettings,
+} from '../../lib/callr-inbound-sms-stack';
+import { pathsContaining, testContext } from './synth';
+
+const contextOf = (values: Record<string, unknown>) => (key: string) => values[key];
+
+describe('readStackContext', () => {
+  it.each<[string, Record<string, unknown>, StackSettings]>([
+    [
+      'nothing: the construct defaults and the default credentials secret name',
+      {},
+      { callrCredentialsSecretName: DEFAULT_CALLR_CREDENTIALS_SECRET_NAME, usesDefaultCredentialsSecretName: true, props: {} },
+    ],
+    [
+      'strings, as `cdk deploy -c key=value` passes them',
+      {
+        callrCredentialsSecretName: 'prod/callr',
+        subscribeWebhook: 'true',
+        eventTypes: 'sms.mo, sms.mt.status_update',
+        hmacAlgorithm: 'SHA512',
+        hmacSecretVersion: '3',
+        callrApiUrl: 'https://callr.example.test/json-rpc/v1.1/',
+        alarmEmail: 'oncall@example.test',
+        throttlingRateLimit: '50',
+        throttlingBurstLimit: '100',
+        logRetentionDays: '7',
+        removalPolicy: 'destroy',
+        persistMaxConcurrency: '10',
+        oldestMessageAgeAlarmMinutes: '5',
+        eventMaxAgeSeconds: '3600',
+        eventMaxFutureSeconds: '60',
+      },
+      {
+        callrCredentialsSecretName: 'prod/callr',
+        usesDefaultCredentialsSecretName: false,
+        props: {
+          subscribeWebhook: true,
+          eventTypes: ['sms.mo', 'sms.mt.status_update'],
+          hmacAlgorithm: 'SHA512',
+          hmacSecretVersion: '3',
+          callrApiUrl: 'https://callr.example.test/json-rpc/v1.1/',
+          alarmEmail: 'oncall@example.test',
+          throttlingRateLimit: 50,
+          throttlingBurstLimit: 100,
+          logRetention: logs.RetentionDays.ONE_WEEK,
+          removalPolicy: RemovalPolicy.DESTROY,
+          persistMaxConcurrency: 10,
+          oldestMessageAgeAlarmThreshold: Duration.minutes(5),
+          eventMaxAge: Duration.seconds(3600),
+          eventMaxFuture: Duration.seconds(60),
+        },
+      },
+    ],
+    [
+      'JSON values, as cdk.json holds them',
+      { subscribeWebhook: false, eventTypes: ['sms.mt.status_update'], hmacSecretVersion: 2, throttlingRateLimit: 12.5, removalPolicy: 'RETAIN' },
+      {
+        callrCredentialsSecretName: undefined,
+        usesDefaultCredentialsSecretName: false,
+        props: {
+          subscribeWebhook: false,
+          eventTypes: ['sms.mt.status_update'],
+          hmacSecretVersion: '2',
+          throttlingRateLimit: 12.5,
+          removalPolicy: RemovalPolicy.RETAIN,
+        },
+      },
+    ],
+  ])('reads %s', (_name, context, expected) => {
+    expect(readStackContext(contextOf(context))).toEqual(expected);
+  });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ['a non-boolean subscribeWebhook', { subscribeWebhook: 'yes' }, ['subscribeWebhook is "yes"; expected true or false']],
+    ['a non-number throttling rate', { throttlingRateLimit: 'fast' }, ['throttlingRateLimit is "fast"; expected a number']],
+    ['an empty secret name', { callrCredentialsSecretName: '' }, ['callrCredentialsSecretName is ""; expected a non-empty string']],
+    ['event types that are not strings', { eventTypes: [1, 2] }, ['eventTypes is [1,2]; expected a comma-separated string or an array of strings']],
+    ['an unknown event type', { eventTypes: 'sms.mo,call.start' }, ['eventTypes holds call.start; supported: sms.mo, sms.mt.status_update']],
+    [
+      'a retention CloudWatch Logs does not offer',
+      { logRetentionDays: 10 },
+      [
+        'logRetentionDays is 10; CloudWatch Logs accepts 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653',
+      ],
+    ],
+    ['an unknown removal policy', { removalPolicy: 'snapshot' }, ['removalPolicy is "snapshot"; use retain or destroy']],
+    [
+      'a secret name while not subscribing',
+      { subscribeWebhook: 'false', callrCredentialsSecretName: 'prod/callr' },
+      ['callrCredentialsSecretName is set but subscribeWebhook is false: nothing would use it'],
+    ],
+    [
+      'values the construct refuses, named by their context keys',
+      { throttlingBurstLimit: '0', oldestMessageAgeAlarmMinutes: '0', eventMaxFutureSeconds: '-5' },
+      [
+        'throttlingBurstLimit is 0; it must be a whole number of requests above 0',
+        'oldestMessageAgeAlarmMinutes must be at least one minute (SQS reports the age once a minute)',
+        'eventMaxFutureSeconds must be longer than zero seconds',
+      ],
+    ],
+  ])('rejects %s', (_name, context, problems) => {
+    let thrown: unknown;
+    try {
+      readStackContext(contextOf(context));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(StackContextError);
+    expect((thrown as StackContextError).problems).toEqual(problems);
+  });
+
+  it('lists every problem in one message that says where to set the values', () => {
+    expect(() => readStackContext(contextOf({ subscribeWebhook: 1, hmacAlgorithm: 'MD5', alarmEmail: 'nobody' }))).toThrow(
+      'Invalid context for the CALLR inbound SMS stack (3 problems):\n' +
+        '  - subscribeWebhook is 1; expected true or false\n' +
+        '  - hmacAlgorithm is MD5; supported: SHA256, SHA512\n' +
+        '  - alarmEmail is "nobody"; it must be an email address\n' +
+        'Set context values with `cdk deploy -c key=value` or in cdk.json (see docs/infrastructure.md).',
+    );
+  });
+});
+
+describe('CallrInboundSmsStack', () => {
+  const synthStack = (context: Record<string, unknown>) => {
+    const stack = new CallrInboundSmsStack(new App({ context: testContext(context) }), 'Stack');
+    return { stack, template: Template.fromStack(stack) };
+  };
+  let byDefault: ReturnType<typeof synthStack>;
+  let configured: ReturnType<typeof synthStack>;
+  let withoutSubscription: ReturnType<typeof synthStack>;
+
+  beforeAll(() => {
+    byDefault = synthStack({});
+    configured = synthStack({
+      callrCredentialsSecretName: 'prod/callr',
+      eventTypes: 'sms.mo,sms.mt.status_update',
+      throttlingRateLimit: '25',
+      throttlingBurstLimit: '40',
+      logRetentionDays: '90',
+      removalPolicy: 'destroy',
+      alarmEmail: 'oncall@example.test',
+    });
+    withoutSubscription = synthStack({ subscribeWebhook: 'false' });
+  });
+
+  it('outputs the webhook URL, the queues, the table, the HMAC secret and the alarm topic', () => {
+    const { stack, template } = byDefault;
+    const { system } = stack;
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, output.Value]))).toEqual(
+      stack.resolve({
+        WebhookUrl: system.webhookUrl,
+        IngestQueueUrl: system.ingestQueue.queueUrl,
+        IngestQueueArn: system.ingestQueue.queueArn,
+        DeadLetterQueueUrl: system.deadLetterQueue.queueUrl,
+        DeadLetterQueueArn: system.deadLetterQueue.queueArn,
+        InboxQueueUrl: system.inboxQueue.queueUrl,
+        InboxQueueArn: system.inboxQueue.queueArn,
+        InboxDeadLetterQueueUrl: system.inboxDeadLetterQueue.queueUrl,
+        InboxDeadLetterQueueArn: system.inboxDeadLetterQueue.queueArn,
+        TableName: system.table.tableName,
+        HmacSecretArn: system.hmacSecret.secretArn,
+        AlarmTopicArn: system.alarmTopic.topicArn,
+      }),
+    );
+  });
+
+  it('is environment-agnostic: region and account stay CloudFormation references', () => {
+    expect(byDefault.stack.resolve(byDefault.stack.region)).toEqual({ Ref: 'AWS::Region' });
+    expect(byDefault.stack.resolve(byDefault.stack.account)).toEqual({ Ref: 'AWS::AccountId' });
+  });
+
+  it('reads the CALLR credentials from the default secret name, and says so, when the context names none', () => {
+    const { stack, template } = byDefault;
+    const [webhook] = Object.values(template.findResources('Custom::CallrWebhook'));
+    expect(webhook.Properties.CredentialsSecretArn).toEqual({
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:secret:${DEFAULT_CALLR_CREDENTIALS_SECRET_NAME}`],
+      ],
+    });
+    Annotations.fromStack(stack).hasInfo('/Stack', Match.stringLikeRegexp(`secret "${DEFAULT_CALLR_CREDENTIALS_SECRET_NAME}"`));
+  });
+
+  it('builds the construct from the context', () => {
+    const { template } = configured;
+    expect(
+      Object.values(template.findResources('Custom::CallrWebhook')).map((webhook) => [
+        webhook.Properties.EventType,
+        JSON.stringify(webhook.Properties.CredentialsSecretArn).endsWith(':secret:prod/callr"]]}'),
+      ]),
+    ).toEqual([
+      ['sms.mo', true],
+      ['sms.mt.status_update', true],
+    ]);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 40 },
+    });
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    template.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Delete' });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.test' });
+    Annotations.fromStack(configured.stack).hasNoInfo('*', Match.anyValue());
+  });
+
+  it('deploys without any CALLR account when subscribeWebhook is false', () => {
+    const { stack, template } = withoutSubscription;
+    template.resourceCountIs('Custom::CallrWebhook', 0);
+    expect(pathsContaining(template.toJSON(), DEFAULT_CALLR_CREDENTIALS_SECRET_NAME)).toEqual([]);
+    Annotations.fromStack(stack).hasNoInfo('*', Match.anyValue());
+  });
+
+  it('refuses to build from a bad context', () => {
+    expect(() => synthStack({ throttlingRateLimit: 'lots', logRetentionDays: '2' })).toThrow(StackContextError);
+  });
+});
