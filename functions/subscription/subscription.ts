@@ -139,7 +139,8 @@ export interface SubscriptionResult {
 export async function createSubscription(deps: SubscriptionDependencies, rawProperties: unknown): Promise<SubscriptionResult> {
   const properties = parseSubscriptionProperties(rawProperties);
   const client = await clientFor(deps, properties);
-  return subscribeFor(deps, client, properties);
+  const hmacSecret = await readSecretValue(deps.readSecret, properties.HmacSecretArn, 'HMAC secret');
+  return subscribeFor(deps, client, properties, hmacSecret);
 }
 
 /**
@@ -160,7 +161,9 @@ export async function updateSubscription(
     deps.logger?.info('Subscription properties unchanged for CALLR; keeping the webhook', { webhookHash: request.physicalResourceId });
     return { webhookHash: request.physicalResourceId };
   }
+  // Both secrets are read before anything changes at CALLR, so a missing secret cannot leave us without a hook.
   const client = await clientFor(deps, properties);
+  const hmacSecret = await readSecretValue(deps.readSecret, properties.HmacSecretArn, 'HMAC secret');
   if (previous && sameSubscriptionTarget(previous, properties)) {
     const outcome = await unsubscribeWebhook(client, request.physicalResourceId).catch((error: unknown) => {
       throw new SubscriptionFailedError(`Could not unsubscribe the previous CALLR webhook ${request.physicalResourceId} before re-subscribing: ${messageOf(error)}`, {
@@ -172,7 +175,7 @@ export async function updateSubscription(
       outcome,
     });
   }
-  return subscribeFor(deps, client, properties);
+  return subscribeFor(deps, client, properties, hmacSecret);
 }
 
 export type DeleteOutcome = UnsubscribeOutcome | 'failed';
@@ -211,8 +214,12 @@ export async function deleteSubscription(
   }
 }
 
-async function subscribeFor(deps: SubscriptionDependencies, client: CallrClient, properties: SubscriptionProperties): Promise<SubscriptionResult> {
-  const hmacSecret = await readSecretValue(deps.readSecret, properties.HmacSecretArn, 'HMAC secret');
+async function subscribeFor(
+  deps: SubscriptionDependencies,
+  client: CallrClient,
+  properties: SubscriptionProperties,
+  hmacSecret: string,
+): Promise<SubscriptionResult> {
   let outcome: SubscribeOutcome;
   try {
     outcome = await subscribeWebhook(

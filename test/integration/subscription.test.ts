@@ -271,6 +271,18 @@ describe('webhook subscription custom resource against the CALLR emulator', () =
       expect(publishedOutput()).toContain('"WebhookAlreadyGone"');
     });
 
+    it('leaves the old hook in place when the rotated secret cannot be read', async () => {
+      const oldProps = properties();
+      const { PhysicalResourceId: oldHash } = await onEvent(createEvent(oldProps));
+      const before = emulator.calls().length;
+
+      const error = await onEvent(updateEvent(oldHash, properties({ SecretVersion: 'v2', HmacSecretArn: ARN.deleted }), oldProps)).catch((caught: unknown) => caught);
+
+      expect(error).toMatchObject({ name: 'SecretUnavailableError', secretId: ARN.deleted });
+      expect(callsSince(before)).toEqual([]);
+      expect(await deliveriesSignedWith(HMAC_V1)).toEqual([true]);
+    });
+
     it('rolls an endpoint change back by adopting the original hook', async () => {
       const original = properties();
       const { PhysicalResourceId: originalHash } = await onEvent(createEvent(original));

@@ -1,4 +1,5 @@
 import type { CloudFormationCustomResourceDeleteEvent, Context } from 'aws-lambda';
+import { handler } from '../../functions/subscription/handler';
 
 /**
  * The Lambda entry's wiring (middy, Powertools logger and metrics middlewares, SecretsProvider):
@@ -8,7 +9,6 @@ describe('subscription Lambda entry', () => {
   const output: string[] = [];
 
   beforeAll(() => {
-    process.env.AWS_REGION ??= 'eu-west-1';
     for (const stream of [process.stdout, process.stderr]) {
       jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
         output.push(String(chunk));
@@ -19,7 +19,6 @@ describe('subscription Lambda entry', () => {
   afterAll(() => jest.restoreAllMocks());
 
   it('answers a Delete of a failed Create without logging the ResponseURL', async () => {
-    const { handler } = await import('../../functions/subscription/handler');
     const event: CloudFormationCustomResourceDeleteEvent = {
       RequestType: 'Delete',
       ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:onEvent',
