@@ -1,0 +1,82 @@
+/**
+ * `npm start`: the whole pipeline on this machine. See README "Local mode".
+ */
+// Local defaults for Powertools, set before any logger exists: quiet, readable logs.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.POWERTOOLS_DEV ??= 'true';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+
+import { relative } from 'node:path';
+import { LocalConfigError, loadLocalConfig } from '../local/config';
+import { LocalPortInUseError, startLocalPipeline, type LocalPipeline } from '../local/runner';
+import type { LocalEndpoints } from '../local/endpoints';
+
+const SHUTDOWN_TIMEOUT_MS = 8_000;
+
+function banner(endpoints: LocalEndpoints, endpointsFile: string): string {
+  const simulate = 'npx callr-mo simulate --count 3';
+  const lines = [
+    '',
+    'CALLR inbound SMS — local pipeline ready',
+    '',
+    `  webhook        POST ${endpoints.webhookUrl}`,
+    `  CALLR          ${endpoints.callrEmulatorUrl ? `emulator ${endpoints.callrEmulatorUrl} (control API under /control/)` : endpoints.callrApiUrl}`,
+    `  DynamoDB       ${endpoints.dynamodbEndpoint}   table ${endpoints.tableName}`,
+    `  SQS            ${endpoints.sqsEndpoint}`,
+    `                 ingest       ${endpoints.ingestQueueUrl}`,
+    `                 dead-letter  ${endpoints.deadLetterQueueUrl}`,
+    `                 inbox        ${endpoints.inboxQueueUrl}`,
+    `  endpoints      ${relative(process.cwd(), endpointsFile) || endpointsFile}`,
+    '',
+    'In another terminal:',
+    `  ${simulate}          # CALLR delivers 3 signed inbound SMS`,
+    '  npx callr-mo messages                     # what was stored',
+    '',
+    'Ctrl-C stops.',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  let pipeline: LocalPipeline;
+  try {
+    const config = loadLocalConfig(process.env);
+    pipeline = await startLocalPipeline(config, { log: (line) => console.log(line) });
+  } catch (error) {
+    if (error instanceof LocalConfigError || error instanceof LocalPortInUseError) {
+      console.error(`npm start: ${error.message}`);
+      return 2;
+    }
+    console.error('npm start: local mode failed to start:', error);
+    return 1;
+  }
+  console.log(banner(pipeline.endpoints, pipeline.endpointsFile));
+
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      console.log(`\n${signal}: stopping (draining in-flight work, unsubscribing)…`);
+      const timer = setTimeout(() => {
+        console.error(`still stopping after ${SHUTDOWN_TIMEOUT_MS / 1000}s; exiting anyway`);
+        resolve(1);
+      }, SHUTDOWN_TIMEOUT_MS);
+      timer.unref();
+      pipeline.stop().then(
+        () => {
+          clearTimeout(timer);
+          console.log('stopped.');
+          resolve(0);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          console.error('error while stopping:', error);
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+}
+
+main().then((code) => process.exit(code));

@@ -1,0 +1,253 @@
+import { join } from 'node:path';
+import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import { createCallrClient, type CallrClient } from '../functions/callr/json-rpc-client';
+import { subscribeWebhook, unsubscribeWebhook } from '../functions/subscription/subscription';
+import { loadIngestConfig } from '../functions/ingest/config';
+import { createIngestHandler } from '../functions/ingest/create-ingest-handler';
+import { createHmacSecretSource } from '../functions/ingest/hmac-secrets';
+import { loadPersistConfig } from '../functions/persist/config';
+import { createPersistHandler } from '../functions/persist/create-persist-handler';
+import { PERSIST_TIMEOUT_SECONDS, LOCAL_RESOURCE_NAMES } from '../functions/queues/queue-design';
+import { createObservability } from '../functions/shared/observability';
+import { withLambdaMiddleware } from '../functions/shared/lambda-middleware';
+import { createLocalClients, type LocalClients } from './aws-clients';
+import { startCallrEmulator, type CallrEmulator, type DeliveryAttempt, type DeliveryRetryPolicy } from './callr-emulator';
+import { PORT_VARIABLES, type LocalConfig, type PortName } from './config';
+import { startDynamoEmulator, startSqsEmulator } from './emulators';
+import { writeEndpoints, type LocalEndpoints } from './endpoints';
+import { loadOrCreateHmacSecret } from './hmac-secret';
+import { startHttpApiFront, PortInUseError } from './http-api-front';
+import { localLambdaContext } from './lambda-context';
+import { createMessageTable, createQueues } from './provision';
+import { startSqsEventSource } from './sqs-event-source';
+
+/**
+ * Local mode: the real ingest and persist handlers, wrapped as in Lambda, on embedded stand-ins —
+ * dynalite (on disk), fauxqs, an API Gateway HTTP API front, a Lambda-like SQS poller and the CALLR
+ * emulator — wired as the CDK construct wires them in AWS. Only endpoints and configuration differ.
+ */
+
+export const WEBHOOK_ROUTE = '/webhooks/callr';
+
+export interface LocalPipeline {
+  readonly endpoints: LocalEndpoints;
+  readonly endpointsFile: string;
+  /** The CALLR emulator, when local mode runs one (not with a real CALLR account). */
+  readonly emulator: CallrEmulator | undefined;
+  readonly clients: LocalClients;
+  /** Resolves when the ingest queue is drained and no batch is in flight. */
+  idle(timeoutMs?: number): Promise<void>;
+  /** Stops taking requests, drains in-flight work, unsubscribes the webhooks, stops everything. */
+  stop(): Promise<void>;
+}
+
+export interface LocalPipelineOptions {
+  /** Human-readable progress lines (the banner is printed by the caller). */
+  readonly log?: (line: string) => void;
+  /** The emulator's delivery retries (tests shorten them). */
+  readonly emulatorRetry?: Partial<DeliveryRetryPolicy>;
+}
+
+/** A port already taken, named with the variable that moves it. */
+export class LocalPortInUseError extends Error {
+  constructor(readonly port: number, readonly variable: string, options?: { cause?: unknown }) {
+    super(`port ${port} is already in use: stop what is using it, or set ${variable} to another port`, options);
+    this.name = 'LocalPortInUseError';
+  }
+}
+
+async function onPort<T>(name: PortName, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (error instanceof PortInUseError || code === 'EADDRINUSE') {
+      throw new LocalPortInUseError(port, PORT_VARIABLES[name], { cause: error });
+    }
+    throw error;
+  }
+}
+
+export async function startLocalPipeline(config: LocalConfig, options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+  const log = options.log ?? (() => undefined);
+  // Whatever started is stopped again, in reverse order, whether start fails half-way or stop() is called.
+  const stops: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse().splice(0)) {
+      try {
+        await stop();
+      } catch (error) {
+        log(`while stopping: ${(error as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    const dynamo = await onPort('dynamodb', config.ports.dynamodb, () =>
+      startDynamoEmulator({ port: config.ports.dynamodb, dataDir: join(config.dataDir, 'dynamodb') }),
+    );
+    stops.push(() => dynamo.close());
+    const sqsEmulator = await onPort('sqs', config.ports.sqs, () =>
+      startSqsEmulator({ port: config.ports.sqs, region: config.region }),
+    );
+    stops.push(() => sqsEmulator.close());
+
+    const clients = createLocalClients({
+      dynamodbEndpoint: dynamo.endpoint,
+      sqsEndpoint: sqsEmulator.endpoint,
+      region: config.region,
+    });
+    stops.push(() => clients.destroy());
+
+    const tableName = LOCAL_RESOURCE_NAMES.table;
+    await createMessageTable(clients.dynamodb, tableName);
+    const queues = await createQueues(clients.sqs, LOCAL_RESOURCE_NAMES);
+    const hmacSecret = loadOrCreateHmacSecret(config.dataDir, config.hmacSecret);
+
+    // The handlers are configured through their Lambda environment contracts, as the stack does.
+    const ingestObservability = createObservability('ingest');
+    const ingestConfig = loadIngestConfig({
+      QUEUE_URL: queues.ingestQueueUrl,
+      DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
+      CALLR_HMAC_SECRET: hmacSecret,
+      HMAC_ALGORITHM: config.hmacAlgorithm,
+    });
+    const ingest = withLambdaMiddleware(
+      createIngestHandler({
+        config: ingestConfig,
+        sqs: clients.sqs,
+        secrets: createHmacSecretSource(ingestConfig.hmacSecrets, {
+          secretsManager: () => {
+            throw new Error('local mode has no Secrets Manager: the HMAC secret is given directly');
+          },
+        }),
+        now: () => new Date(),
+        ...ingestObservability,
+      }),
+      ingestObservability,
+    );
+
+    const persistObservability = createObservability('persist');
+    const persist = withLambdaMiddleware(
+      createPersistHandler({
+        config: loadPersistConfig({
+          TABLE_NAME: tableName,
+          DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
+          INBOX_QUEUE_URL: queues.inboxQueueUrl,
+        }),
+        documents: clients.documents,
+        sqs: clients.sqs,
+        now: () => new Date(),
+        ...persistObservability,
+      }),
+      persistObservability,
+    );
+
+    let emulator: CallrEmulator | undefined;
+    let callr: CallrClient;
+    if (config.callr.kind === 'emulator') {
+      const credentials = config.callr.credentials;
+      emulator = await onPort('callrEmulator', config.ports.callrEmulator, () =>
+        startCallrEmulator({
+          port: config.ports.callrEmulator,
+          credentials,
+          retry: options.emulatorRetry,
+          onDeliveryAttempt: (attempt) => log(describeAttempt(attempt)),
+        }),
+      );
+      const running = emulator;
+      stops.push(() => running.close());
+      callr = createCallrClient({ apiUrl: emulator.url, credentials });
+    } else {
+      callr = createCallrClient({ apiUrl: config.callr.apiUrl, credentials: config.callr.credentials });
+    }
+
+    // The same subscription code as the custom resource: subscribe once the front is up (below),
+    // unsubscribe on stop.
+    const webhookHashes: string[] = [];
+    stops.push(async () => {
+      for (const hash of webhookHashes) {
+        const outcome = await unsubscribeWebhook(callr, hash);
+        log(`unsubscribed webhook ${hash} (${outcome})`);
+      }
+    });
+    // Started in this order so that stopping in reverse is the shutdown we want: the front stops
+    // taking requests, the poller drains, then the webhooks are unsubscribed while the emulator is
+    // still there to hear it.
+    const eventSource = await startSqsEventSource({
+      sqs: clients.sqs,
+      queueUrl: queues.ingestQueueUrl,
+      region: config.region,
+      handler: (event: SQSEvent) =>
+        persist(event, localLambdaContext('callr-inbound-sms-persist', config.region, PERSIST_TIMEOUT_SECONDS * 1000)),
+      handlerTimeoutMs: PERSIST_TIMEOUT_SECONDS * 1000,
+    });
+    stops.push(() => eventSource.stop());
+
+    const front = await onPort('http', config.ports.http, () =>
+      startHttpApiFront({
+        port: config.ports.http,
+        routes: [
+          {
+            method: 'POST',
+            path: WEBHOOK_ROUTE,
+            handler: (event: APIGatewayProxyEventV2) =>
+              ingest(event, localLambdaContext('callr-inbound-sms-ingest', config.region, 10_000)),
+          },
+        ],
+      }),
+    );
+    stops.push(() => front.close());
+
+    const webhookUrl =
+      config.callr.kind === 'emulator'
+        ? `${front.url}${WEBHOOK_ROUTE}`
+        : `${config.callr.publicUrl.replace(/\/+$/, '')}${WEBHOOK_ROUTE}`;
+    for (const type of config.eventTypes) {
+      const { hash } = await subscribeWebhook(callr, {
+        type,
+        endpoint: webhookUrl,
+        hmacSecret,
+        hmacAlgorithm: config.hmacAlgorithm,
+      });
+      webhookHashes.push(hash);
+    }
+
+    const endpoints: LocalEndpoints = {
+      webhookUrl,
+      dynamodbEndpoint: dynamo.endpoint,
+      sqsEndpoint: sqsEmulator.endpoint,
+      callrApiUrl: config.callr.kind === 'emulator' ? (emulator?.url ?? '') : config.callr.apiUrl,
+      callrEmulatorUrl: emulator ? `http://127.0.0.1:${emulator.port}` : null,
+      callrEmulatorApiKey: config.callr.kind === 'emulator' && 'apiKey' in config.callr.credentials ? config.callr.credentials.apiKey : null,
+      region: config.region,
+      tableName,
+      ...queues,
+      hmacSecret,
+      hmacAlgorithm: config.hmacAlgorithm,
+      webhookHashes,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    };
+    const endpointsFile = writeEndpoints(config.dataDir, endpoints);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      endpoints,
+      endpointsFile,
+      emulator,
+      clients,
+      idle: (timeoutMs) => eventSource.idle(timeoutMs),
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function describeAttempt(attempt: DeliveryAttempt): string {
+  const result = attempt.httpStatus !== undefined ? `HTTP ${attempt.httpStatus}` : (attempt.error ?? 'no answer');
+  const retry = attempt.outcome === 'failed' ? (attempt.willRetry ? ', will retry' : ', giving up') : '';
+  return `CALLR → ${attempt.type} ${attempt.eventId} try ${attempt.try} to ${attempt.hookHash ?? 'per-SMS webhook'}: ${result}${retry}`;
+}
