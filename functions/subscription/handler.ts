@@ -23,4 +23,4 @@ export const handler = middy(
 )
   // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event carries the pre-signed ResponseURL.
   .use(injectLambdaContext(logger, { logEvent: false }))
-  .use(logMetrics(metrics));
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));
