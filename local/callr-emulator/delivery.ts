@@ -69,6 +69,33 @@ export interface DeliveryEngine {
   close(): void;
 }
 
+/**
+ * The request CALLR makes for one delivery try: the envelope of test/fixtures/callr, signed with
+ * the subscription's secret and algorithm. Also used by the operator CLI to post straight to a
+ * deployed webhook, so both send exactly what CALLR sends.
+ */
+export function webhookRequest(
+  event: WebhookEvent,
+  target: Pick<DeliveryTarget, 'hookHash' | 'hmacSecret' | 'hmacAlgorithm'>,
+  tryNumber: number,
+): { body: string; headers: Record<string, string> } {
+  const body = JSON.stringify({
+    event_id: event.eventId,
+    event_at: event.eventAt,
+    hook_hash: target.hookHash,
+    type: event.type,
+    try: tryNumber,
+    data: event.data,
+  });
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'User-Agent': 'callr-emulator',
+    [CALLR_EVENT_ID_HEADER]: event.eventId,
+  };
+  if (target.hmacSecret) headers[CALLR_SIGNATURE_HEADER] = signCallrBody(body, target.hmacSecret, target.hmacAlgorithm);
+  return { body, headers };
+}
+
 export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEngine {
   const attempts: DeliveryAttempt[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -99,20 +126,7 @@ export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEn
   };
 
   async function attempt(event: WebhookEvent, target: DeliveryTarget, tryNumber: number): Promise<void> {
-    const body = JSON.stringify({
-      event_id: event.eventId,
-      event_at: event.eventAt,
-      hook_hash: target.hookHash,
-      type: event.type,
-      try: tryNumber,
-      data: event.data,
-    });
-    const headers: Record<string, string> = {
-      'Content-Type': 'application/json',
-      'User-Agent': 'callr-emulator',
-      [CALLR_EVENT_ID_HEADER]: event.eventId,
-    };
-    if (target.hmacSecret) headers[CALLR_SIGNATURE_HEADER] = signCallrBody(body, target.hmacSecret, target.hmacAlgorithm);
+    const { body, headers } = webhookRequest(event, target, tryNumber);
 
     let httpStatus: number | undefined;
     let error: string | undefined;
