@@ -44,16 +44,10 @@ export const WEBHOOK_SERVICE_TIMEOUT = Duration.minutes(5);
 
 /**
  * What the persister may do with the table (not its indexes, which only readers query): conditional
- * puts of messages, status upserts and the key reads they need. No Scan, no Query, no DeleteItem, no
- * BatchWriteItem (which would allow deletes). Transactions need no action of their own: IAM checks
- * each item action inside them.
+ * puts of messages and statuses, the forwarded mark, and the key reads behind them. No Scan, Query,
+ * DeleteItem or BatchWriteItem (which would allow deletes).
  */
-export const PERSIST_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:ConditionCheckItem',
-] as const;
+export const PERSIST_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 
 const LAMBDA_ENTRIES = {
   ingest: path.join(__dirname, '..', 'functions', 'ingest', 'handler.ts'),
