@@ -12,13 +12,14 @@ export type LambdaHandler<TEvent, TResult> = (event: TEvent, context: Context) =
  * way, so what runs on a laptop is what runs in Lambda.
  *
  * Deliberately no body-parser middleware: the ingest signature is computed over the raw bytes,
- * before anything reads them.
+ * before anything reads them. And never the event in the logs, whatever POWERTOOLS_LOGGER_LOG_EVENT
+ * says: events carry message text, signatures, and (custom resources) a pre-signed ResponseURL.
  */
 export function withLambdaMiddleware<TEvent, TResult>(
   handler: (event: TEvent, context: Context) => Promise<TResult>,
   { logger, metrics }: Observability,
 ): LambdaHandler<TEvent, TResult> {
   return middy(handler)
-    .use(injectLambdaContext(logger))
+    .use(injectLambdaContext(logger, { logEvent: false }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }
