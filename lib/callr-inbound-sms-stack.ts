@@ -35,6 +35,11 @@ export interface StackSettings {
   readonly callrCredentialsSecretName?: string;
   /** True when the name is the default because the context named none. */
   readonly usesDefaultCredentialsSecretName: boolean;
+  /**
+   * Keys that only the subscription uses, set while `subscribeWebhook` is false: left unused, not
+   * refused, so that `-c subscribeWebhook=false` works with a cdk.json that names them.
+   */
+  readonly unusedKeys: readonly StackContextKey[];
   readonly props: Omit<CallrInboundSmsProps, 'callrCredentialsSecret'>;
 }
 
@@ -108,9 +113,8 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
   };
 
   const subscribes = subscribeWebhook ?? true;
-  if (!subscribes && secretName !== undefined) {
-    problems.push('callrCredentialsSecretName is set but subscribeWebhook is false: nothing would use it');
-  }
+  const subscriptionOnlyKeys: StackContextKey[] = ['callrCredentialsSecretName', 'eventTypes', 'hmacSecretVersion', 'callrApiUrl'];
+  const unusedKeys = subscribes ? [] : subscriptionOnlyKeys.filter((key) => get(key) !== undefined);
   const callrCredentialsSecretName = subscribes ? (secretName ?? DEFAULT_CALLR_CREDENTIALS_SECRET_NAME) : undefined;
   // The secret is imported by the stack, so the construct's credentials checks are answered here.
   const constructProblems = findPropsProblems({ ...withoutUndefined(props), subscribeWebhook: false });
@@ -120,6 +124,7 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
   return {
     callrCredentialsSecretName,
     usesDefaultCredentialsSecretName: subscribes && secretName === undefined,
+    unusedKeys,
     props: withoutUndefined(props),
   };
 }
@@ -213,6 +218,11 @@ export class CallrInboundSmsStack extends Stack {
         `No callrCredentialsSecretName in the context: the webhook subscription reads the CALLR credentials from ` +
           `the secret "${DEFAULT_CALLR_CREDENTIALS_SECRET_NAME}", which must exist before deploying ` +
           '(or deploy with -c subscribeWebhook=false).',
+      );
+    }
+    if (settings.unusedKeys.length > 0) {
+      Annotations.of(this).addInfo(
+        `subscribeWebhook is false, so these context values are not used: ${settings.unusedKeys.join(', ')}.`,
       );
     }
 
