@@ -1,0 +1,149 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCallrClient } from '../../functions/callr/json-rpc-client';
+import { getMessage, listMessagesBySender } from '../../functions/messages/message-store';
+import { LOCAL_DEFAULTS, loadLocalConfig } from '../../local/config';
+import { ENDPOINTS_FILE } from '../../local/endpoints';
+import { LocalPortInUseError, startLocalPipeline, type LocalPipeline } from '../../local/runner';
+import { createQueues } from '../../local/provision';
+import { LOCAL_RESOURCE_NAMES } from '../../functions/queues/queue-design';
+import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
+import { signCallrBody } from '../../functions/callr/signature';
+import { smsMoBody } from '../fixtures/callr-fixtures';
+import { callrBody } from '../support/http-api-events';
+import { localPipelineEnv } from '../support/free-port';
+
+/**
+ * Local mode end to end, as `npm start` runs it, on free ports: the CALLR emulator delivers
+ * signed events over HTTP to the API Gateway front, the real handlers do the rest.
+ */
+jest.setTimeout(60_000);
+
+const FAST_RETRIES = { baseDelayMs: 100, maxTries: 6 };
+
+describe('local mode', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  let pipeline: LocalPipeline;
+
+  const start = () => startLocalPipeline(loadLocalConfig(env), { emulatorRetry: FAST_RETRIES });
+  const table = () => ({ documents: pipeline.clients.documents, tableName: pipeline.endpoints.tableName });
+  const settle = async () => {
+    await pipeline.emulator?.whenIdle();
+    await pipeline.idle();
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'callr-local-'));
+    env = await localPipelineEnv(dataDir);
+    pipeline = await start();
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('writes endpoints.json for other programs', () => {
+    const written = JSON.parse(readFileSync(join(dataDir, ENDPOINTS_FILE), 'utf8'));
+    expect(written).toEqual(
+      expect.objectContaining({
+        webhookUrl: `http://127.0.0.1:${env.PORT}/webhooks/callr`,
+        dynamodbEndpoint: `http://127.0.0.1:${env.DYNAMODB_PORT}`,
+        sqsEndpoint: `http://127.0.0.1:${env.SQS_PORT}`,
+        callrEmulatorUrl: `http://127.0.0.1:${env.CALLR_EMULATOR_PORT}`,
+        region: LOCAL_DEFAULTS.region,
+        tableName: LOCAL_RESOURCE_NAMES.table,
+        ingestQueueUrl: expect.stringContaining(LOCAL_RESOURCE_NAMES.ingestQueue),
+        deadLetterQueueUrl: expect.stringContaining(LOCAL_RESOURCE_NAMES.deadLetterQueue),
+        hmacSecret: expect.any(String),
+      }),
+    );
+    expect(pipeline.emulator?.subscriptions().map((hook) => [hook.type, hook.endpoint]).sort()).toEqual([
+      ['sms.mo', written.webhookUrl],
+      ['sms.mt.status_update', written.webhookUrl],
+    ]);
+  });
+
+  it('stores an inbound SMS injected at the CALLR emulator', async () => {
+    const injected = pipeline.emulator!.injectInboundSms({ from: '+33611111111', to: '38100', text: 'VOTE 2 😀' });
+    await settle();
+    expect(await listMessagesBySender(table(), { from: '+33611111111' })).toEqual([
+      expect.objectContaining({ id: injected.hash, to: '38100', text: 'VOTE 2 😀', eventId: injected.eventIds[0] }),
+    ]);
+  });
+
+  it('stores once a reply that CALLR delivers to the global and the per-SMS webhook', async () => {
+    const callr = createCallrClient({ apiUrl: pipeline.endpoints.callrApiUrl, credentials: { apiKey: LOCAL_DEFAULTS.emulatorApiKey } });
+    await callr.sendSms({ from: '38200', to: '+33622222222', text: 'Reply YES to confirm', webhookEndpoint: pipeline.endpoints.webhookUrl });
+    const reply = pipeline.emulator!.injectInboundSms({ from: '+33622222222', to: '38200', text: 'YES' });
+    await settle();
+
+    expect(reply.eventIds).toHaveLength(2);
+    const delivered = pipeline.emulator!.deliveries().filter((attempt) => reply.eventIds.includes(attempt.eventId));
+    expect(delivered.map((attempt) => [attempt.outcome, attempt.httpStatus])).toEqual([
+      ['delivered', 200],
+      ['delivered', 200],
+    ]);
+    expect(await listMessagesBySender(table(), { from: '+33622222222' })).toEqual([expect.objectContaining({ id: reply.hash })]);
+  });
+
+  it('refuses a forged request', async () => {
+    const body = callrBody(smsMoBody(), { eventId: 'forgedlocal000000000000000000001', eventAt: new Date(), data: { hash: 'FORGED01' } });
+    const response = await fetch(pipeline.endpoints.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-callr-hmacsignature': signCallrBody(body, 'guessed-secret') },
+      body,
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: 'invalid_signature' });
+    await settle();
+    expect(await getMessage(table(), 'FORGED01')).toBeUndefined();
+  });
+
+  it('ends CALLR retries after a 5xx in exactly one stored message', async () => {
+    // A real failure: without its queue the ingest cannot take the event in and answers 503.
+    await pipeline.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: pipeline.endpoints.ingestQueueUrl }));
+    const injected = pipeline.emulator!.injectInboundSms({ from: '+33633333333', to: '38100', text: 'retry me' });
+    await waitFor(() => pipeline.emulator!.deliveries().some((a) => a.eventId === injected.eventIds[0] && a.httpStatus === 503));
+    await createQueues(pipeline.clients.sqs, LOCAL_RESOURCE_NAMES);
+    await settle();
+
+    const attempts = pipeline.emulator!.deliveries().filter((attempt) => attempt.eventId === injected.eventIds[0]);
+    expect(attempts[0]).toMatchObject({ try: 0, httpStatus: 503, willRetry: true });
+    expect(attempts.at(-1)).toMatchObject({ outcome: 'delivered', httpStatus: 200 });
+    expect(await listMessagesBySender(table(), { from: '+33633333333' })).toEqual([expect.objectContaining({ id: injected.hash })]);
+  });
+
+  it('refuses to start on a port in use, naming the variable that changes it', async () => {
+    const error = await startLocalPipeline(loadLocalConfig({ ...env, LOCAL_DATA_DIR: join(dataDir, 'second') })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LocalPortInUseError);
+    expect((error as Error).message).toMatch(new RegExp(`port ${env.DYNAMODB_PORT} .*DYNAMODB_PORT`));
+  });
+
+  it('unsubscribes on shutdown and keeps the data across a restart', async () => {
+    const stored = pipeline.emulator!.injectInboundSms({ from: '+33644444444', to: '38100', text: 'still here?' });
+    await settle();
+    const hashes = [...pipeline.endpoints.webhookHashes];
+    const emulator = pipeline.emulator!;
+    await pipeline.stop();
+
+    const unsubscribed = emulator
+      .calls()
+      .filter((call) => call.method === 'webhooks.unsubscribe' && call.outcome === 'ok')
+      .map((call) => call.params[0]);
+    expect(unsubscribed.sort()).toEqual(hashes.sort());
+
+    pipeline = await start();
+    expect(await getMessage(table(), stored.hash)).toMatchObject({ id: stored.hash, text: 'still here?' });
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
