@@ -451,6 +451,8 @@ export class CallrInboundSms extends Construct {
 
     // HTTP API ----------------------------------------------------------------------------------
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      // Names need not be unique; this one tells apart the APIs of several stacks in the console.
+      apiName: `${Stack.of(this).stackName}-callr-webhooks`,
       description: 'Receives CALLR inbound SMS webhooks',
       // The default stage is created below, with throttling and access logs.
       createDefaultStage: false,

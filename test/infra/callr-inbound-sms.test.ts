@@ -84,6 +84,10 @@ describe('HTTP API', () => {
     });
   });
 
+  it('names the API after its stack', () => {
+    defaults.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { Name: 'Test-callr-webhooks', ProtocolType: 'HTTP' });
+  });
+
   it('exposes the webhook URL as the API endpoint plus the route', () => {
     const { stack, system } = defaults;
     expect(stack.resolve(system.webhookUrl)).toEqual({
