@@ -20,6 +20,10 @@ import { localPipelineEnv } from '../support/free-port';
  */
 jest.setTimeout(60_000);
 
+// The handlers log and count as in Lambda; keep jest's report readable.
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
 const FAST_RETRIES = { baseDelayMs: 100, maxTries: 6 };
 
 describe('local mode', () => {

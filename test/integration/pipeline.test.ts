@@ -1,9 +1,12 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createIngestHandler } from '../../functions/ingest/create-ingest-handler';
 import { loadIngestConfig } from '../../functions/ingest/config';
 import { staticHmacSecrets } from '../../functions/ingest/hmac-secrets';
 import { createPersistHandler } from '../../functions/persist/create-persist-handler';
 import { getMessage, listMessagesBySender } from '../../functions/messages/message-store';
 import { createObservability } from '../../functions/shared/observability';
+import { withLambdaMiddleware } from '../../functions/shared/lambda-middleware';
+import { localLambdaContext } from '../../local/lambda-context';
 import { startSqsEventSource, type RunningSqsEventSource } from '../../local/sqs-event-source';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
 import { drainQueue } from '../support/sqs-events';
@@ -17,10 +20,14 @@ import { smsMoBody } from '../fixtures/callr-fixtures';
  */
 const SECRET = 'pipeline-test-secret';
 
+// Handlers log and count as in Lambda; keep jest's report readable.
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
 describe('ingest → SQS → persist → DynamoDB', () => {
   let env: TestEnvironment;
   let poller: RunningSqsEventSource;
-  let ingest: ReturnType<typeof createIngestHandler>;
+  let ingest: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
   const table = () => ({ documents: env.clients.documents, tableName: env.tableName });
 
   beforeAll(async () => {
@@ -30,13 +37,13 @@ describe('ingest → SQS → persist → DynamoDB', () => {
       DEAD_LETTER_QUEUE_URL: env.deadLetterQueueUrl,
       CALLR_HMAC_SECRET: SECRET,
     });
-    ingest = createIngestHandler({
-      config,
-      sqs: env.clients.sqs,
-      secrets: staticHmacSecrets([SECRET]),
-      now: () => new Date(),
-      ...createObservability('ingest'),
-    });
+    // Wrapped as in Lambda, so each request's metrics are published (and dropped: disabled here).
+    const observability = createObservability('ingest');
+    const wrapped = withLambdaMiddleware(
+      createIngestHandler({ config, sqs: env.clients.sqs, secrets: staticHmacSecrets([SECRET]), now: () => new Date(), ...observability }),
+      observability,
+    );
+    ingest = (event) => wrapped(event, localLambdaContext('ingest', env.region, 10_000));
     const persist = createPersistHandler({
       config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: env.inboxQueueUrl },
       documents: env.clients.documents,
