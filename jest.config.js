@@ -1,3 +1,7 @@
+// The pinned AWS SDK warns once per process that its releases after January 2027 need Node 22;
+// known (see README, "Node.js versions"), and it would repeat in every test worker.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',

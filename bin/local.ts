@@ -5,6 +5,8 @@
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.POWERTOOLS_DEV ??= 'true';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+// Known: the pinned AWS SDK's releases after January 2027 need Node 22 (README, "Node.js versions").
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { relative } from 'node:path';
 import { LocalConfigError, loadLocalConfig } from '../local/config';
