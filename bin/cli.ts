@@ -1,0 +1,394 @@
+/**
+ * `callr-mo`: the operator CLI (docs/cli.md). This file only parses arguments, builds the
+ * dependencies, calls the command functions of cli/, prints what they return and owns the exit
+ * codes: 0 done, 1 the operation failed, 2 usage or configuration error.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CALLR_HMAC_ALGORITHMS, type CallrHmacAlgorithm } from '../functions/callr/signature';
+import { CallrApiError, CallrClientConfigError, CallrTransportError } from '../functions/callr/errors';
+import { InvalidQueryError } from '../functions/messages/errors';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../functions/messages/message-store';
+import { LocalPipelineNotFoundError } from '../local/endpoints';
+import {
+  copyDeadLettersBack,
+  DEFAULT_DEAD_LETTER_LIST_LIMIT,
+  formatDeadLetters,
+  formatRedrive,
+  listDeadLetters,
+  MAX_DEAD_LETTER_LIST_LIMIT,
+  startDeadLetterMoveTask,
+  type RedriveResult,
+} from '../cli/dead-letters';
+import { EXIT_CODE, TargetError, UsageError } from '../cli/errors';
+import { formatMessages, listMessages, parseMessageSelector } from '../cli/messages';
+import { createMoGenerator, seededRandom } from '../cli/mo-generator';
+import { createProgressReporter, shouldShowProgress } from '../cli/progress';
+import {
+  DEFAULT_DELIVERY_WAIT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_SIMULATE_COUNT,
+  DEFAULT_SIMULATE_RATE,
+  MAX_SIMULATE_COUNT,
+  MAX_SIMULATE_RATE,
+  simulateDirect,
+  simulateThroughEmulator,
+  type SimulationSummary,
+} from '../cli/simulate';
+import { formatSimulation } from '../cli/simulation-report';
+import { formatSubscriptions, listSubscriptions } from '../cli/subscriptions';
+import { NOT_LOCAL_ALTERNATIVE, readLocalPipeline, resolveCallr, resolveMessageTable, resolveQueues, type TargetDeps } from '../cli/targets';
+
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Replaces parts of the target resolution (tests: a stub for CloudFormation). */
+  readonly targets?: Partial<Pick<TargetDeps, 'stackOutputs' | 'isProcessRunning'>>;
+}
+
+const PROGRAM = 'callr-mo';
+
+const integer = (min: number, max: number) => (value: string): number => {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+  }
+  return parsed;
+};
+
+const positiveNumber = (max: number) => (value: string): number => {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0 || parsed > max) {
+    throw new InvalidArgumentError(`expected a number above 0 and at most ${max}`);
+  }
+  return parsed;
+};
+
+const httpUrl = (value: string): string => {
+  try {
+    if (['http:', 'https:'].includes(new URL(value).protocol)) return value;
+  } catch {
+    // reported below
+  }
+  throw new InvalidArgumentError('expected an http(s) URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/webhooks/callr');
+};
+
+const dataDirOption = () =>
+  new Option('--data-dir <dir>', 'local pipeline data directory holding endpoints.json (default: $LOCAL_DATA_DIR, else .local)');
+const stackOption = () => new Option('--stack <name>', 'a deployed CloudFormation stack: its outputs name the resources (AWS credential chain)');
+const regionOption = () => new Option('--region <region>', 'AWS region of the stack or resources (default: the AWS SDK\'s: AWS_REGION, profile)');
+const jsonOption = () => new Option('--json', 'print JSON for scripts instead of a table');
+
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const targetDeps: TargetDeps = { env: io.env, cwd: io.cwd, ...io.targets };
+  const print = (text: string) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  const printJson = (value: unknown) => print(JSON.stringify(value, null, 2));
+
+  const program = new Command(PROGRAM)
+    .description('Operator CLI of the CALLR inbound SMS pipeline: simulate inbound SMS, read stored messages, inspect and redrive dead letters, list CALLR webhooks.')
+    .version(readVersion(), '-V, --version')
+    .showHelpAfterError(`(run ${PROGRAM} --help for usage)`)
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .exitOverride()
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Targets: the local pipeline of `npm start` by default (found through $LOCAL_DATA_DIR/endpoints.json),',
+        'or a deployed stack with --stack <name> (and --region), using the normal AWS credential chain.',
+        '',
+        'Exit codes: 0 done, 1 the operation failed (e.g. a simulated event not accepted), 2 usage or configuration error.',
+        '',
+        'Examples:',
+        `  ${PROGRAM} simulate                          # 10 signed inbound SMS through the local CALLR emulator`,
+        `  ${PROGRAM} messages --to +33199001234        # what was stored for one of our numbers`,
+        `  ${PROGRAM} dlq list                          # dead letters and why`,
+        `  ${PROGRAM} subscriptions                     # the CALLR webhooks`,
+      ].join('\n'),
+    );
+  // Subcommands inherit output and exit handling only when told to.
+  const command = (name: string) => program.command(name).exitOverride().configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) }).showHelpAfterError(`(run ${PROGRAM} ${name} --help for usage)`);
+
+  command('simulate')
+    .summary('send signed, realistic inbound SMS through the local CALLR emulator, or to a webhook URL')
+    .description('Send signed, realistic, varied inbound SMS (sms.mo) at a steady rate: through the CALLR emulator of the local pipeline by default, or straight to a webhook URL (a deployed stack) signed with its secret.')
+    .addOption(new Option('-n, --count <n>', 'how many SMS').default(DEFAULT_SIMULATE_COUNT).argParser(integer(1, MAX_SIMULATE_COUNT)))
+    .addOption(new Option('-r, --rate <per-second>', 'SMS per second').default(DEFAULT_SIMULATE_RATE).argParser(positiveNumber(MAX_SIMULATE_RATE)))
+    .addOption(new Option('--url <webhook-url>', 'post straight to this webhook (e.g. the WebhookUrl output of a stack) instead of through the emulator').argParser(httpUrl))
+    .addOption(new Option('--secret <hmac-secret>', 'HMAC secret to sign with, with --url (default: $CALLR_HMAC_SECRET)'))
+    .addOption(new Option('--algorithm <algorithm>', 'HMAC algorithm, with --url').choices(CALLR_HMAC_ALGORITHMS).default('SHA256'))
+    .addOption(new Option('--direct', 'post straight to the local pipeline\'s webhook, signed with its secret, bypassing the CALLR emulator').conflicts('url'))
+    .option('--from <number>', 'send every SMS from this number')
+    .option('--to <number>', 'send every SMS to this number (default: a mix of our simulated numbers and a shortcode)')
+    .addOption(new Option('--timeout <seconds>', `with --url/--direct: per request (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000}); through the emulator: wait for final deliveries (default ${DEFAULT_DELIVERY_WAIT_MS / 1000})`).argParser(positiveNumber(600)))
+    .addOption(new Option('--seed <n>', 'repeatable texts and numbers').argParser(integer(0, 2 ** 32 - 1)))
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .addHelpText('after', [
+      '',
+      'Through the emulator, each event is followed to its final delivery (CALLR-like retries included) and its',
+      'latency is from injection to that delivery. With --url, the answers are counted by HTTP status',
+      '(200 accepted, 202 ignored or quarantined, 401 bad signature, 5xx) with request latencies.',
+      'Exit code 1 when any event was not accepted.',
+      '',
+      'Examples:',
+      `  ${PROGRAM} simulate --count 100 --rate 20`,
+      `  ${PROGRAM} simulate --url https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/callr --secret "$SECRET"`,
+    ].join('\n'))
+    .action(async (options: SimulateOptions) => {
+      const summary = await runSimulate(options, io, targetDeps);
+      if (options.json) printJson(summary);
+      else print(formatSimulation(summary));
+      setExitCode(summary.notAccepted > 0 || summary.events.length === 0 ? EXIT_CODE.failed : EXIT_CODE.ok);
+    });
+
+  command('messages')
+    .summary('list stored messages by sender, by recipient and time range, or by SMS hash')
+    .description('List stored messages: a sender\'s (newest first), those received on one of our numbers in a time range (newest first), or one by its CALLR SMS hash.')
+    .option('--from <number>', 'messages from this sender, newest first')
+    .option('--to <number>', 'messages to this number of ours, newest first')
+    .option('--since <iso-date>', 'with --to: received at or after (ISO 8601, e.g. 2024-03-10T08:00:00Z)')
+    .option('--until <iso-date>', 'with --to: received before (ISO 8601)')
+    .option('--hash <sms-hash>', 'the message with this CALLR SMS hash (its id)')
+    .addOption(new Option('--limit <n>', 'at most this many').default(DEFAULT_LIST_LIMIT).argParser(integer(1, MAX_LIST_LIMIT)))
+    .addOption(jsonOption())
+    .addOption(dataDirOption())
+    .addOption(stackOption())
+    .option('--table <name>', 'a DynamoDB table by name (AWS credential chain)')
+    .addOption(regionOption())
+    .addHelpText('after', [
+      '',
+      'Exactly one of --from, --to, --hash. --json prints an array of messages (docs/message.schema.json), each with',
+      'the SMS hash as `id`.',
+      '',
+      'Examples:',
+      `  ${PROGRAM} messages --from +33639980042`,
+      `  ${PROGRAM} messages --to +33199001234 --since 2024-03-10T00:00:00Z --until 2024-03-11T00:00:00Z`,
+      `  ${PROGRAM} messages --hash IAYHJ6F3 --stack CallrInboundSms --region eu-west-1 --json`,
+    ].join('\n'))
+    .action(async (options: MessagesOptions) => {
+      const selector = parseMessageSelector(options);
+      const target = await resolveMessageTable(options, targetDeps);
+      try {
+        const messages = await listMessages(target.table, selector, options.limit);
+        if (options.json) printJson(messages);
+        else print(formatMessages(messages));
+      } finally {
+        target.close();
+      }
+    });
+
+  const dlq = command('dlq')
+    .summary('list dead-lettered events and their reasons; redrive them')
+    .description('Dead-lettered events: list them with their reasons, or redrive them to the ingest queue.')
+    .addHelpText('after', `\nExamples:\n  ${PROGRAM} dlq list\n  ${PROGRAM} dlq redrive --stack CallrInboundSms --region eu-west-1`);
+  const queueTargetOptions = (sub: Command) =>
+    sub
+      .addOption(dataDirOption())
+      .addOption(stackOption())
+      .option('--dlq-url <url>', 'the dead-letter queue by URL (AWS credential chain)')
+      .option('--queue-url <url>', 'with --dlq-url: the ingest queue to redrive to')
+      .addOption(regionOption())
+      .addOption(jsonOption());
+  queueTargetOptions(
+    dlq.command('list')
+      .exitOverride()
+      .description('List dead letters with reason, detail, source, event id and type and a preview; nothing is removed')
+      .addOption(new Option('--limit <n>', 'at most this many').default(DEFAULT_DEAD_LETTER_LIST_LIMIT).argParser(integer(1, MAX_DEAD_LETTER_LIST_LIMIT))),
+  ).action(async (options: DlqOptions & { limit: number }) => {
+    const target = await resolveQueues(options, targetDeps);
+    try {
+      const listing = await listDeadLetters({
+        sqs: target.sqs,
+        deadLetterQueueUrl: target.deadLetterQueueUrl,
+        limit: options.limit,
+        waitTimeSeconds: target.kind === 'local' ? 0 : 1,
+      });
+      if (options.json) printJson(listing);
+      else print(formatDeadLetters(listing));
+    } finally {
+      target.close();
+    }
+  });
+  queueTargetOptions(
+    dlq.command('redrive')
+      .exitOverride()
+      .description('Move dead letters back to the ingest queue (SQS message move task on AWS; receive, send, delete locally)'),
+  ).action(async (options: DlqOptions) => {
+    const target = await resolveQueues(options, targetDeps);
+    let result: RedriveResult;
+    try {
+      if (target.kind === 'local') {
+        result = await copyDeadLettersBack({ sqs: target.sqs, deadLetterQueueUrl: target.deadLetterQueueUrl, ingestQueueUrl: target.ingestQueueUrl! });
+      } else {
+        result = await startDeadLetterMoveTask({ sqs: target.sqs, ...(await target.queueArns()) });
+      }
+    } finally {
+      target.close();
+    }
+    if (options.json) printJson(result);
+    else print(formatRedrive(result));
+    if (result.mode === 'copy' && result.failed > 0) setExitCode(EXIT_CODE.failed);
+  });
+
+  command('subscriptions')
+    .summary('list the CALLR account\'s webhooks')
+    .description('List the CALLR account\'s webhooks (webhooks.get_list): the local emulator\'s by default, or a real account\'s when CALLR_API_KEY (or CALLR_LOGIN and CALLR_PASSWORD) is set, at CALLR_API_URL (default the CALLR API).')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (options: { dataDir?: string; json?: boolean }) => {
+      const { callr } = resolveCallr(options, targetDeps);
+      const webhooks = await listSubscriptions(callr);
+      if (options.json) printJson(webhooks);
+      else print(formatSubscriptions(webhooks));
+    });
+
+  return program;
+}
+
+interface SimulateOptions {
+  count: number;
+  rate: number;
+  url?: string;
+  secret?: string;
+  algorithm: CallrHmacAlgorithm;
+  direct?: boolean;
+  from?: string;
+  to?: string;
+  timeout?: number;
+  seed?: number;
+  dataDir?: string;
+  json?: boolean;
+}
+
+interface MessagesOptions {
+  from?: string;
+  to?: string;
+  since?: string;
+  until?: string;
+  hash?: string;
+  limit: number;
+  json?: boolean;
+  dataDir?: string;
+  stack?: string;
+  table?: string;
+  region?: string;
+}
+
+interface DlqOptions {
+  dataDir?: string;
+  stack?: string;
+  dlqUrl?: string;
+  queueUrl?: string;
+  region?: string;
+  json?: boolean;
+}
+
+async function runSimulate(options: SimulateOptions, io: CliIo, targetDeps: TargetDeps): Promise<SimulationSummary> {
+  if (options.secret !== undefined && options.url === undefined) {
+    throw new UsageError('--secret goes with --url (through the emulator, CALLR signs with the subscription\'s secret)');
+  }
+  if (options.url !== undefined && options.dataDir !== undefined) throw new UsageError('--data-dir and --url both choose where to send: give one');
+  const generator = createMoGenerator({
+    ...(options.seed !== undefined ? { random: seededRandom(options.seed) } : {}),
+    ...(options.from !== undefined ? { from: options.from } : {}),
+    ...(options.to !== undefined ? { to: options.to } : {}),
+  });
+  const expectedMs = (options.count / options.rate) * 1000;
+  const progress = shouldShowProgress(io.stderr, expectedMs) ? createProgressReporter(io.stderr) : undefined;
+  const common = { count: options.count, ratePerSecond: options.rate, generator, onProgress: progress?.update };
+  const timeoutMs = options.timeout === undefined ? undefined : Math.round(options.timeout * 1000);
+  try {
+    if (options.url !== undefined) {
+      // The secret from the environment rather than the command line keeps it out of shell history and `ps`.
+      const secret = options.secret ?? io.env.CALLR_HMAC_SECRET?.split(',')[0]?.trim();
+      if (!secret) throw new UsageError('--url needs the webhook\'s HMAC secret: --secret <secret> or CALLR_HMAC_SECRET (for a stack: the secret named by its HmacSecretArn output)');
+      return await simulateDirect({ ...common, url: options.url, secret, algorithm: options.algorithm, timeoutMs });
+    }
+    const endpoints = readLocalPipeline(options, targetDeps, NOT_LOCAL_ALTERNATIVE.url);
+    if (options.direct) {
+      return await simulateDirect({
+        ...common,
+        url: endpoints.webhookUrl,
+        secret: endpoints.hmacSecret,
+        algorithm: endpoints.hmacAlgorithm as CallrHmacAlgorithm,
+        timeoutMs,
+      });
+    }
+    if (!endpoints.callrEmulatorUrl) {
+      throw new UsageError('the local pipeline uses a real CALLR account, so there is no emulator to inject through: add --direct to post straight to its webhook');
+    }
+    return await simulateThroughEmulator({ ...common, emulatorUrl: endpoints.callrEmulatorUrl, waitMs: timeoutMs });
+  } finally {
+    progress?.done();
+  }
+}
+
+function readVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../package.json') as { version: string }).version;
+}
+
+/** One line on stderr, and the exit code the error means. */
+export function describeError(error: unknown): { exitCode: number; message: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (
+    error instanceof UsageError ||
+    error instanceof TargetError ||
+    error instanceof LocalPipelineNotFoundError ||
+    error instanceof InvalidQueryError ||
+    error instanceof CallrClientConfigError
+  ) {
+    return { exitCode: EXIT_CODE.usage, message };
+  }
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === 'CredentialsProviderError') {
+    return { exitCode: EXIT_CODE.usage, message: `no AWS credentials found (${message}): set AWS_PROFILE, or run aws sso login / aws configure` };
+  }
+  if (/region is missing/i.test(message)) {
+    return { exitCode: EXIT_CODE.usage, message: 'no AWS region: add --region <region> or set AWS_REGION' };
+  }
+  if (name === 'ResourceNotFoundException' || name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') {
+    return { exitCode: EXIT_CODE.usage, message: `${message}: check the name or URL, --region and the AWS account` };
+  }
+  if (error instanceof CallrApiError || error instanceof CallrTransportError) return { exitCode: EXIT_CODE.failed, message: `CALLR: ${message}` };
+  return { exitCode: EXIT_CODE.failed, message };
+}
+
+/** Runs the CLI on `argv` (the arguments after the program name) and resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT_CODE.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version end in a CommanderError too; its own message was already written.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT_CODE.ok;
+      return EXIT_CODE.usage;
+    }
+    const { exitCode: code, message } = describeError(error);
+    io.stderr.write(`${PROGRAM}: ${message}\n`);
+    return code;
+  }
+}
+
+export async function main(): Promise<void> {
+  // `callr-mo messages --json | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  process.exitCode = await runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+  });
+}
+
+if (require.main === module) void main();

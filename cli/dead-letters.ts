@@ -1,0 +1,302 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  StartMessageMoveTaskCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { ATTRIBUTE, decodeEventBody } from '../functions/queues/queue-message';
+import { oneLine, renderTable } from './format';
+
+/**
+ * `callr-mo dlq`: what is on the dead-letter queue and why, and putting it back on the ingest
+ * queue once the cause is fixed. Listing never removes anything.
+ */
+
+type Sqs = Pick<SQSClient, 'send'>;
+
+export const DEFAULT_DEAD_LETTER_LIST_LIMIT = 20;
+export const MAX_DEAD_LETTER_LIST_LIMIT = 1_000;
+/** Characters of the decoded event shown in a listing. */
+const PREVIEW_CHARACTERS = 160;
+/** How long listed messages stay hidden before being made visible again (only if restoring them fails). */
+const LISTING_VISIBILITY_SECONDS = 30;
+/** Local redrive: how long a message being copied stays hidden from another reader. */
+const COPY_VISIBILITY_SECONDS = 60;
+
+/** Attributes that say why a message was dead-lettered: dropped on redrive, so a second trip is judged afresh. */
+const DEAD_LETTER_ATTRIBUTES: ReadonlySet<string> = new Set([ATTRIBUTE.deadLetterReason, ATTRIBUTE.deadLetterDetail, ATTRIBUTE.deadLetterSource]);
+
+export interface DeadLetterView {
+  readonly messageId: string;
+  /** Stable code, e.g. `invalid_shape`, `event_too_old`, `unhandled_event_type`. */
+  readonly reason: string | null;
+  readonly detail: string | null;
+  /** `ingest` (quarantined on arrival) or `persist` (a record that could never be stored). */
+  readonly source: string | null;
+  readonly eventId: string | null;
+  readonly eventType: string | null;
+  /** When the webhook received the event. */
+  readonly receivedAt: string | null;
+  /** When the message reached the dead-letter queue. */
+  readonly deadLetteredAt: string | null;
+  readonly bodyBytes: number;
+  /** The start of the raw event, decoded, on one line. */
+  readonly preview: string;
+}
+
+export interface DeadLetterListing {
+  readonly deadLetters: DeadLetterView[];
+  /** SQS's approximate count of messages on the queue (visible and in flight) before the listing. */
+  readonly approximateTotal: number | null;
+}
+
+export interface ListDeadLettersInput {
+  readonly sqs: Sqs;
+  readonly deadLetterQueueUrl: string;
+  /** @default DEFAULT_DEAD_LETTER_LIST_LIMIT */
+  readonly limit?: number;
+  /**
+   * Long polling for each receive: SQS short polls sample only some servers and may miss messages.
+   * The local emulator needs none. @default 1
+   */
+  readonly waitTimeSeconds?: number;
+}
+
+/**
+ * Reads up to `limit` dead letters without removing them: received with a short visibility
+ * timeout so paging goes past the first ten, then made visible again at once, whatever happens.
+ */
+export async function listDeadLetters(input: ListDeadLettersInput): Promise<DeadLetterListing> {
+  const limit = input.limit ?? DEFAULT_DEAD_LETTER_LIST_LIMIT;
+  const approximateTotal = await approximateCount(input.sqs, input.deadLetterQueueUrl);
+  const received = new Map<string, Message>();
+  try {
+    while (received.size < limit) {
+      const { Messages = [] } = await input.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: input.deadLetterQueueUrl,
+          MaxNumberOfMessages: Math.min(10, limit - received.size),
+          VisibilityTimeout: LISTING_VISIBILITY_SECONDS,
+          WaitTimeSeconds: input.waitTimeSeconds ?? 1,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['SentTimestamp'],
+        }),
+      );
+      const fresh = Messages.filter((message) => message.MessageId && !received.has(message.MessageId));
+      if (fresh.length === 0) break;
+      for (const message of fresh) received.set(message.MessageId!, message);
+    }
+  } finally {
+    await makeVisible(input.sqs, input.deadLetterQueueUrl, [...received.values()]);
+  }
+  return { deadLetters: [...received.values()].map(toView), approximateTotal };
+}
+
+function toView(message: Message): DeadLetterView {
+  const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue ?? null;
+  const sent = Number(message.Attributes?.SentTimestamp);
+  let bytes: Buffer;
+  try {
+    bytes = decodeEventBody(message.Body ?? '', attribute(ATTRIBUTE.bodyEncoding) ?? undefined);
+  } catch {
+    // Not from this system's writers: show it as it is.
+    bytes = Buffer.from(message.Body ?? '', 'utf8');
+  }
+  return {
+    messageId: message.MessageId!,
+    reason: attribute(ATTRIBUTE.deadLetterReason),
+    detail: attribute(ATTRIBUTE.deadLetterDetail),
+    source: attribute(ATTRIBUTE.deadLetterSource),
+    eventId: attribute(ATTRIBUTE.eventId),
+    eventType: attribute(ATTRIBUTE.eventType),
+    receivedAt: attribute(ATTRIBUTE.receivedAt),
+    deadLetteredAt: Number.isFinite(sent) && sent > 0 ? new Date(sent).toISOString() : null,
+    bodyBytes: bytes.length,
+    preview: oneLine(bytes.toString('utf8'), PREVIEW_CHARACTERS),
+  };
+}
+
+async function approximateCount(sqs: Sqs, queueUrl: string): Promise<number | null> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  const visible = Number(Attributes?.ApproximateNumberOfMessages);
+  const inFlight = Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return Number.isFinite(visible) ? visible + (Number.isFinite(inFlight) ? inFlight : 0) : null;
+}
+
+async function makeVisible(sqs: Sqs, queueUrl: string, messages: readonly Message[]): Promise<void> {
+  for (const batch of chunks(messages, 10)) {
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 })),
+      }),
+    );
+  }
+}
+
+export function formatDeadLetters(listing: DeadLetterListing): string {
+  const { deadLetters, approximateTotal } = listing;
+  if (deadLetters.length === 0) return 'the dead-letter queue is empty';
+  const table = renderTable(
+    ['dead-lettered', 'source', 'reason', 'type', 'event id', 'detail', 'event'],
+    deadLetters.map((letter) => [
+      letter.deadLetteredAt?.replace(/\.\d{3}Z$/, 'Z') ?? '-',
+      letter.source ?? '-',
+      letter.reason ?? '-',
+      letter.eventType ?? '-',
+      letter.eventId ?? '-',
+      oneLine(letter.detail ?? '', 50),
+      oneLine(letter.preview, 60),
+    ]),
+  );
+  const more = approximateTotal !== null && approximateTotal > deadLetters.length ? `\n(showing ${deadLetters.length} of about ${approximateTotal}; --limit shows more)` : '';
+  return `${table}${more}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redrive
+
+export interface CopyRedriveResult {
+  readonly mode: 'copy';
+  readonly moved: number;
+  readonly failed: number;
+  /** Why each failed message stayed on the dead-letter queue. */
+  readonly failures: ReadonlyArray<{ readonly messageId: string; readonly error: string }>;
+}
+
+export interface MoveTaskRedriveResult {
+  readonly mode: 'move-task';
+  readonly taskHandle: string;
+  readonly sourceArn: string;
+  readonly destinationArn: string;
+  /** As SQS reports the task right after it started. */
+  readonly status: string | null;
+  readonly approximateNumberOfMessagesToMove: number | null;
+}
+
+export type RedriveResult = CopyRedriveResult | MoveTaskRedriveResult;
+
+export interface CopyRedriveInput {
+  readonly sqs: Sqs;
+  readonly deadLetterQueueUrl: string;
+  readonly ingestQueueUrl: string;
+}
+
+/**
+ * Where SQS message move tasks are not available (the local emulator): receive, send to the
+ * ingest queue with the same body and attributes (minus the dead-letter reason), then delete.
+ * A message is deleted only once its copy is sent, so a failure can duplicate but never lose:
+ * the persister stores a message once, whatever number of times it arrives.
+ */
+export async function copyDeadLettersBack(input: CopyRedriveInput): Promise<CopyRedriveResult> {
+  let moved = 0;
+  const failures: Array<{ messageId: string; error: string; receiptHandle: string }> = [];
+  // Failed messages stay hidden until the end, so the loop cannot meet them again and ends when the queue is drained.
+  for (;;) {
+    const { Messages = [] } = await input.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: input.deadLetterQueueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: COPY_VISIBILITY_SECONDS,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) break;
+    const { Successful = [], Failed = [] } = await input.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: input.ingestQueueUrl,
+        Entries: Messages.map((message, index) => ({
+          Id: String(index),
+          MessageBody: message.Body ?? '',
+          MessageAttributes: redrivenAttributes(message.MessageAttributes),
+        })),
+      }),
+    );
+    for (const failure of Failed) {
+      const message = Messages[Number(failure.Id)]!;
+      failures.push({ messageId: message.MessageId!, error: failure.Message ?? failure.Code ?? 'send failed', receiptHandle: message.ReceiptHandle! });
+    }
+    const sent = Successful.map((entry) => Messages[Number(entry.Id)]!);
+    if (sent.length > 0) {
+      const deleted = await input.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: input.deadLetterQueueUrl,
+          Entries: sent.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+        }),
+      );
+      // Copied but not deleted: it will show up on the DLQ again; counted as moved, since its copy is on its way.
+      moved += sent.length;
+      for (const failure of deleted.Failed ?? []) {
+        const message = sent[Number(failure.Id)]!;
+        failures.push({ messageId: message.MessageId!, error: `copied, but not removed from the dead-letter queue: ${failure.Message ?? failure.Code}`, receiptHandle: message.ReceiptHandle! });
+      }
+    }
+  }
+  await makeVisible(input.sqs, input.deadLetterQueueUrl, failures.map((failure) => ({ ReceiptHandle: failure.receiptHandle })));
+  return { mode: 'copy', moved, failed: failures.length, failures: failures.map(({ messageId, error }) => ({ messageId, error })) };
+}
+
+/** SQS refuses the empty list fields some readers return; a copy carries only the value. */
+function redrivenAttributes(attributes: Record<string, MessageAttributeValue> | undefined): Record<string, MessageAttributeValue> {
+  const copy: Record<string, MessageAttributeValue> = {};
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    if (DEAD_LETTER_ATTRIBUTES.has(name)) continue;
+    copy[name] = value.BinaryValue !== undefined
+      ? { DataType: value.DataType, BinaryValue: value.BinaryValue }
+      : { DataType: value.DataType, StringValue: value.StringValue };
+  }
+  return copy;
+}
+
+export interface MoveTaskRedriveInput {
+  readonly sqs: Sqs;
+  readonly deadLetterQueueArn: string;
+  readonly ingestQueueArn: string;
+}
+
+/** On AWS: an SQS message move task from the dead-letter queue to the ingest queue (SQS moves them, at its pace). */
+export async function startDeadLetterMoveTask(input: MoveTaskRedriveInput): Promise<MoveTaskRedriveResult> {
+  const { TaskHandle } = await input.sqs.send(
+    new StartMessageMoveTaskCommand({ SourceArn: input.deadLetterQueueArn, DestinationArn: input.ingestQueueArn }),
+  );
+  const { Results = [] } = await input.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: input.deadLetterQueueArn, MaxResults: 1 }));
+  const task = Results.find((result) => result.TaskHandle === TaskHandle) ?? Results[0];
+  return {
+    mode: 'move-task',
+    taskHandle: TaskHandle ?? '',
+    sourceArn: input.deadLetterQueueArn,
+    destinationArn: input.ingestQueueArn,
+    status: task?.Status ?? null,
+    approximateNumberOfMessagesToMove: task?.ApproximateNumberOfMessagesToMove ?? null,
+  };
+}
+
+export function formatRedrive(result: RedriveResult): string {
+  if (result.mode === 'copy') {
+    const lines = [`moved ${result.moved} dead letter${result.moved === 1 ? '' : 's'} back to the ingest queue${result.failed > 0 ? `; ${result.failed} failed:` : ''}`];
+    for (const failure of result.failures) lines.push(`  ${failure.messageId}: ${failure.error}`);
+    return lines.join('\n');
+  }
+  const count = result.approximateNumberOfMessagesToMove;
+  return [
+    `started SQS message move task${count !== null ? ` for about ${count} message${count === 1 ? '' : 's'}` : ''} (status ${result.status ?? 'unknown'})`,
+    `  from ${result.sourceArn}`,
+    `  to   ${result.destinationArn}`,
+    `  follow it with: aws sqs list-message-move-tasks --source-arn ${result.sourceArn}`,
+  ].join('\n');
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let index = 0; index < items.length; index += size) result.push(items.slice(index, index + size));
+  return result;
+}

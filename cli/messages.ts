@@ -1,0 +1,84 @@
+import type { InboundMessage } from '../functions/messages/inbound-message';
+import { DEFAULT_LIST_LIMIT, getMessage, listMessagesByRecipient, listMessagesBySender, type MessageTable } from '../functions/messages/message-store';
+import { UsageError } from './errors';
+import { oneLine, renderTable } from './format';
+import { SIMULATED_RECIPIENTS } from './mo-generator';
+
+/** `callr-mo messages`: stored messages by sender, by recipient (and time range), or by SMS hash. */
+
+export type MessageSelector =
+  | { readonly by: 'from'; readonly from: string }
+  | { readonly by: 'to'; readonly to: string; readonly since?: Date; readonly until?: Date }
+  | { readonly by: 'hash'; readonly hash: string };
+
+export interface MessagesFlags {
+  readonly from?: string;
+  readonly to?: string;
+  readonly hash?: string;
+  readonly since?: string;
+  readonly until?: string;
+}
+
+/** Exactly one of --from, --to, --hash; --since/--until only with --to, as ISO 8601 dates. */
+export function parseMessageSelector(flags: MessagesFlags): MessageSelector {
+  const given = (['from', 'to', 'hash'] as const).filter((flag) => flags[flag] !== undefined);
+  if (given.length === 0) {
+    throw new UsageError(
+      'say which messages: --from <sender number>, --to <our number> (simulations go to ' +
+        `${SIMULATED_RECIPIENTS.join(', ')}), or --hash <sms hash>`,
+    );
+  }
+  if (given.length > 1) throw new UsageError(`give one of --from, --to, --hash (got ${given.map((flag) => `--${flag}`).join(' and ')})`);
+  if ((flags.since !== undefined || flags.until !== undefined) && flags.to === undefined) {
+    throw new UsageError('--since and --until go with --to (a sender\'s messages are listed newest first, without a range)');
+  }
+  for (const [flag, value] of [['--from', flags.from], ['--to', flags.to], ['--hash', flags.hash]] as const) {
+    if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} must not be empty`);
+  }
+  if (flags.from !== undefined) return { by: 'from', from: flags.from.trim() };
+  if (flags.hash !== undefined) return { by: 'hash', hash: flags.hash.trim() };
+  const since = flags.since === undefined ? undefined : parseIsoDate('--since', flags.since);
+  const until = flags.until === undefined ? undefined : parseIsoDate('--until', flags.until);
+  if (since && until && since >= until) throw new UsageError(`--since (${since.toISOString()}) must be before --until (${until.toISOString()})`);
+  return { by: 'to', to: flags.to!.trim(), ...(since ? { since } : {}), ...(until ? { until } : {}) };
+}
+
+// A date, or a date and time with an explicit zone: a bare local time would mean different things on different machines.
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
+
+function parseIsoDate(flag: string, value: string): Date {
+  const date = new Date(value.trim());
+  if (!ISO_8601.test(value.trim()) || Number.isNaN(date.getTime())) {
+    throw new UsageError(`${flag} ${value} is not an ISO 8601 date: use e.g. 2024-03-10 or 2024-03-10T08:15:00Z`);
+  }
+  return date;
+}
+
+/** The messages a selector names, newest first (a hash names at most one). */
+export async function listMessages(table: MessageTable, selector: MessageSelector, limit = DEFAULT_LIST_LIMIT): Promise<InboundMessage[]> {
+  switch (selector.by) {
+    case 'from':
+      return listMessagesBySender(table, { from: selector.from, limit });
+    case 'to':
+      return listMessagesByRecipient(table, { to: selector.to, since: selector.since, until: selector.until, limit });
+    case 'hash': {
+      const message = await getMessage(table, selector.hash);
+      return message ? [message] : [];
+    }
+  }
+}
+
+export function formatMessages(messages: readonly InboundMessage[]): string {
+  if (messages.length === 0) return 'no messages';
+  return renderTable(
+    ['received', 'from', 'to', 'id', 'parts', 'text'],
+    messages.map((message) => [
+      message.receivedAt.replace('.000Z', 'Z'),
+      message.from,
+      message.to,
+      message.id,
+      String(message.parts ?? ''),
+      oneLine(message.text, 60),
+    ]),
+  );
+}

@@ -1,0 +1,276 @@
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { createCallrClient, DEFAULT_CALLR_API_URL, type CallrClient, type CallrCredentials } from '../functions/callr/json-rpc-client';
+import type { MessageTable } from '../functions/messages/message-store';
+import { createLocalClients } from '../local/aws-clients';
+import { LOCAL_DEFAULTS } from '../local/config';
+import { ENDPOINTS_FILE, LocalPipelineNotFoundError, readEndpoints, type LocalEndpoints } from '../local/endpoints';
+import { LocalPipelineStoppedError, StackNotFoundError, TargetError, UsageError } from './errors';
+
+/**
+ * Where a command works: the local pipeline started by `npm start` (found through
+ * `LOCAL_DATA_DIR/endpoints.json`), or a deployed stack (`--stack`, whose CloudFormation outputs
+ * name the table and queues, or the resources named directly) reached with the normal AWS
+ * credential chain. Each resolver returns ready clients and a `close()` for them.
+ */
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The stack outputs the CLI reads (lib/callr-inbound-sms-stack.ts declares them). */
+export const STACK_OUTPUT = {
+  webhookUrl: 'WebhookUrl',
+  tableName: 'TableName',
+  ingestQueueUrl: 'IngestQueueUrl',
+  ingestQueueArn: 'IngestQueueArn',
+  deadLetterQueueUrl: 'DeadLetterQueueUrl',
+  deadLetterQueueArn: 'DeadLetterQueueArn',
+} as const;
+
+export interface TargetDeps {
+  readonly env: Env;
+  readonly cwd: string;
+  /** A deployed stack's outputs by key. @default DescribeStacks through the AWS SDK */
+  readonly stackOutputs?: (stackName: string, region: string | undefined) => Promise<Record<string, string>>;
+  /** @default a signal-0 probe of the process */
+  readonly isProcessRunning?: (pid: number) => boolean;
+}
+
+export interface LocalTargetOptions {
+  /** Where `npm start` keeps its data and endpoints.json. @default LOCAL_DATA_DIR, else .local */
+  readonly dataDir?: string;
+}
+
+/** What else the command can work on, told when there is no local pipeline. */
+export const NOT_LOCAL_ALTERNATIVE = {
+  stack: 'or point at a deployed stack with --stack <name>',
+  url: 'or post to a deployed webhook with --url <url> --secret <secret>',
+  callr: 'or set CALLR_API_KEY (or CALLR_LOGIN and CALLR_PASSWORD) to use a real CALLR account',
+} as const;
+
+export interface AwsTargetOptions {
+  readonly stack?: string;
+  readonly region?: string;
+}
+
+export function localDataDir(options: LocalTargetOptions, deps: Pick<TargetDeps, 'env' | 'cwd'>): string {
+  return resolve(deps.cwd, options.dataDir ?? (deps.env.LOCAL_DATA_DIR?.trim() || LOCAL_DEFAULTS.dataDir));
+}
+
+/** The running local pipeline's endpoints; throws if there is none, or if the one that wrote them has stopped. */
+export function readLocalPipeline(
+  options: LocalTargetOptions,
+  deps: Pick<TargetDeps, 'env' | 'cwd' | 'isProcessRunning'>,
+  alternative: string = NOT_LOCAL_ALTERNATIVE.stack,
+): LocalEndpoints {
+  const dataDir = localDataDir(options, deps);
+  let endpoints: LocalEndpoints;
+  try {
+    endpoints = readEndpoints(dataDir);
+  } catch (error) {
+    if (error instanceof LocalPipelineNotFoundError) {
+      throw new TargetError(`no local pipeline found (${error.path} is missing): start one with \`npm start\`, ${alternative}`, { cause: error });
+    }
+    throw error;
+  }
+  const isRunning = deps.isProcessRunning ?? processIsRunning;
+  if (typeof endpoints.pid === 'number' && !isRunning(endpoints.pid)) {
+    throw new LocalPipelineStoppedError(resolve(dataDir, ENDPOINTS_FILE), endpoints.pid);
+  }
+  return endpoints;
+}
+
+function processIsRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, it is just not ours to signal.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Outputs of a deployed stack, through CloudFormation DescribeStacks. */
+export async function describeStackOutputs(cloudFormation: CloudFormationClient, stackName: string, region?: string): Promise<Record<string, string>> {
+  const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  try {
+    const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const stack = Stacks?.[0];
+    if (!stack) throw new StackNotFoundError(stackName, region);
+    return Object.fromEntries((stack.Outputs ?? []).flatMap((output) => (output.OutputKey && output.OutputValue ? [[output.OutputKey, output.OutputValue]] : [])));
+  } catch (error) {
+    // CloudFormation answers an unknown stack with a generic ValidationError; its message is the only tell.
+    if ((error as Error).name === 'ValidationError' && /does not exist/i.test((error as Error).message)) {
+      throw new StackNotFoundError(stackName, region, { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function defaultStackOutputs(stackName: string, region: string | undefined): Promise<Record<string, string>> {
+  const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
+  const client = new CloudFormationClient(region ? { region } : {});
+  try {
+    return await describeStackOutputs(client, stackName, region);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function readStackOutputs(options: AwsTargetOptions & { stack: string }, deps: TargetDeps, needed: readonly string[]): Promise<Record<string, string>> {
+  const outputs = await (deps.stackOutputs ?? defaultStackOutputs)(options.stack, options.region);
+  const missing = needed.filter((key) => !outputs[key]);
+  if (missing.length > 0) {
+    throw new TargetError(`stack ${options.stack} has no output ${missing.join(', ')}: is it a callr-inbound-sms stack, deployed with this version?`);
+  }
+  return outputs;
+}
+
+function exclusive(flags: Record<string, unknown>, what: string): void {
+  const given = Object.entries(flags).filter(([, value]) => value !== undefined).map(([flag]) => flag);
+  if (given.length > 1) throw new UsageError(`${given.join(' and ')} both choose ${what}: give one`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message table (`messages`)
+
+export interface MessageTableOptions extends LocalTargetOptions, AwsTargetOptions {
+  readonly table?: string;
+}
+
+export interface ResolvedMessageTable {
+  readonly table: MessageTable;
+  /** For humans: which table, where. */
+  readonly description: string;
+  close(): void;
+}
+
+export async function resolveMessageTable(options: MessageTableOptions, deps: TargetDeps): Promise<ResolvedMessageTable> {
+  exclusive({ '--stack': options.stack, '--table': options.table, '--data-dir': options.dataDir }, 'the table to read');
+  if (options.stack !== undefined || options.table !== undefined) {
+    const tableName = options.stack !== undefined
+      ? (await readStackOutputs({ ...options, stack: options.stack }, deps, [STACK_OUTPUT.tableName]))[STACK_OUTPUT.tableName]!
+      : options.table!;
+    const dynamodb = new DynamoDBClient(options.region ? { region: options.region } : {});
+    return {
+      table: { documents: DynamoDBDocumentClient.from(dynamodb), tableName },
+      description: `DynamoDB table ${tableName}${options.stack ? ` (stack ${options.stack})` : ''}`,
+      close: () => dynamodb.destroy(),
+    };
+  }
+  const endpoints = readLocalPipeline(options, deps);
+  const clients = createLocalClients(endpoints);
+  return {
+    table: { documents: clients.documents, tableName: endpoints.tableName },
+    description: `local table ${endpoints.tableName} at ${endpoints.dynamodbEndpoint}`,
+    close: () => clients.destroy(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dead-letter and ingest queues (`dlq`)
+
+export interface QueueOptions extends LocalTargetOptions, AwsTargetOptions {
+  readonly dlqUrl?: string;
+  readonly queueUrl?: string;
+}
+
+export interface ResolvedQueues {
+  readonly sqs: SQSClient;
+  /** `local`: fauxqs, which has no message move tasks. `aws`: SQS. */
+  readonly kind: 'local' | 'aws';
+  readonly deadLetterQueueUrl: string;
+  /** Where redriven messages go; undefined when only the DLQ was named (enough for `dlq list`). */
+  readonly ingestQueueUrl: string | undefined;
+  /** ARNs for StartMessageMoveTask (AWS only), looked up when not in the stack outputs. */
+  queueArns(): Promise<{ deadLetterQueueArn: string; ingestQueueArn: string }>;
+  readonly description: string;
+  close(): void;
+}
+
+export async function resolveQueues(options: QueueOptions, deps: TargetDeps): Promise<ResolvedQueues> {
+  exclusive({ '--stack': options.stack, '--dlq-url': options.dlqUrl, '--data-dir': options.dataDir }, 'the queues');
+  if (options.queueUrl !== undefined && options.dlqUrl === undefined) {
+    throw new UsageError('--queue-url goes with --dlq-url (or use --stack to take both from the stack outputs)');
+  }
+  if (options.stack !== undefined || options.dlqUrl !== undefined) {
+    const outputs = options.stack !== undefined
+      ? await readStackOutputs({ ...options, stack: options.stack }, deps, [STACK_OUTPUT.deadLetterQueueUrl, STACK_OUTPUT.ingestQueueUrl])
+      : {};
+    const deadLetterQueueUrl = options.dlqUrl ?? outputs[STACK_OUTPUT.deadLetterQueueUrl]!;
+    const ingestQueueUrl = options.queueUrl ?? outputs[STACK_OUTPUT.ingestQueueUrl];
+    const sqs = new SQSClient(options.region ? { region: options.region } : {});
+    const queueArn = async (url: string, fromOutputs: string | undefined) => fromOutputs ?? (await getQueueArn(sqs, url));
+    return {
+      sqs,
+      kind: 'aws',
+      deadLetterQueueUrl,
+      ingestQueueUrl,
+      async queueArns() {
+        if (!ingestQueueUrl) throw new UsageError('redrive needs the ingest queue: add --queue-url <url> (or use --stack)');
+        return {
+          deadLetterQueueArn: await queueArn(deadLetterQueueUrl, outputs[STACK_OUTPUT.deadLetterQueueArn]),
+          ingestQueueArn: await queueArn(ingestQueueUrl, outputs[STACK_OUTPUT.ingestQueueArn]),
+        };
+      },
+      description: options.stack ? `stack ${options.stack}` : deadLetterQueueUrl,
+      close: () => sqs.destroy(),
+    };
+  }
+  const endpoints = readLocalPipeline(options, deps);
+  const clients = createLocalClients(endpoints);
+  return {
+    sqs: clients.sqs,
+    kind: 'local',
+    deadLetterQueueUrl: endpoints.deadLetterQueueUrl,
+    ingestQueueUrl: endpoints.ingestQueueUrl,
+    queueArns: () => Promise.reject(new Error('the local SQS emulator has no message move tasks; redrive locally by copying')),
+    description: `local queues at ${endpoints.sqsEndpoint}`,
+    close: () => clients.destroy(),
+  };
+}
+
+async function getQueueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  const arn = Attributes?.QueueArn;
+  if (!arn) throw new TargetError(`SQS did not give the ARN of ${queueUrl}`);
+  return arn;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CALLR account (`subscriptions`)
+
+export interface ResolvedCallr {
+  readonly callr: CallrClient;
+  readonly description: string;
+}
+
+/**
+ * A real CALLR account when its credentials are in the environment (`CALLR_API_KEY`, or
+ * `CALLR_LOGIN` and `CALLR_PASSWORD`; `CALLR_API_URL` optional), else the local pipeline's emulator.
+ */
+export function resolveCallr(options: LocalTargetOptions, deps: TargetDeps): ResolvedCallr {
+  const read = (name: string) => deps.env[name]?.trim() || undefined;
+  const apiKey = read('CALLR_API_KEY');
+  const login = read('CALLR_LOGIN');
+  const password = read('CALLR_PASSWORD');
+  if (apiKey || login || password) {
+    if (apiKey && (login || password)) throw new UsageError('set CALLR_API_KEY or CALLR_LOGIN/CALLR_PASSWORD, not both');
+    if (!apiKey && !(login && password)) throw new UsageError('CALLR_LOGIN and CALLR_PASSWORD go together');
+    const credentials: CallrCredentials = apiKey ? { apiKey } : { login: login!, password: password! };
+    const apiUrl = read('CALLR_API_URL') ?? DEFAULT_CALLR_API_URL;
+    return { callr: createCallrClient({ apiUrl, credentials }), description: `CALLR account at ${apiUrl}` };
+  }
+  const endpoints = readLocalPipeline(options, deps, NOT_LOCAL_ALTERNATIVE.callr);
+  if (!endpoints.callrEmulatorApiKey) {
+    throw new UsageError(
+      `the local pipeline uses a real CALLR account (${endpoints.callrApiUrl}), whose credentials are never written to disk: set CALLR_API_KEY (or CALLR_LOGIN and CALLR_PASSWORD) and CALLR_API_URL`,
+    );
+  }
+  return {
+    callr: createCallrClient({ apiUrl: endpoints.callrApiUrl, credentials: { apiKey: endpoints.callrEmulatorApiKey } }),
+    description: `local CALLR emulator at ${endpoints.callrApiUrl}`,
+  };
+}
