@@ -188,6 +188,8 @@ export interface CopyRedriveInput {
   readonly sqs: Sqs;
   readonly deadLetterQueueUrl: string;
   readonly ingestQueueUrl: string;
+  /** Epoch milliseconds, compared with SQS's SentTimestamp. @default Date.now */
+  readonly now?: () => number;
 }
 
 /**
@@ -195,10 +197,15 @@ export interface CopyRedriveInput {
  * ingest queue with the same body and attributes (minus the dead-letter reason), then delete.
  * A message is deleted only once its copy is sent, so a failure can duplicate but never lose:
  * the persister stores a message once, whatever number of times it arrives.
+ *
+ * Only what was on the queue when the redrive started moves, as with an SQS move task: an event
+ * that still cannot be processed comes straight back, and would otherwise go round for ever.
  */
 export async function copyDeadLettersBack(input: CopyRedriveInput): Promise<CopyRedriveResult> {
+  const startedAt = (input.now ?? Date.now)();
   let moved = 0;
   const failures: Array<{ messageId: string; error: string; receiptHandle: string }> = [];
+  const arrivedSince: Message[] = [];
   // Failed messages stay hidden until the end, so the loop cannot meet them again and ends when the queue is drained.
   for (;;) {
     const { Messages = [] } = await input.sqs.send(
@@ -208,13 +215,20 @@ export async function copyDeadLettersBack(input: CopyRedriveInput): Promise<Copy
         VisibilityTimeout: COPY_VISIBILITY_SECONDS,
         WaitTimeSeconds: 0,
         MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['SentTimestamp'],
       }),
     );
     if (Messages.length === 0) break;
+    const batch = Messages.filter((message) => {
+      const arrivedLate = Number(message.Attributes?.SentTimestamp) >= startedAt;
+      if (arrivedLate) arrivedSince.push(message);
+      return !arrivedLate;
+    });
+    if (batch.length === 0) continue;
     const { Successful = [], Failed = [] } = await input.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: input.ingestQueueUrl,
-        Entries: Messages.map((message, index) => ({
+        Entries: batch.map((message, index) => ({
           Id: String(index),
           MessageBody: message.Body ?? '',
           MessageAttributes: redrivenAttributes(message.MessageAttributes),
@@ -222,10 +236,10 @@ export async function copyDeadLettersBack(input: CopyRedriveInput): Promise<Copy
       }),
     );
     for (const failure of Failed) {
-      const message = Messages[Number(failure.Id)]!;
+      const message = batch[Number(failure.Id)]!;
       failures.push({ messageId: message.MessageId!, error: failure.Message ?? failure.Code ?? 'send failed', receiptHandle: message.ReceiptHandle! });
     }
-    const sent = Successful.map((entry) => Messages[Number(entry.Id)]!);
+    const sent = Successful.map((entry) => batch[Number(entry.Id)]!);
     if (sent.length > 0) {
       const deleted = await input.sqs.send(
         new DeleteMessageBatchCommand({
@@ -241,7 +255,7 @@ export async function copyDeadLettersBack(input: CopyRedriveInput): Promise<Copy
       }
     }
   }
-  await makeVisible(input.sqs, input.deadLetterQueueUrl, failures.map((failure) => ({ ReceiptHandle: failure.receiptHandle })));
+  await makeVisible(input.sqs, input.deadLetterQueueUrl, [...arrivedSince, ...failures.map((failure) => ({ ReceiptHandle: failure.receiptHandle }))]);
   return { mode: 'copy', moved, failed: failures.length, failures: failures.map(({ messageId, error }) => ({ messageId, error })) };
 }
 
