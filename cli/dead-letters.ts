@@ -204,59 +204,62 @@ export interface CopyRedriveInput {
 export async function copyDeadLettersBack(input: CopyRedriveInput): Promise<CopyRedriveResult> {
   const startedAt = (input.now ?? Date.now)();
   let moved = 0;
-  const failures: Array<{ messageId: string; error: string; receiptHandle: string }> = [];
-  const arrivedSince: Message[] = [];
-  // Failed messages stay hidden until the end, so the loop cannot meet them again and ends when the queue is drained.
-  for (;;) {
-    const { Messages = [] } = await input.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: input.deadLetterQueueUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: COPY_VISIBILITY_SECONDS,
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['SentTimestamp'],
-      }),
-    );
-    if (Messages.length === 0) break;
-    const batch = Messages.filter((message) => {
-      const arrivedLate = Number(message.Attributes?.SentTimestamp) >= startedAt;
-      if (arrivedLate) arrivedSince.push(message);
-      return !arrivedLate;
-    });
-    if (batch.length === 0) continue;
-    const { Successful = [], Failed = [] } = await input.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: input.ingestQueueUrl,
-        Entries: batch.map((message, index) => ({
-          Id: String(index),
-          MessageBody: message.Body ?? '',
-          MessageAttributes: redrivenAttributes(message.MessageAttributes),
-        })),
-      }),
-    );
-    for (const failure of Failed) {
-      const message = batch[Number(failure.Id)]!;
-      failures.push({ messageId: message.MessageId!, error: failure.Message ?? failure.Code ?? 'send failed', receiptHandle: message.ReceiptHandle! });
-    }
-    const sent = Successful.map((entry) => batch[Number(entry.Id)]!);
-    if (sent.length > 0) {
+  const failures: Array<{ messageId: string; error: string }> = [];
+  // Received and not deleted (arrived after the start, or not copied): hidden until the end, so the
+  // loop cannot meet them again and ends when the queue is drained; then visible again, whatever happens.
+  const held = new Map<string, Message>();
+  try {
+    for (;;) {
+      const { Messages = [] } = await input.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: input.deadLetterQueueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: COPY_VISIBILITY_SECONDS,
+          WaitTimeSeconds: 0,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['SentTimestamp'],
+        }),
+      );
+      if (Messages.length === 0) break;
+      for (const message of Messages) held.set(message.ReceiptHandle!, message);
+      const batch = Messages.filter((message) => Number(message.Attributes?.SentTimestamp) < startedAt);
+      if (batch.length === 0) continue;
+
+      const { Successful = [], Failed = [] } = await input.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: input.ingestQueueUrl,
+          Entries: batch.map((message, index) => ({
+            Id: String(index),
+            MessageBody: message.Body ?? '',
+            MessageAttributes: redrivenAttributes(message.MessageAttributes),
+          })),
+        }),
+      );
+      for (const failure of Failed) {
+        failures.push({ messageId: batch[Number(failure.Id)]!.MessageId!, error: failure.Message ?? failure.Code ?? 'send failed' });
+      }
+      const sent = Successful.map((entry) => batch[Number(entry.Id)]!);
+      if (sent.length === 0) continue;
       const deleted = await input.sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: input.deadLetterQueueUrl,
           Entries: sent.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
         }),
       );
-      // Copied but not deleted: it will show up on the DLQ again; counted as moved, since its copy is on its way.
       moved += sent.length;
+      const notDeleted = new Set((deleted.Failed ?? []).map((failure) => Number(failure.Id)));
+      sent.forEach((message, index) => {
+        if (!notDeleted.has(index)) held.delete(message.ReceiptHandle!);
+      });
+      // Its copy is on its way, so it counts as moved; the leftover will show up on the DLQ again.
       for (const failure of deleted.Failed ?? []) {
-        const message = sent[Number(failure.Id)]!;
-        failures.push({ messageId: message.MessageId!, error: `copied, but not removed from the dead-letter queue: ${failure.Message ?? failure.Code}`, receiptHandle: message.ReceiptHandle! });
+        failures.push({ messageId: sent[Number(failure.Id)]!.MessageId!, error: `copied, but not removed from the dead-letter queue: ${failure.Message ?? failure.Code}` });
       }
     }
+  } finally {
+    await makeVisible(input.sqs, input.deadLetterQueueUrl, [...held.values()]);
   }
-  await makeVisible(input.sqs, input.deadLetterQueueUrl, [...arrivedSince, ...failures.map((failure) => ({ ReceiptHandle: failure.receiptHandle }))]);
-  return { mode: 'copy', moved, failed: failures.length, failures: failures.map(({ messageId, error }) => ({ messageId, error })) };
+  return { mode: 'copy', moved, failed: failures.length, failures };
 }
 
 /** SQS refuses the empty list fields some readers return; a copy carries only the value. */

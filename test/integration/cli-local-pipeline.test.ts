@@ -74,7 +74,12 @@ describe('callr-mo against a local pipeline', () => {
   let queues: ResolvedQueues;
   const deps = () => ({ env: {}, cwd: REPO });
 
+  const quiet = { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
+  const saved = Object.fromEntries(Object.keys(quiet).map((name) => [name, process.env[name]]));
+
   beforeAll(async () => {
+    // The handlers' logs and metrics say nothing these tests check; their loggers read this when the pipeline starts.
+    Object.assign(process.env, quiet);
     dataDir = mkdtempSync(join(tmpdir(), 'callr-mo-cli-'));
     const [http, dynamodb, sqs, callr] = await freePorts(4);
     const config = loadLocalConfig({
@@ -94,6 +99,10 @@ describe('callr-mo against a local pipeline', () => {
     queues?.close();
     await pipeline?.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   });
 
   describe('simulate through the CALLR emulator', () => {
