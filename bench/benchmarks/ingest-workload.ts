@@ -1,0 +1,66 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { loadIngestConfig } from '../../functions/ingest/config';
+import { createIngestHandler } from '../../functions/ingest/create-ingest-handler';
+import { createHmacSecretSource } from '../../functions/ingest/hmac-secrets';
+import { withLambdaMiddleware } from '../../functions/shared/lambda-middleware';
+import { createObservability } from '../../functions/shared/observability';
+import { localLambdaContext } from '../../local/lambda-context';
+import { smsMoBody } from '../../test/fixtures/callr-fixtures';
+import { callrBody, callrWebhookEvent } from '../../test/support/http-api-events';
+import type { BenchEnvironment } from '../harness/emulators';
+
+/**
+ * One signed `sms.mo` webhook request through the ingest Lambda as Lambda runs it (middleware,
+ * logs and metrics serialised), and its baseline: the one SendMessage no ingest can avoid, of the
+ * same base64 body, to the same emulator, through the same client.
+ */
+export interface IngestWorkload {
+  /** Throws unless the request is answered 200 accepted. */
+  request(): Promise<void>;
+  bareSend(): Promise<void>;
+  readonly bodyBytes: number;
+}
+
+const SECRET = 'bench-ingest-secret-2f9a';
+
+export async function createIngestWorkload(env: BenchEnvironment, label: string): Promise<IngestWorkload> {
+  const queues = await env.createQueues(label);
+  const config = loadIngestConfig({
+    QUEUE_URL: queues.ingestQueueUrl,
+    DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
+    CALLR_HMAC_SECRET: SECRET,
+  });
+  const observability = createObservability('ingest-bench');
+  const handler = withLambdaMiddleware(
+    createIngestHandler({
+      config,
+      sqs: env.clients.sqs,
+      secrets: createHmacSecretSource(config.hmacSecrets, {
+        secretsManager: () => {
+          throw new Error('the ingest benchmark uses a static secret');
+        },
+      }),
+      now: () => new Date(),
+      ...observability,
+    }),
+    observability,
+  );
+  const context = localLambdaContext('ingest-bench', env.region, 30_000);
+
+  // event_at is now: the benchmark lasts minutes, far inside the accepted window.
+  const body = callrBody(smsMoBody(), { eventAt: new Date() });
+  const event: APIGatewayProxyEventV2 = callrWebhookEvent({ body, secret: SECRET });
+  const base64Body = body.toString('base64');
+
+  return {
+    bodyBytes: body.length,
+    async request() {
+      const answer = await handler(event, context);
+      if (answer.statusCode !== 200) throw new Error(`ingest benchmark: answered ${answer.statusCode} ${String(answer.body)}`);
+    },
+    async bareSend() {
+      await env.clients.sqs.send(new SendMessageCommand({ QueueUrl: queues.ingestQueueUrl, MessageBody: base64Body }));
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import { measureIngestMemory } from './benchmarks/memory';
+import { ingestPair } from './benchmarks/ingest';
+import { parsePairs } from './benchmarks/parse';
+import { persistPair } from './benchmarks/persist';
+import { signaturePairs } from './benchmarks/signature';
+import { comparePair, type PairSpec } from './harness/compare';
+import { startBenchEnvironment, type BenchEnvironment } from './harness/emulators';
+import { machineInfo } from './harness/machine';
+import { printLine, progress, withOutputMuted } from './harness/quiet-output';
+import { formatReport, judgeMemory, judgePair, writeReport, type Crash, type JudgedMemory, type JudgedPair } from './harness/report';
+
+/**
+ * `npm run bench [-- <id prefix> ...]`: every benchmark next to its baseline, measured in the same
+ * run; a table on stdout and bench/results/latest.json. Targets print PASS or WARN and never fail
+ * the run (noise is not a regression); a benchmark that crashes does (exit 1).
+ * Talks only to emulators it starts on 127.0.0.1, and stops by itself.
+ */
+
+const RESULTS_FILE = join(__dirname, 'results', 'latest.json');
+/** Well above a normal run (about a minute): a hung emulator must not hang the run. */
+const RUN_TIMEOUT_MS = 180_000;
+
+async function main(): Promise<number> {
+  const startedAt = performance.now();
+  const watchdog = setTimeout(() => {
+    progress(`benchmarks did not finish within ${RUN_TIMEOUT_MS / 1000} s; stopping`);
+    process.exit(1);
+  }, RUN_TIMEOUT_MS);
+  watchdog.unref();
+
+  // As in Lambda: INFO logs and metrics are serialised (then dropped by withOutputMuted).
+  delete process.env.POWERTOOLS_DEV;
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+
+  const selected = (id: string) => {
+    const filters = process.argv.slice(2);
+    return filters.length === 0 || filters.some((filter) => id.startsWith(filter));
+  };
+  const machine = machineInfo();
+  const pairs: JudgedPair[] = [];
+  const crashes: Crash[] = [];
+  let memory: JudgedMemory | null = null;
+
+  const attempt = async (id: string, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      crashes.push({ id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      progress(`${id}: CRASHED: ${String(error)}`);
+    }
+  };
+  const measure = async (spec: PairSpec) => {
+    if (!selected(spec.id)) return;
+    progress(`measuring ${spec.id} ...`);
+    await attempt(spec.id, async () => {
+      pairs.push(judgePair(await withOutputMuted(() => comparePair(spec))));
+    });
+  };
+
+  for (const spec of [...signaturePairs(), ...parsePairs()]) await measure(spec);
+
+  if (['ingest.request', 'persist.batch10', 'memory.ingest'].some(selected)) {
+    progress('starting dynalite and fauxqs on 127.0.0.1 ...');
+    let env: BenchEnvironment | undefined;
+    await attempt('emulators', async () => {
+      env = await startBenchEnvironment();
+    });
+    if (env) {
+      const running = env;
+      const services: Array<[string, (env: BenchEnvironment) => Promise<PairSpec>]> = [
+        ['ingest.request', ingestPair],
+        ['persist.batch10', persistPair],
+      ];
+      for (const [id, build] of services) {
+        if (selected(id)) await attempt(id, async () => measure(await build(running)));
+      }
+      if (selected('memory.ingest')) {
+        progress('measuring memory.ingest ...');
+        await attempt('memory.ingest', async () => {
+          memory = judgeMemory(await withOutputMuted(() => measureIngestMemory(running)));
+        });
+      }
+      await running.stop();
+    }
+  }
+
+  const report = {
+    generatedAt: new Date().toISOString(),
+    durationSeconds: (performance.now() - startedAt) / 1000,
+    machine,
+    pairs,
+    memory,
+    crashes,
+  };
+  writeReport(RESULTS_FILE, report);
+  printLine(formatReport(report));
+  printLine(`Results written to ${RESULTS_FILE}`);
+  return crashes.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    progress(`benchmark run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);

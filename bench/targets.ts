@@ -1,0 +1,57 @@
+/**
+ * The performance targets, as ratios to baselines measured in the same run (docs/performance.md
+ * explains each). A miss prints WARN and does not fail the run: one noisy minute on a shared
+ * machine is not a regression; a WARN that repeats is.
+ */
+export interface RatioTarget {
+  /** Benchmark ids it applies to: an exact id, or a prefix ending in a dot. */
+  readonly appliesTo: string;
+  readonly maxRatio: number;
+  readonly statement: string;
+}
+
+export const RATIO_TARGETS: readonly RatioTarget[] = [
+  {
+    appliesTo: 'signature.fixture.',
+    maxRatio: 1.5,
+    statement: 'signature verification of a CALLR-sized body within 1.5× the bare HMAC-SHA256s it needs (one per secret)',
+  },
+  {
+    appliesTo: 'signature.256k.',
+    maxRatio: 1.05,
+    statement: 'signature verification of a 256 KiB body within 1.05× the bare HMAC-SHA256s it needs',
+  },
+  {
+    appliesTo: 'parse.',
+    maxRatio: 15,
+    statement: 'event parsing and validation within 15× a bare JSON.parse of the same text',
+  },
+  {
+    appliesTo: 'ingest.request',
+    maxRatio: 2,
+    statement: 'ingest handler within 2× a bare SendMessage of the same body to a local emulator (per request, p50)',
+  },
+  {
+    appliesTo: 'persist.batch10',
+    maxRatio: 4,
+    statement: 'persist handler, batch of 10 new messages, within 4× ten parallel conditional PutItems of the same size',
+  },
+];
+
+export interface MemoryTarget {
+  readonly appliesTo: string;
+  readonly maxExcessBytesPerRequest: number;
+  readonly statement: string;
+}
+
+export const MEMORY_TARGET: MemoryTarget = {
+  appliesTo: 'memory.ingest',
+  maxExcessBytesPerRequest: 256,
+  statement: 'ingest handler retains at most 256 B of heap per request more than bare SendMessage calls (no leak)',
+};
+
+export function ratioTargetFor(benchmarkId: string): RatioTarget | undefined {
+  return RATIO_TARGETS.find((target) =>
+    target.appliesTo.endsWith('.') ? benchmarkId.startsWith(target.appliesTo) : benchmarkId === target.appliesTo,
+  );
+}
