@@ -20,7 +20,7 @@ import {
   type RedriveResult,
 } from '../cli/dead-letters';
 import { EXIT_CODE, TargetError, UsageError } from '../cli/errors';
-import { formatMessages, listMessages, parseMessageSelector } from '../cli/messages';
+import { checkSelectorForTarget, formatMessages, listMessages, parseMessageSelector } from '../cli/messages';
 import { createMoGenerator, seededRandom } from '../cli/mo-generator';
 import { createProgressReporter, shouldShowProgress } from '../cli/progress';
 import {
@@ -144,8 +144,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     });
 
   command('messages')
-    .summary('list stored messages by sender, by recipient and time range, or by SMS hash')
-    .description('List stored messages: a sender\'s (newest first), those received on one of our numbers in a time range (newest first), or one by its CALLR SMS hash.')
+    .summary('list stored messages: the newest, by sender, by recipient and time range, or by SMS hash')
+    .description('List stored messages: the newest (local mode), a sender\'s (newest first), those received on one of our numbers in a time range (newest first), or one by its CALLR SMS hash.')
     .option('--from <number>', 'messages from this sender, newest first')
     .option('--to <number>', 'messages to this number of ours, newest first')
     .option('--since <iso-date>', 'with --to: received at or after (ISO 8601, e.g. 2024-03-10T08:00:00Z)')
@@ -159,10 +159,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .addOption(regionOption())
     .addHelpText('after', [
       '',
-      'Exactly one of --from, --to, --hash. --json prints an array of messages (docs/message.schema.json), each with',
+      'At most one of --from, --to, --hash; with none, the newest messages of the local pipeline (a deployed table',
+      'is not scanned). --json prints an array of messages (docs/message.schema.json), each with',
       'the SMS hash as `id`.',
       '',
       'Examples:',
+      `  ${PROGRAM} messages`,
       `  ${PROGRAM} messages --from +33639980042`,
       `  ${PROGRAM} messages --to +33199001234 --since 2024-03-10T00:00:00Z --until 2024-03-11T00:00:00Z`,
       `  ${PROGRAM} messages --hash IAYHJ6F3 --stack CallrInboundSms --region eu-west-1 --json`,
@@ -171,6 +173,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       const selector = parseMessageSelector(options);
       const target = await resolveMessageTable(options, targetDeps);
       try {
+        checkSelectorForTarget(selector, target.kind);
         const messages = await listMessages(target.table, selector, options.limit);
         if (options.json) printJson(messages);
         else print(formatMessages(messages));

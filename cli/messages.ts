@@ -1,12 +1,23 @@
 import type { InboundMessage } from '../functions/messages/inbound-message';
-import { DEFAULT_LIST_LIMIT, getMessage, listMessagesByRecipient, listMessagesBySender, type MessageTable } from '../functions/messages/message-store';
+import {
+  DEFAULT_LIST_LIMIT,
+  getMessage,
+  listMessagesByRecipient,
+  listMessagesBySender,
+  listRecentMessages,
+  type MessageTable,
+} from '../functions/messages/message-store';
 import { UsageError } from './errors';
 import { oneLine, renderTable } from './format';
 import { SIMULATED_RECIPIENTS } from './mo-generator';
 
-/** `callr-mo messages`: stored messages by sender, by recipient (and time range), or by SMS hash. */
+/**
+ * `callr-mo messages`: stored messages by sender, by recipient (and time range), or by SMS hash;
+ * with none of these, the newest messages of a local pipeline (a full scan, refused on AWS).
+ */
 
 export type MessageSelector =
+  | { readonly by: 'recent' }
   | { readonly by: 'from'; readonly from: string }
   | { readonly by: 'to'; readonly to: string; readonly since?: Date; readonly until?: Date }
   | { readonly by: 'hash'; readonly hash: string };
@@ -19,15 +30,9 @@ export interface MessagesFlags {
   readonly until?: string;
 }
 
-/** Exactly one of --from, --to, --hash; --since/--until only with --to, as ISO 8601 dates. */
+/** At most one of --from, --to, --hash (none: the newest); --since/--until only with --to, as ISO 8601 dates. */
 export function parseMessageSelector(flags: MessagesFlags): MessageSelector {
   const given = (['from', 'to', 'hash'] as const).filter((flag) => flags[flag] !== undefined);
-  if (given.length === 0) {
-    throw new UsageError(
-      'say which messages: --from <sender number>, --to <our number> (simulations go to ' +
-        `${SIMULATED_RECIPIENTS.join(', ')}), or --hash <sms hash>`,
-    );
-  }
   if (given.length > 1) throw new UsageError(`give one of --from, --to, --hash (got ${given.map((flag) => `--${flag}`).join(' and ')})`);
   if ((flags.since !== undefined || flags.until !== undefined) && flags.to === undefined) {
     throw new UsageError('--since and --until go with --to (a sender\'s messages are listed newest first, without a range)');
@@ -35,6 +40,7 @@ export function parseMessageSelector(flags: MessagesFlags): MessageSelector {
   for (const [flag, value] of [['--from', flags.from], ['--to', flags.to], ['--hash', flags.hash]] as const) {
     if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} must not be empty`);
   }
+  if (given.length === 0) return { by: 'recent' };
   if (flags.from !== undefined) return { by: 'from', from: flags.from.trim() };
   if (flags.hash !== undefined) return { by: 'hash', hash: flags.hash.trim() };
   const since = flags.since === undefined ? undefined : parseIsoDate('--since', flags.since);
@@ -54,9 +60,21 @@ function parseIsoDate(flag: string, value: string): Date {
   return date;
 }
 
+/** Refuses what would scan a deployed table: its size, and so the cost of a scan, is unknown. */
+export function checkSelectorForTarget(selector: MessageSelector, target: 'local' | 'aws'): void {
+  if (selector.by === 'recent' && target === 'aws') {
+    throw new UsageError(
+      'a deployed table is not scanned: say which messages with --from <sender number>, --to <our number> ' +
+        `(simulations go to ${SIMULATED_RECIPIENTS.join(', ')}), or --hash <sms hash>`,
+    );
+  }
+}
+
 /** The messages a selector names, newest first (a hash names at most one). */
 export async function listMessages(table: MessageTable, selector: MessageSelector, limit = DEFAULT_LIST_LIMIT): Promise<InboundMessage[]> {
   switch (selector.by) {
+    case 'recent':
+      return (await listRecentMessages(table, { limit })).messages;
     case 'from':
       return listMessagesBySender(table, { from: selector.from, limit });
     case 'to':

@@ -141,6 +141,8 @@ export interface MessageTableOptions extends LocalTargetOptions, AwsTargetOption
 }
 
 export interface ResolvedMessageTable {
+  /** Local mode's table, or a deployed one (whose size is unknown: no full scans there). */
+  readonly kind: 'local' | 'aws';
   readonly table: MessageTable;
   /** For humans: which table, where. */
   readonly description: string;
@@ -155,6 +157,7 @@ export async function resolveMessageTable(options: MessageTableOptions, deps: Ta
       : options.table!;
     const dynamodb = new DynamoDBClient(options.region ? { region: options.region } : {});
     return {
+      kind: 'aws',
       table: { documents: DynamoDBDocumentClient.from(dynamodb), tableName },
       description: `DynamoDB table ${tableName}${options.stack ? ` (stack ${options.stack})` : ''}`,
       close: () => dynamodb.destroy(),
@@ -163,6 +166,7 @@ export async function resolveMessageTable(options: MessageTableOptions, deps: Ta
   const endpoints = readLocalPipeline(options, deps);
   const clients = createLocalClients(endpoints);
   return {
+    kind: 'local',
     table: { documents: clients.documents, tableName: endpoints.tableName },
     description: `local table ${endpoints.tableName} at ${endpoints.dynamodbEndpoint}`,
     close: () => clients.destroy(),

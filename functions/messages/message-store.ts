@@ -3,6 +3,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
@@ -255,6 +256,46 @@ function recipientRangeCondition(since: Date | undefined, until: Date | undefine
 function isoOf(name: string, date: Date): string {
   if (Number.isNaN(date.getTime())) throw new InvalidQueryError(`${name} is not a valid date`);
   return date.toISOString();
+}
+
+export interface RecentQuery {
+  /** At most this many messages (default 50, at most 1000). */
+  readonly limit?: number;
+  /** Stop scanning after this many items, for a bounded cost. @default 10_000 */
+  readonly maxScannedItems?: number;
+}
+
+/**
+ * The newest messages whoever sent them, by scanning the whole table: no index serves "everything,
+ * newest first" without a hot partition (see docs/table-design.md). Meant for local mode and small
+ * tables; `complete` is false when the scan stopped at `maxScannedItems`.
+ */
+export async function listRecentMessages(
+  table: MessageTable,
+  query: RecentQuery = {},
+): Promise<{ messages: InboundMessage[]; complete: boolean }> {
+  const limit = checkLimit(query.limit);
+  const maxScannedItems = query.maxScannedItems ?? 10_000;
+  const messages: InboundMessage[] = [];
+  let scanned = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.documents.send(
+      new ScanCommand({
+        TableName: table.tableName,
+        FilterExpression: '#sk = :message',
+        ProjectionExpression: '#message',
+        ExpressionAttributeNames: { '#sk': TABLE_KEYS.sortKey, '#message': 'message' },
+        ExpressionAttributeValues: { ':message': ITEM_KIND.message },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    scanned += page.ScannedCount ?? 0;
+    for (const item of page.Items ?? []) messages.push(item.message as InboundMessage);
+    startKey = page.LastEvaluatedKey;
+  } while (startKey && scanned < maxScannedItems);
+  messages.sort((a, b) => compareDescending(timeOrderedKey(a), timeOrderedKey(b)));
+  return { messages: messages.slice(0, limit), complete: startKey === undefined };
 }
 
 function checkLimit(limit: number | undefined): number {

@@ -178,6 +178,17 @@ describe('callr-mo against a local pipeline', () => {
       expect(messages.map((message) => message.id)).toEqual([hashes[2]]);
     });
 
+    it('with no selector, lists the newest messages of the local pipeline, whoever sent them', async () => {
+      const recent = await listMessages(table.table, { by: 'recent' }, 1000);
+      const keys = recent.map((message) => `${message.receivedAt}#${message.id}`);
+      expect(keys).toEqual([...keys].sort().reverse());
+      expect(recent.map((message) => message.id)).toEqual(expect.arrayContaining(hashes));
+
+      const run = await callrMo(['messages', '--json', '--limit', '1000'], { LOCAL_DATA_DIR: dataDir });
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(InboundMessage.array().parse(JSON.parse(run.stdout)).map((message) => message.id)).toEqual(recent.map((message) => message.id));
+    });
+
     it('--hash of an unknown SMS is an empty list', async () => {
       await expect(listMessages(table.table, { by: 'hash', hash: 'NOSUCHID' })).resolves.toEqual([]);
     });
@@ -319,7 +330,6 @@ describe('callr-mo against a local pipeline', () => {
   describe('the executable', () => {
     it.each([
       ['no local pipeline', ['messages', '--to', '+33199001234'], /no local pipeline found .*start one with `npm start`/],
-      ['no selector', ['messages'], /say which messages: --from .*--to .*--hash/],
       ['an unknown flag', ['simulate', '--bogus'], /unknown option '--bogus'/],
       ['a bad count', ['simulate', '--count', 'lots'], /--count <n>' argument 'lots' is invalid/],
     ])('exits 2 with a clear message on %s', async (_case, args, message) => {

@@ -53,7 +53,7 @@ const ENDPOINTS: LocalEndpoints = {
 
 describe('callr-mo usage errors exit 2 with one clear line, before anything is reached', () => {
   it.each<[string, string[], RegExp]>([
-    ['messages without a selector', ['messages'], /^callr-mo: say which messages: --from <sender number>, --to <our number> \(simulations go to \+33199001234, \+447700900123, 38123\), or --hash <sms hash>\n$/],
+    ['messages without a selector on a deployed table', ['messages', '--table', 'callr-messages', '--region', 'eu-west-1'], /^callr-mo: a deployed table is not scanned: say which messages with --from <sender number>, --to <our number> \(simulations go to \+33199001234, \+447700900123, 38123\), or --hash <sms hash>\n$/],
     ['two selectors', ['messages', '--from', '+1', '--to', '+2'], /^callr-mo: give one of --from, --to, --hash \(got --from and --to\)\n$/],
     ['--since without --to', ['messages', '--from', '+1', '--since', '2024-03-10'], /--since and --until go with --to/],
     ['a date without a zone', ['messages', '--to', '+1', '--since', '2024-03-10T08:00'], /--since 2024-03-10T08:00 is not an ISO 8601 date/],
