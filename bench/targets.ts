@@ -2,6 +2,10 @@
  * The performance targets, as ratios to baselines measured in the same run (docs/performance.md
  * explains each). A miss prints WARN and does not fail the run: one noisy minute on a shared
  * machine is not a regression; a WARN that repeats is.
+ *
+ * Where the design needs round trips the baseline does not make, a target sits between what
+ * those round trips cost and what one more per request would: it catches the regression that
+ * matters (an extra call on the hot path) without flipping on noise.
  */
 export interface RatioTarget {
   /** Benchmark ids it applies to: an exact id, or a prefix ending in a dot. */
@@ -28,13 +32,13 @@ export const RATIO_TARGETS: readonly RatioTarget[] = [
   },
   {
     appliesTo: 'ingest.request',
-    maxRatio: 2,
-    statement: 'ingest handler within 2× a bare SendMessage of the same body to a local emulator (per request, p50)',
+    maxRatio: 2.2,
+    statement: 'ingest handler within 2.2× a bare SendMessage of the same body to a local emulator (per request, p50)',
   },
   {
     appliesTo: 'persist.batch10',
-    maxRatio: 4,
-    statement: 'persist handler, batch of 10 new messages, within 4× ten parallel conditional PutItems of the same size',
+    maxRatio: 4.5,
+    statement: 'persist handler, batch of 10 new messages, within 4.5× ten parallel conditional PutItems of the same size',
   },
 ];
 
