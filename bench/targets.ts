@@ -50,8 +50,10 @@ export interface MemoryTarget {
 
 export const MEMORY_TARGET: MemoryTarget = {
   appliesTo: 'memory.ingest',
-  maxExcessBytesPerRequest: 256,
-  statement: 'ingest handler retains at most 256 B of heap per request more than bare SendMessage calls (no leak)',
+  // Between the noise of a settled heap (±150 B/request over 2,000 requests) and the smallest
+  // real leak: keeping each request's body alone is about 1 KB.
+  maxExcessBytesPerRequest: 512,
+  statement: 'ingest handler retains at most 512 B of heap per request more than bare SendMessage calls (no leak)',
 };
 
 export function ratioTargetFor(benchmarkId: string): RatioTarget | undefined {
