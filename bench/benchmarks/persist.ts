@@ -7,6 +7,7 @@ import { toInboundMessage } from '../../functions/messages/inbound-message';
 import { toMessageItem } from '../../functions/messages/message-store';
 import { TABLE_KEYS } from '../../functions/messages/table-design';
 import { createPersistHandler } from '../../functions/persist/create-persist-handler';
+import { PERSIST_BATCH_SIZE } from '../../functions/queues/queue-design';
 import { withLambdaMiddleware } from '../../functions/shared/lambda-middleware';
 import { createObservability } from '../../functions/shared/observability';
 import { localLambdaContext } from '../../local/lambda-context';
@@ -17,15 +18,17 @@ import type { BenchEnvironment } from '../harness/emulators';
 import { dynamoItemSize } from './dynamo-item-size';
 
 /**
- * The persist Lambda per batch of 10 new inbound SMS (unique hashes, so every record is a real
- * first write: put, forward to the inbox, mark forwarded), against 10 conditional PutItems of
- * items of the same size, in parallel: the write no persister can avoid.
+ * The persist Lambda per full batch (PERSIST_BATCH_SIZE, 10) of new inbound SMS, with unique
+ * hashes so that every record is a real first write (put, forward to the inbox, mark forwarded),
+ * against as many conditional PutItems of items of the same size, in parallel: the write no
+ * persister can avoid.
  *
  * Records are built the way test/support/sqs-events.ts builds them, without the round trip
  * through the ingest queue, which is Lambda's event source's work, not the handler's.
  */
 
-const BATCH_SIZE = 10;
+/** A full batch, as the event source mapping delivers it under load. */
+const BATCH_SIZE = PERSIST_BATCH_SIZE;
 
 export async function persistPair(env: BenchEnvironment): Promise<PairSpec> {
   const queues = await env.createQueues('persist');
