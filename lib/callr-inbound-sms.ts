@@ -28,7 +28,7 @@ import {
   PERSIST_BATCH_SIZE,
   PERSIST_TIMEOUT_SECONDS,
 } from '../functions/queues/queue-design';
-import { METRICS_NAMESPACE } from '../functions/shared/observability';
+import { METRICS_NAMESPACE } from '../functions/observability/observability';
 
 /** The route CALLR posts its webhook events to. */
 export const WEBHOOK_PATH = '/webhooks/callr';

@@ -25,7 +25,7 @@ export interface IngestHandlerDeps {
 
 export type IngestHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** Metric names (namespace and service from functions/shared/observability.ts), one per outcome. */
+/** Metric names (namespace and service from functions/observability/observability.ts), one per outcome. */
 export const INGEST_METRICS = {
   accepted: 'EventsAccepted',
   ignored: 'EventsIgnored',

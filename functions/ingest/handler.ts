@@ -1,10 +1,10 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createObservability } from '../shared/observability';
+import { createObservability } from '../observability/observability';
 import { loadIngestConfig } from './config';
 import { createHmacSecretSource } from './hmac-secrets';
 import { createIngestHandler } from './create-ingest-handler';
-import { withLambdaMiddleware } from '../shared/lambda-middleware';
+import { withLambdaMiddleware } from '../observability/lambda-middleware';
 
 // Built once per cold start; a misconfiguration stops the Lambda here, with every problem listed.
 const config = loadIngestConfig(process.env);

@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createObservability } from '../shared/observability';
-import { withLambdaMiddleware } from '../shared/lambda-middleware';
+import { createObservability } from '../observability/observability';
+import { withLambdaMiddleware } from '../observability/lambda-middleware';
 import { loadPersistConfig } from './config';
 import { createPersistHandler } from './create-persist-handler';
 

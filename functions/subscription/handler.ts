@@ -1,8 +1,8 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createCallrClient } from '../callr/json-rpc-client';
-import { createObservability } from '../shared/observability';
-import { withLambdaMiddleware } from '../shared/lambda-middleware';
+import { createObservability } from '../observability/observability';
+import { withLambdaMiddleware } from '../observability/lambda-middleware';
 import { loadSubscriptionConfig } from './config';
 import { createSubscriptionHandler } from './on-event';
 import { secretsManagerReader } from './secrets';

@@ -16,7 +16,7 @@ import {
   PERSIST_BATCH_SIZE,
   PERSIST_TIMEOUT_SECONDS,
 } from '../../functions/queues/queue-design';
-import { METRICS_NAMESPACE } from '../../functions/shared/observability';
+import { METRICS_NAMESPACE } from '../../functions/observability/observability';
 import {
   actionsOf,
   attributeOf,

@@ -9,7 +9,7 @@ import { getOutboundStatus } from '../../functions/messages/status-store';
 import { createPersistHandler, type PersistDependencies, type PersistHandler } from '../../functions/persist/create-persist-handler';
 import { decodeInboxMessage } from '../../functions/queues/inbox';
 import { ATTRIBUTE, type QueueMessage } from '../../functions/queues/queue-message';
-import { createObservability } from '../../functions/shared/observability';
+import { createObservability } from '../../functions/observability/observability';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
 import {
   deliverAsSqsEvent,
