@@ -102,7 +102,8 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
   if (!queue.hasRedrivePolicy) {
     logger.warn('queue has no RedrivePolicy: failing messages will be retried forever', { queueUrl });
   }
-  const toRecord = recordBuilder(options.queueArn ?? queue.arn, options.region);
+  const source = { eventSourceARN: options.queueArn ?? queue.arn, awsRegion: options.region };
+  const toRecord = (message: Message) => toLambdaSqsRecord(message, source);
 
   const stats = { received: 0, succeeded: 0, failed: 0, batches: 0, failedBatches: 0, sqsErrors: 0 };
   const stopSignal = new StopSignal();
@@ -278,28 +279,27 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
   };
 }
 
-/** Lambda's SQS record, built from a received message. */
-function recordBuilder(eventSourceARN: string, awsRegion: string): (message: Message) => SQSRecord {
-  return (message) => {
-    const {
-      ApproximateReceiveCount = '',
-      SentTimestamp = '',
-      SenderId = '',
-      ApproximateFirstReceiveTimestamp = '',
-      ...otherSystemAttributes
-    } = message.Attributes ?? {};
-    return {
-      messageId: message.MessageId ?? '',
-      receiptHandle: message.ReceiptHandle ?? '',
-      body: message.Body ?? '',
-      attributes: { ApproximateReceiveCount, SentTimestamp, SenderId, ApproximateFirstReceiveTimestamp, ...otherSystemAttributes },
-      messageAttributes: toLambdaMessageAttributes(message.MessageAttributes),
-      md5OfBody: message.MD5OfBody ?? '',
-      ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
-      eventSource: 'aws:sqs',
-      eventSourceARN,
-      awsRegion,
-    };
+/** Lambda's SQS record, built from a received message (also used by tests and benchmarks). */
+export function toLambdaSqsRecord(message: Message, source: { readonly eventSourceARN: string; readonly awsRegion: string }): SQSRecord {
+  const { eventSourceARN, awsRegion } = source;
+  const {
+    ApproximateReceiveCount = '',
+    SentTimestamp = '',
+    SenderId = '',
+    ApproximateFirstReceiveTimestamp = '',
+    ...otherSystemAttributes
+  } = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: { ApproximateReceiveCount, SentTimestamp, SenderId, ApproximateFirstReceiveTimestamp, ...otherSystemAttributes },
+    messageAttributes: toLambdaMessageAttributes(message.MessageAttributes),
+    md5OfBody: message.MD5OfBody ?? '',
+    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
+    eventSource: 'aws:sqs',
+    eventSourceARN,
+    awsRegion,
   };
 }
 

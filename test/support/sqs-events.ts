@@ -4,10 +4,11 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { formatCallrDate } from '../../functions/callr/dates';
 import { encodeEventMessage, type QueueMessage } from '../../functions/queues/queue-message';
 import { sendToQueue } from '../../functions/queues/send';
+import { toLambdaSqsRecord } from '../../local/sqs-event-source';
 import { smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
 
 /**
@@ -111,35 +112,9 @@ export interface QueueRef {
   readonly region: string;
 }
 
-/** One received SQS message in the shape Lambda hands to a function. */
+/** One received SQS message in the shape Lambda hands to a function (as local mode's poller builds it). */
 export function toSqsRecord(message: Message, queue: Pick<QueueRef, 'queueArn' | 'region'>): SQSRecord {
-  const messageAttributes: SQSMessageAttributes = {};
-  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    messageAttributes[name] = {
-      dataType: value.DataType ?? 'String',
-      ...(value.StringValue !== undefined && { stringValue: value.StringValue }),
-      ...(value.BinaryValue !== undefined && { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
-      stringListValues: [],
-      binaryListValues: [],
-    };
-  }
-  const attributes = message.Attributes ?? {};
-  return {
-    messageId: message.MessageId ?? '',
-    receiptHandle: message.ReceiptHandle ?? '',
-    body: message.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
-      SentTimestamp: attributes.SentTimestamp ?? '0',
-      SenderId: attributes.SenderId ?? 'local',
-      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? '0',
-    },
-    messageAttributes,
-    md5OfBody: message.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: queue.queueArn,
-    awsRegion: queue.region,
-  };
+  return toLambdaSqsRecord(message, { eventSourceARN: queue.queueArn, awsRegion: queue.region });
 }
 
 /** Receives (and deletes) everything currently on a queue. */
