@@ -10,6 +10,7 @@ import { encodeEventMessage, type QueueMessage } from '../../functions/queues/qu
 import { sendToQueue } from '../../functions/queues/send';
 import { toLambdaSqsRecord } from '../../local/sqs-event-source';
 import { smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
+import { callrBody } from './http-api-events';
 
 /**
  * Factories for the persist Lambda's input: CALLR event bodies shaped like the fixtures, queued
@@ -32,27 +33,22 @@ export interface MoEventOptions {
 
 /** An `sms.mo` body: the fixture with the given fields replaced. */
 export function moEventBody(options: MoEventOptions): Buffer {
-  const event = JSON.parse(smsMoBody().toString('utf8')) as Record<string, unknown> & { data: Record<string, unknown> };
-  const receivedAt = options.receivedAt ?? new Date('2024-05-01T10:00:00Z');
-  return Buffer.from(
-    JSON.stringify({
-      ...event,
-      event_id: options.eventId,
-      event_at: (options.eventAt ?? receivedAt).toISOString(),
-      hook_hash: options.hookHash === undefined ? event.hook_hash : options.hookHash,
-      data: {
-        ...event.data,
-        hash: options.hash,
-        from: options.from ?? event.data.from,
-        to: options.to ?? event.data.to,
-        text: options.text ?? event.data.text,
-        date_creation: formatCallrDate(receivedAt),
-        date_update: formatCallrDate(receivedAt),
-        date_received: formatCallrDate(receivedAt),
-      },
-    }),
-    'utf8',
-  );
+  const receivedAt = formatCallrDate(options.receivedAt ?? new Date('2024-05-01T10:00:00Z'));
+  const given = { from: options.from, to: options.to, text: options.text };
+  return callrBody(smsMoBody(), {
+    eventId: options.eventId,
+    eventAt: options.eventAt ?? options.receivedAt ?? new Date('2024-05-01T10:00:00Z'),
+    data: {
+      hash: options.hash,
+      ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)),
+      date_creation: receivedAt,
+      date_update: receivedAt,
+      date_received: receivedAt,
+    },
+    edit: (event) => {
+      if (options.hookHash !== undefined) event.hook_hash = options.hookHash;
+    },
+  });
 }
 
 export interface StatusEventOptions {
@@ -65,26 +61,20 @@ export interface StatusEventOptions {
 
 /** An `sms.mt.status_update` body: the fixture with the given fields replaced. */
 export function statusEventBody(options: StatusEventOptions): Buffer {
-  const event = JSON.parse(smsStatusBody().toString('utf8')) as Record<string, unknown> & { data: Record<string, unknown> };
-  return Buffer.from(
-    JSON.stringify({
-      ...event,
-      event_id: options.eventId,
-      event_at: options.eventAt.toISOString(),
-      data: {
-        ...event.data,
-        hash: options.hash,
-        status: options.status,
-        status_error: options.statusError ?? '',
-        date_update: formatCallrDate(options.eventAt),
-        status_history: [
-          { old_status: 'CREATED', new_status: 'PENDING', updated_at: '2016-05-04 12:29:30' },
-          { old_status: 'PENDING', new_status: options.status, updated_at: formatCallrDate(options.eventAt) },
-        ],
-      },
-    }),
-    'utf8',
-  );
+  return callrBody(smsStatusBody(), {
+    eventId: options.eventId,
+    eventAt: options.eventAt,
+    data: {
+      hash: options.hash,
+      status: options.status,
+      status_error: options.statusError ?? '',
+      date_update: formatCallrDate(options.eventAt),
+      status_history: [
+        { old_status: 'CREATED', new_status: 'PENDING', updated_at: '2016-05-04 12:29:30' },
+        { old_status: 'PENDING', new_status: options.status, updated_at: formatCallrDate(options.eventAt) },
+      ],
+    },
+  });
 }
 
 /** What the ingest Lambda puts on the ingest queue for a verified body. */
