@@ -12,6 +12,7 @@ import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { signCallrBody } from '../../functions/callr/signature';
 import { smsMoBody } from '../fixtures/callr-fixtures';
 import { callrBody } from '../support/http-api-events';
+import { startCallrEmulator } from '../../local/callr-emulator';
 import { localPipelineEnv } from '../support/free-port';
 
 /**
@@ -151,3 +152,40 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('local mode with a remote CALLR account (CALLR_API_URL, credentials and PUBLIC_URL)', () => {
+  it('subscribes there instead of starting the emulator, and unsubscribes on shutdown', async () => {
+    // Stands in for api.callr.com: a CALLR emulator the pipeline did not start itself.
+    const remote = await startCallrEmulator({ credentials: { apiKey: 'remote-account-key' }, retry: FAST_RETRIES });
+    const dataDir = mkdtempSync(join(tmpdir(), 'callr-remote-'));
+    let pipeline: LocalPipeline | undefined;
+    try {
+      const env = await localPipelineEnv(dataDir);
+      // The "tunnel" is loopback here: the public URL is the local front itself.
+      const publicUrl = `http://127.0.0.1:${env.PORT}/`;
+      pipeline = await startLocalPipeline(
+        loadLocalConfig({ ...env, CALLR_API_URL: remote.url, CALLR_API_KEY: 'remote-account-key', PUBLIC_URL: publicUrl }),
+      );
+      expect(pipeline.emulator).toBeUndefined();
+      expect(pipeline.endpoints).toMatchObject({ callrApiUrl: remote.url, callrEmulatorUrl: null, callrEmulatorApiKey: null });
+      expect(remote.subscriptions().map((hook) => hook.endpoint)).toEqual([
+        `http://127.0.0.1:${env.PORT}/webhooks/callr`,
+        `http://127.0.0.1:${env.PORT}/webhooks/callr`,
+      ]);
+
+      const injected = remote.injectInboundSms({ from: '+33655555555', to: '38100', text: 'through the tunnel' });
+      await remote.whenIdle();
+      await pipeline.idle();
+      const table = { documents: pipeline.clients.documents, tableName: pipeline.endpoints.tableName };
+      expect(await getMessage(table, injected.hash)).toMatchObject({ text: 'through the tunnel' });
+
+      await pipeline.stop();
+      pipeline = undefined;
+      expect(remote.subscriptions()).toEqual([]);
+    } finally {
+      await pipeline?.stop();
+      await remote.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
