@@ -28,6 +28,7 @@ function banner(endpoints: LocalEndpoints, endpointsFile: string): string {
     `                 ingest       ${endpoints.ingestQueueUrl}`,
     `                 dead-letter  ${endpoints.deadLetterQueueUrl}`,
     `                 inbox        ${endpoints.inboxQueueUrl}`,
+    `                 inbox DLQ    ${endpoints.inboxDeadLetterQueueUrl}`,
     `  endpoints      ${relative(process.cwd(), endpointsFile) || endpointsFile}`,
     '',
     'In another terminal:',

@@ -20,6 +20,7 @@ export interface LocalEndpoints {
   readonly ingestQueueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly inboxQueueUrl: string;
+  readonly inboxDeadLetterQueueUrl: string;
   /** The local HMAC secret (local mode only: a deployment keeps it in Secrets Manager). */
   readonly hmacSecret: string;
   readonly hmacAlgorithm: string;

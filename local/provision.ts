@@ -49,25 +49,30 @@ export interface LocalQueues {
   readonly ingestQueueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly inboxQueueUrl: string;
+  /** Where inbox messages that downstream consumers keep failing are parked. */
+  readonly inboxDeadLetterQueueUrl: string;
 }
 
 export interface QueueNames {
   readonly ingestQueue: string;
   readonly deadLetterQueue: string;
   readonly inboxQueue: string;
+  readonly inboxDeadLetterQueue: string;
 }
 
 export async function createQueues(sqs: SQSClient, names: QueueNames): Promise<LocalQueues> {
-  const deadLetterQueueUrl = await createQueue(sqs, names.deadLetterQueue, {
-    MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_DAYS * 24 * 3600),
-  });
-  const deadLetterArn = await queueArn(sqs, deadLetterQueueUrl);
+  const deadLetterRetention = { MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_DAYS * 24 * 3600) };
+  const redriveTo = async (deadLetterUrl: string) =>
+    JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, deadLetterUrl), maxReceiveCount: MAX_RECEIVE_COUNT });
+
+  const deadLetterQueueUrl = await createQueue(sqs, names.deadLetterQueue, deadLetterRetention);
   const ingestQueueUrl = await createQueue(sqs, names.ingestQueue, {
     VisibilityTimeout: String(INGEST_VISIBILITY_TIMEOUT_SECONDS),
-    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
+    RedrivePolicy: await redriveTo(deadLetterQueueUrl),
   });
-  const inboxQueueUrl = await createQueue(sqs, names.inboxQueue, {});
-  return { ingestQueueUrl, deadLetterQueueUrl, inboxQueueUrl };
+  const inboxDeadLetterQueueUrl = await createQueue(sqs, names.inboxDeadLetterQueue, deadLetterRetention);
+  const inboxQueueUrl = await createQueue(sqs, names.inboxQueue, { RedrivePolicy: await redriveTo(inboxDeadLetterQueueUrl) });
+  return { ingestQueueUrl, deadLetterQueueUrl, inboxQueueUrl, inboxDeadLetterQueueUrl };
 }
 
 async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {

@@ -51,6 +51,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
           ingestQueue: `bench-${label}-ingest`,
           deadLetterQueue: `bench-${label}-dead-letter`,
           inboxQueue: `bench-${label}-inbox`,
+          inboxDeadLetterQueue: `bench-${label}-inbox-dead-letter`,
         }),
       async stop() {
         clients.destroy();

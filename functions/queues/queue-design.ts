@@ -27,4 +27,5 @@ export const LOCAL_RESOURCE_NAMES = {
   ingestQueue: 'callr-inbound-sms-ingest',
   deadLetterQueue: 'callr-inbound-sms-dead-letter',
   inboxQueue: 'callr-inbound-sms-inbox',
+  inboxDeadLetterQueue: 'callr-inbound-sms-inbox-dead-letter',
 } as const;

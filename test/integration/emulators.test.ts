@@ -1,5 +1,6 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { queueArn } from '../../local/provision';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
 import { BY_RECIPIENT_INDEX, BY_SENDER_INDEX } from '../../functions/messages/table-design';
 import { MAX_RECEIVE_COUNT } from '../../functions/queues/queue-design';
@@ -27,11 +28,17 @@ describe('test emulators', () => {
     expect(Messages?.map((m) => m.Body)).toEqual(['hello']);
   });
 
-  it('wires the ingest queue to the dead-letter queue', async () => {
-    const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+  it.each([
+    ['ingest queue', 'ingestQueueUrl', 'deadLetterQueueUrl'],
+    ['inbox queue', 'inboxQueueUrl', 'inboxDeadLetterQueueUrl'],
+  ] as const)('wires the %s to its dead-letter queue, as the construct does', async (_name, queue, deadLetterQueue) => {
     const { Attributes } = await env.clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: env.ingestQueueUrl, AttributeNames: ['RedrivePolicy'] }),
+      new GetQueueAttributesCommand({ QueueUrl: env[queue], AttributeNames: ['RedrivePolicy'] }),
     );
-    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toMatchObject({ maxReceiveCount: MAX_RECEIVE_COUNT });
+    const deadLetterArn = await queueArn(env.clients.sqs, env[deadLetterQueue]);
+    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toEqual({
+      deadLetterTargetArn: deadLetterArn,
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+    });
   });
 });

@@ -74,6 +74,7 @@ describe('ingest handler against SQS', () => {
       ingestQueue: `ingest-${suffix}`,
       deadLetterQueue: `dead-letter-${suffix}`,
       inboxQueue: `inbox-${suffix}`,
+      inboxDeadLetterQueue: `inbox-dead-letter-${suffix}`,
     });
   });
 

@@ -34,6 +34,7 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
       ingestQueue: `ingest-${suffix}`,
       deadLetterQueue: `dead-letter-${suffix}`,
       inboxQueue: `inbox-${suffix}`,
+      inboxDeadLetterQueue: `inbox-dead-letter-${suffix}`,
     });
     return {
       ...queues,

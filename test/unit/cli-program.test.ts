@@ -44,6 +44,7 @@ const ENDPOINTS: LocalEndpoints = {
   ingestQueueUrl: 'http://sqs.us-east-1.localhost:9324/000000000000/callr-inbound-sms-ingest',
   deadLetterQueueUrl: 'http://sqs.us-east-1.localhost:9324/000000000000/callr-inbound-sms-dead-letter',
   inboxQueueUrl: 'http://sqs.us-east-1.localhost:9324/000000000000/callr-inbound-sms-inbox',
+  inboxDeadLetterQueueUrl: 'http://sqs.us-east-1.localhost:9324/000000000000/callr-inbound-sms-inbox-dead-letter',
   hmacSecret: 'local-secret',
   hmacAlgorithm: 'SHA256',
   webhookHashes: ['AAAAAAAA'],
