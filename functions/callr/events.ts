@@ -113,6 +113,23 @@ export function parseCallrEvent(text: string): CallrEventParse {
   return { ok: true, handled: true, event: event.data };
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Parses the raw bytes CALLR posted, the one way both Lambdas read them: strict UTF-8 (Node's
+ * lenient decoding would turn invalid bytes into U+FFFD and parse a body CALLR never sent), and a
+ * leading byte-order mark dropped, as JSON text allows.
+ */
+export function parseCallrEventBytes(bytes: Uint8Array): CallrEventParse {
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    return { ok: false, reason: 'invalid_json', detail: 'body is not valid UTF-8' };
+  }
+  return parseCallrEvent(text);
+}
+
 function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)

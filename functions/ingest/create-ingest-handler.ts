@@ -4,7 +4,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { CALLR_EVENT_ID_HEADER, CALLR_SIGNATURE_HEADER, verifyCallrSignature } from '../callr/signature';
-import { checkEventAge, parseCallrEvent } from '../callr/events';
+import { checkEventAge, parseCallrEventBytes } from '../callr/events';
 import { encodeEventMessage, withDeadLetterReason, type QueueMessage } from '../queues/queue-message';
 import { sendToQueue } from '../queues/send';
 import { MAX_BODY_BYTES, type IngestConfig } from './config';
@@ -91,10 +91,7 @@ async function ingest(deps: IngestHandlerDeps, event: APIGatewayProxyEventV2, re
     }
   }
 
-  const text = decodeUtf8(rawBody);
-  const parsed = text === undefined
-    ? ({ ok: false, reason: 'invalid_json', detail: 'body is not valid UTF-8' } as const)
-    : parseCallrEvent(text);
+  const parsed = parseCallrEventBytes(rawBody);
   if (!parsed.ok) {
     return quarantine(deps, rawBody, request, { reason: parsed.reason, detail: parsed.detail, eventId: request.headerEventId });
   }
@@ -213,15 +210,4 @@ function readRawBody(event: APIGatewayProxyEventV2): Buffer | undefined {
   if (body.length > MAX_BODY_BYTES) return undefined;
   const bytes = Buffer.from(body, 'utf8');
   return bytes.length > MAX_BODY_BYTES ? undefined : bytes;
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Node's lenient decoding would turn invalid bytes into U+FFFD and parse a body CALLR never sent. */
-function decodeUtf8(bytes: Buffer): string | undefined {
-  try {
-    return UTF8.decode(bytes);
-  } catch {
-    return undefined;
-  }
 }

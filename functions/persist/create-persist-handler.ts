@@ -4,7 +4,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseCallrEvent, type SmsMoEvent, type SmsStatusEvent } from '../callr/events';
+import { parseCallrEventBytes, type SmsMoEvent, type SmsStatusEvent } from '../callr/events';
 import { toInboundMessage, type InboundMessage } from '../messages/inbound-message';
 import { markMessageForwarded, putMessageOnce, type MessageTable } from '../messages/message-store';
 import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
@@ -88,7 +88,7 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
       if (error instanceof UnknownBodyEncodingError) return deadLetter(record, 'unknown_body_encoding', error.message);
       throw error;
     }
-    const parsed = parseCallrEvent(rawEvent.toString('utf8'));
+    const parsed = parseCallrEventBytes(rawEvent);
     if (!parsed.ok) return deadLetter(record, parsed.reason, parsed.detail);
     if (!parsed.handled) return deadLetter(record, 'unhandled_event_type', `the persister does not handle "${parsed.event.type}" events`);
 

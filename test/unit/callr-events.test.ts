@@ -2,6 +2,7 @@ import {
   checkEventAge,
   DEFAULT_EVENT_WINDOW,
   parseCallrEvent,
+  parseCallrEventBytes,
   type EventWindow,
 } from '../../functions/callr/events';
 import { smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
@@ -138,5 +139,25 @@ describe('checkEventAge', () => {
   it('reads an event_at with an offset as the instant it names', () => {
     expect(checkEventAge('2026-03-01T13:00:04.000+01:00', now, window)).toBe('within_window');
     expect(checkEventAge('2026-03-01T13:00:06.000+01:00', now, window)).toBe('in_future');
+  });
+});
+
+describe('parseCallrEventBytes: the one way both Lambdas read the raw body', () => {
+  const fixture = smsMoBody();
+
+  it('parses the fixture bytes as parseCallrEvent parses its text', () => {
+    expect(parseCallrEventBytes(fixture)).toEqual(parseCallrEvent(fixture.toString('utf8')));
+  });
+
+  it('drops a leading byte-order mark, which JSON.parse alone refuses', () => {
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), fixture]);
+    expect(parseCallrEvent(withBom.toString('utf8'))).toMatchObject({ ok: false, reason: 'invalid_json' });
+    expect(parseCallrEventBytes(withBom)).toEqual(parseCallrEventBytes(fixture));
+  });
+
+  it('refuses bytes that are not UTF-8 instead of reading them as U+FFFD', () => {
+    const broken = Buffer.from(fixture);
+    broken[fixture.indexOf('Hello')] = 0xff;
+    expect(parseCallrEventBytes(broken)).toEqual({ ok: false, reason: 'invalid_json', detail: 'body is not valid UTF-8' });
   });
 });
