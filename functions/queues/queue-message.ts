@@ -1,4 +1,5 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { toSqsSafeText } from './sqs-safe-json';
 
 /**
  * How a verified CALLR event travels through SQS (ingest queue and dead-letter queue).
@@ -40,11 +41,19 @@ export interface QueueMessage {
   readonly MessageAttributes: Record<string, MessageAttributeValue>;
 }
 
-/** SQS refuses empty attribute values, and a value over its limits would fail the whole send. */
+/** Longest attribute value written, in characters (escapes included). */
+export const MAX_ATTRIBUTE_LENGTH = 1024;
+
+/**
+ * SQS refuses empty attribute values, and one value it refuses (too long, a character it does not
+ * take) fails the whole send, on every retry: every value goes through `toSqsSafeText`, since
+ * several come from the request body.
+ */
 function stringAttributes(values: Record<string, string | undefined>): Record<string, MessageAttributeValue> {
   const attributes: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(values)) {
-    if (value) attributes[name] = { DataType: 'String', StringValue: value.slice(0, 1024) };
+    const text = value ? toSqsSafeText(value, MAX_ATTRIBUTE_LENGTH) : '';
+    if (text) attributes[name] = { DataType: 'String', StringValue: text };
   }
   return attributes;
 }

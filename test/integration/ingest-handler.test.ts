@@ -9,6 +9,7 @@ import { createHmacSecretSource, type HmacSecretSource } from '../../functions/i
 import { HmacSecretUnavailableError } from '../../functions/ingest/errors';
 import { withLambdaMiddleware } from '../../functions/observability/lambda-middleware';
 import { ATTRIBUTE, decodeEventBody } from '../../functions/queues/queue-message';
+import { fromSqsSafeText } from '../../functions/queues/sqs-safe-json';
 import { createQueues, type LocalQueues } from '../../local/provision';
 import { smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
@@ -174,6 +175,17 @@ describe('ingest handler against SQS', () => {
       await expectQueuesEmpty(queues.deadLetterQueueUrl);
     });
 
+    it('an event_id holding U+FFFE, a control and an emoji, which the eventId attribute carries escaped', async () => {
+      const eventId = 'odd-\uFFFE-\u0001-👍';
+      const body = mo({ eventId });
+      const answer = await ingest()(callrWebhookEvent({ body, secret: SECRET, eventIdHeader: 'plain-header-id' }));
+
+      expect(answer).toEqual(accepted(eventId));
+      const queued = await onlyMessage(queues.ingestQueueUrl);
+      expect(queued.bytes.equals(body)).toBe(true);
+      expect(queued.attributes[ATTRIBUTE.eventId]).toEqual(text('odd-\\ufffe-\\u0001-\\ud83d\\udc4d'));
+    });
+
     it('decodes a base64-encoded request body before verifying and queueing it', async () => {
       const body = mo({ data: { text: 'base64 path ✓ 🚀' } });
       const answer = await ingest()(callrWebhookEvent({ body, secret: SECRET, isBase64Encoded: true }));
@@ -297,6 +309,23 @@ describe('ingest handler against SQS', () => {
         deadLetterSource: text('ingest'),
       });
       await expectQueuesEmpty(queues.ingestQueueUrl);
+    });
+
+    // SQS applies its body character rules to attribute values too; the detail quotes the value.
+    it.each([
+      ['U+FFFE', '\uFFFE'],
+      ['U+0001', '\u0001'],
+      ['an emoji (above U+FFFF)', '2017-01-24 01:51:29 👍🏽'],
+    ])('an authentic event whose date quotes %s into the detail, readable on the dead-letter queue', async (_name, dateSent) => {
+      const body = mo({ data: { date_sent: dateSent } });
+      const answer = await ingest()(callrWebhookEvent({ body, secret: SECRET }));
+
+      expect(answer).toMatchObject({ statusCode: 202, body: { status: 'quarantined', reason: 'invalid_shape' } });
+      const deadLetter = await onlyMessage(queues.deadLetterQueueUrl);
+      expect(deadLetter.bytes.equals(body)).toBe(true);
+      const detail = String(deadLetter.attributes[ATTRIBUTE.deadLetterDetail]?.StringValue);
+      expect(detail).toMatch(/^[\x20-\x7e]+$/);
+      expect(fromSqsSafeText(detail)).toBe(`data.date_sent: not a CALLR date (YYYY-MM-DD HH:MM:SS): ${dateSent}`);
     });
 
     it('honours a configured event window', async () => {

@@ -53,6 +53,29 @@ describe('queue message codec', () => {
     expect(message.MessageAttributes[ATTRIBUTE.eventId]).toEqual(text('e'.repeat(1024)));
   });
 
+  it('writes every attribute value as text SQS accepts, even when the body put U+FFFE, controls or emoji in it', () => {
+    const message = withDeadLetterReason(encodeEventMessage(Buffer.from('{}'), { ...metadata, eventId: 'id-\u0001-👍', eventType: 'sms\uffff' }), {
+      reason: 'invalid_shape',
+      detail: 'data.date_sent: not a CALLR date (YYYY-MM-DD HH:MM:SS): \ufffe',
+      source: 'ingest',
+    });
+    expect(message.MessageAttributes).toEqual({
+      eventType: text('sms\\uffff'),
+      eventId: text('id-\\u0001-\\ud83d\\udc4d'),
+      receivedAt: text('2026-03-01T12:00:00.000Z'),
+      requestId: text('req-1'),
+      bodyEncoding: text(BODY_ENCODING),
+      deadLetterReason: text('invalid_shape'),
+      deadLetterDetail: text('data.date_sent: not a CALLR date (YYYY-MM-DD HH:MM:SS): \\ufffe'),
+      deadLetterSource: text('ingest'),
+    });
+  });
+
+  it('cuts an escaped value without splitting an escape', () => {
+    const message = encodeEventMessage(Buffer.from('x'), { ...metadata, eventId: `${'e'.repeat(1020)}\ufffe` });
+    expect(message.MessageAttributes[ATTRIBUTE.eventId]).toEqual(text('e'.repeat(1020)));
+  });
+
   it('adds the dead-letter reason and keeps the attributes already there', () => {
     const message = encodeEventMessage(Buffer.from('{'), metadata);
     expect(withDeadLetterReason(message, { reason: 'invalid_json', detail: 'Unexpected end of JSON input', source: 'ingest' })).toEqual({

@@ -1,4 +1,4 @@
-import { toSqsSafeJson } from '../../functions/queues/sqs-safe-json';
+import { fromSqsSafeText, toSqsSafeJson, toSqsSafeText } from '../../functions/queues/sqs-safe-json';
 
 /** What SQS accepts in a message body: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF. */
 function sqsAccepts(text: string): boolean {
@@ -39,5 +39,36 @@ describe('toSqsSafeJson', () => {
 
   it('refuses a value JSON cannot represent', () => {
     expect(() => toSqsSafeJson(undefined)).toThrow(new TypeError('value has no JSON representation'));
+  });
+});
+
+describe('toSqsSafeText', () => {
+  it.each([
+    ['plain ASCII', 'event_at 2026-03-01T12:00:00Z is too old', 'event_at 2026-03-01T12:00:00Z is too old'],
+    ['U+FFFE and U+FFFF', 'a\ufffeb\uffffc', 'a\\ufffeb\\uffffc'],
+    ['C0 controls, tab, newline and DEL', '\u0000\u0001\t\n\u007f', '\\u0000\\u0001\\u0009\\u000a\\u007f'],
+    ['an emoji (above U+FFFF, one escape per UTF-16 unit)', 'vote 👍', 'vote \\ud83d\\udc4d'],
+    ['a lone surrogate', 'x\ud83dy', 'x\\ud83dy'],
+    ['accented Latin', 'Ça', '\\u00c7a'],
+    ['a backslash (escaped too: every backslash starts an escape)', 'a\\u0041', 'a\\u005cu0041'],
+  ])('writes %s as printable ASCII that reads back unchanged', (_label, value, expected) => {
+    const text = toSqsSafeText(value, 1024);
+
+    expect(text).toBe(expected);
+    expect(text).toMatch(/^[\x20-\x7e]*$/);
+    expect(fromSqsSafeText(text)).toBe(value);
+  });
+
+  it('cuts to maxLength characters', () => {
+    expect(toSqsSafeText('e'.repeat(5000), 1024)).toBe('e'.repeat(1024));
+  });
+
+  it.each([
+    ['an escape', 'abc\ufffe', 8, 'abc'],
+    ['an escape that just fits', 'abc\ufffe', 9, 'abc\\ufffe'],
+    ['a surrogate pair', 'ab👍', 13, 'ab'],
+    ['a surrogate pair that just fits', 'ab👍', 14, 'ab\\ud83d\\udc4d'],
+  ])('never splits %s when cutting', (_label, value, maxLength, expected) => {
+    expect(toSqsSafeText(value, maxLength)).toBe(expected);
   });
 });
