@@ -139,7 +139,7 @@ async function quarantine(
   const messageId = await send(deps, 'dead-letter', message);
   // The detail can quote the body (JSON.parse does): debug only; operators read it on the message.
   deps.logger.debug('quarantine detail', { detail: what.detail, dead_letter_message_id: messageId });
-  return { kind: 'quarantined', eventId: what.eventId, reason: what.reason, detail: what.detail };
+  return { kind: 'quarantined', eventId: what.eventId, reason: what.reason };
 }
 
 async function send(deps: IngestHandlerDeps, queue: IngestQueueRole, message: QueueMessage): Promise<string> {

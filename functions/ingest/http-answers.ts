@@ -7,7 +7,9 @@ import type { FailureReason, IngestOutcome, RejectionReason } from './outcomes';
 /**
  * The one place that turns an outcome or an error into the HTTP answer (docs/http-contract.md).
  * Every answer is JSON with a stable `status` (2xx) or `error` (4xx/5xx) code and a message for
- * humans. 5xx messages are fixed texts: internal error details stay in the logs.
+ * humans. 5xx messages are fixed texts: internal error details stay in the logs. A quarantine
+ * answer names the reason code only: its detail can quote the body, so it stays on the
+ * dead-letter message.
  */
 
 export type IngestAnswerBody =
@@ -40,7 +42,7 @@ export function answerForOutcome(outcome: IngestOutcome): APIGatewayProxyStructu
       return answer(202, {
         status: 'quarantined',
         reason: outcome.reason,
-        message: `Event is authentic but unusable (${outcome.reason}: ${truncate(outcome.detail, 300)}); it was kept on the dead-letter queue for an operator.`,
+        message: `Event is authentic but unusable (${outcome.reason}); it was kept on the dead-letter queue for an operator.`,
         ...(outcome.eventId ? { eventId: outcome.eventId } : {}),
       });
     case 'rejected': {
@@ -75,8 +77,4 @@ export function answerForError(error: unknown): APIGatewayProxyStructuredResultV
   const reason = failureReasonOf(error);
   const { statusCode, message } = FAILURES[reason];
   return answer(statusCode, { error: reason, message });
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -12,12 +12,8 @@ export type QuarantineReason = 'invalid_json' | 'invalid_shape' | 'event_too_old
 export type IngestOutcome =
   | { readonly kind: 'accepted'; readonly eventId: string; readonly eventType: string }
   | { readonly kind: 'ignored'; readonly eventId: string; readonly eventType: string }
-  | {
-      readonly kind: 'quarantined';
-      readonly eventId: string | undefined;
-      readonly reason: QuarantineReason;
-      readonly detail: string;
-    }
+  /** No detail: it can quote the body, so it goes to the dead-letter message only, never to the caller. */
+  | { readonly kind: 'quarantined'; readonly eventId: string | undefined; readonly reason: QuarantineReason }
   | { readonly kind: 'rejected'; readonly reason: RejectionReason };
 
 /** Failures that are ours, not the sender's: CALLR retries them. */
