@@ -23,12 +23,14 @@ import { CALLR_HMAC_ALGORITHMS, type CallrHmacAlgorithm } from '../functions/cal
 import { TABLE_INDEXES, TABLE_KEYS } from '../functions/messages/table-design';
 import {
   DEAD_LETTER_RETENTION_DAYS,
+  INGEST_RETENTION_DAYS,
   INGEST_VISIBILITY_TIMEOUT_SECONDS,
   MAX_RECEIVE_COUNT,
   PERSIST_BATCH_SIZE,
   PERSIST_TIMEOUT_SECONDS,
 } from '../functions/queues/queue-design';
-import { METRICS_NAMESPACE } from '../functions/observability/observability';
+import { METRICS_NAMESPACE, SERVICE_NAMES } from '../functions/observability/observability';
+import { INGEST_METRICS } from '../functions/ingest/create-ingest-handler';
 
 /** The route CALLR posts its webhook events to. */
 export const WEBHOOK_PATH = '/webhooks/callr';
@@ -141,7 +143,9 @@ export interface CallrInboundSmsProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * What happens to the messages table when it leaves the stack or the stack is deleted.
+   * What happens to the data — the messages table and the queues, which can hold authentic events
+   * not yet stored or not yet handled (dead letters) — when it leaves the stack or the stack is
+   * deleted.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -164,6 +168,14 @@ export interface CallrInboundSmsProps {
    * @default Duration.minutes(15)
    */
   readonly oldestMessageAgeAlarmThreshold?: Duration;
+
+  /**
+   * Alarm when at least this many requests in 5 minutes fail signature verification. A few are
+   * scanners; many mean CALLR signs with a secret or algorithm we do not accept, and every
+   * authentic event is being refused.
+   * @default 10
+   */
+  readonly signatureRejectionsAlarmThreshold?: number;
 
   /**
    * Oldest `event_at` the ingest Lambda accepts (older authentic events are quarantined).
@@ -190,6 +202,8 @@ export interface CallrInboundSmsAlarms {
   readonly apiServerErrors: cloudwatch.Alarm;
   /** The ingest Lambda failed (unhandled error or timeout). */
   readonly ingestErrors: cloudwatch.Alarm;
+  /** Many requests failed signature verification: a secret or algorithm mismatch with CALLR, or an attack. */
+  readonly signatureRejections: cloudwatch.Alarm;
   /** The persist Lambda failed a whole invocation (unhandled error, timeout, whole batch failed). */
   readonly persistErrors: cloudwatch.Alarm;
 }
@@ -215,6 +229,7 @@ const DEFAULTS = {
   logRetention: logs.RetentionDays.ONE_MONTH,
   removalPolicy: RemovalPolicy.RETAIN,
   oldestMessageAgeAlarmThreshold: Duration.minutes(15),
+  signatureRejectionsAlarmThreshold: 10,
 } as const;
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -279,6 +294,10 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
   const ageThreshold = props.oldestMessageAgeAlarmThreshold;
   if (ageThreshold !== undefined && !ageThreshold.isUnresolved() && ageThreshold.toSeconds() < 60) {
     problems.push('oldestMessageAgeAlarmThreshold must be at least one minute (SQS reports the age once a minute)');
+  }
+  const rejections = props.signatureRejectionsAlarmThreshold;
+  if (rejections !== undefined && known(rejections) && (!Number.isInteger(rejections) || rejections < 1)) {
+    problems.push(`signatureRejectionsAlarmThreshold is ${rejections}; it must be a whole number of requests, at least 1`);
   }
   for (const [name, duration] of [
     ['eventMaxAge', props.eventMaxAge],
@@ -345,6 +364,7 @@ export class CallrInboundSms extends Construct {
   readonly alarms: CallrInboundSmsAlarms;
 
   private readonly logRetention: logs.RetentionDays;
+  private readonly removalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: CallrInboundSmsProps = {}) {
     super(scope, id);
@@ -353,12 +373,14 @@ export class CallrInboundSms extends Construct {
 
     const subscribeWebhook = props.subscribeWebhook ?? DEFAULTS.subscribeWebhook;
     this.logRetention = props.logRetention ?? DEFAULTS.logRetention;
+    this.removalPolicy = props.removalPolicy ?? DEFAULTS.removalPolicy;
 
     // Queues ------------------------------------------------------------------------------------
     this.deadLetterQueue = this.createQueue('DeadLetterQueue', {
       retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
     });
     this.ingestQueue = this.createQueue('IngestQueue', {
+      retentionPeriod: Duration.days(INGEST_RETENTION_DAYS),
       visibilityTimeout: Duration.seconds(INGEST_VISIBILITY_TIMEOUT_SECONDS),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
@@ -376,7 +398,7 @@ export class CallrInboundSms extends Construct {
       sortKey: stringKey(TABLE_KEYS.sortKey),
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: props.removalPolicy ?? DEFAULTS.removalPolicy,
+      removalPolicy: this.removalPolicy,
       globalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
         indexName: index.indexName,
         partitionKey: stringKey(index.partitionKey),
@@ -404,7 +426,7 @@ export class CallrInboundSms extends Construct {
     const hmacAlgorithm = props.hmacAlgorithm ?? DEFAULTS.hmacAlgorithm;
     this.ingestFunction = this.createFunction('IngestFunction', {
       entry: LAMBDA_ENTRIES.ingest,
-      serviceName: 'callr-inbound-sms-ingest',
+      serviceName: SERVICE_NAMES.ingest,
       description: 'Verifies CALLR webhook signatures and queues authentic events',
       // CALLR wants a fast answer; the HTTP API gives up on its integration after 30 s anyway.
       timeout: Duration.seconds(10),
@@ -424,7 +446,7 @@ export class CallrInboundSms extends Construct {
 
     this.persistFunction = this.createFunction('PersistFunction', {
       entry: LAMBDA_ENTRIES.persist,
-      serviceName: 'callr-inbound-sms-persist',
+      serviceName: SERVICE_NAMES.persist,
       description: 'Stores queued CALLR events in DynamoDB and forwards new messages to the inbox queue',
       timeout: Duration.seconds(PERSIST_TIMEOUT_SECONDS),
       memorySize: 512,
@@ -491,7 +513,7 @@ export class CallrInboundSms extends Construct {
       const credentials = props.callrCredentialsSecret;
       this.subscriptionFunction = this.createFunction('SubscriptionFunction', {
         entry: LAMBDA_ENTRIES.subscription,
-        serviceName: 'callr-inbound-sms-subscription',
+        serviceName: SERVICE_NAMES.subscription,
         description: 'Subscribes and unsubscribes the CALLR webhooks (custom resource)',
         // Below the service timeout, so that a slow CALLR fails this call, not the deploy's clock.
         timeout: Duration.minutes(2),
@@ -552,11 +574,19 @@ export class CallrInboundSms extends Construct {
       enforceSSL: true,
     });
     if (props.alarmEmail !== undefined) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
-    this.alarms = this.createAlarms(props.oldestMessageAgeAlarmThreshold ?? DEFAULTS.oldestMessageAgeAlarmThreshold);
+    this.alarms = this.createAlarms(
+      props.oldestMessageAgeAlarmThreshold ?? DEFAULTS.oldestMessageAgeAlarmThreshold,
+      props.signatureRejectionsAlarmThreshold ?? DEFAULTS.signatureRejectionsAlarmThreshold,
+    );
   }
 
   private createQueue(id: string, props: sqs.QueueProps): sqs.Queue {
-    return new sqs.Queue(this, id, { ...props, encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true });
+    return new sqs.Queue(this, id, {
+      ...props,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      removalPolicy: this.removalPolicy,
+    });
   }
 
   private createLogGroup(id: string): logs.LogGroup {
@@ -608,7 +638,7 @@ export class CallrInboundSms extends Construct {
     });
   }
 
-  private createAlarms(oldestMessageAgeThreshold: Duration): CallrInboundSmsAlarms {
+  private createAlarms(oldestMessageAgeThreshold: Duration, signatureRejectionsThreshold: number): CallrInboundSmsAlarms {
     const action = new SnsAction(this.alarmTopic);
     const period = Duration.minutes(1);
     const atLeastOnce = (id: string, metric: cloudwatch.IMetric, description: string): cloudwatch.Alarm =>
@@ -650,6 +680,23 @@ export class CallrInboundSms extends Construct {
         this.ingestFunction.metricErrors({ period, statistic: 'Sum' }),
         'The ingest Lambda failed (unhandled error or timeout).',
       ),
+      signatureRejections: this.notifying(action, new cloudwatch.Alarm(this, 'SignatureRejectionsAlarm', {
+        // The ingest Lambda's own metric (EMF), with the dimensions Powertools gives it.
+        metric: new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: INGEST_METRICS.rejected,
+          dimensionsMap: { service: SERVICE_NAMES.ingest, reason: 'invalid_signature' },
+          period: Duration.minutes(5),
+          statistic: 'Sum',
+        }),
+        threshold: signatureRejectionsThreshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          `At least ${signatureRejectionsThreshold} requests in 5 minutes failed signature verification: if CALLR's, ` +
+          'authentic events are being refused (secret or algorithm mismatch); otherwise someone is probing the webhook.',
+      })),
       persistErrors: atLeastOnce(
         'PersistErrorsAlarm',
         this.persistFunction.metricErrors({ period, statistic: 'Sum' }),

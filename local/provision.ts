@@ -7,6 +7,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   DEAD_LETTER_RETENTION_DAYS,
+  INGEST_RETENTION_DAYS,
   INGEST_VISIBILITY_TIMEOUT_SECONDS,
   MAX_RECEIVE_COUNT,
 } from '../functions/queues/queue-design';
@@ -68,6 +69,7 @@ export async function createQueues(sqs: SQSClient, names: QueueNames): Promise<L
   const deadLetterQueueUrl = await createQueue(sqs, names.deadLetterQueue, deadLetterRetention);
   const ingestQueueUrl = await createQueue(sqs, names.ingestQueue, {
     VisibilityTimeout: String(INGEST_VISIBILITY_TIMEOUT_SECONDS),
+    MessageRetentionPeriod: String(INGEST_RETENTION_DAYS * 24 * 3600),
     RedrivePolicy: await redriveTo(deadLetterQueueUrl),
   });
   const inboxDeadLetterQueueUrl = await createQueue(sqs, names.inboxDeadLetterQueue, deadLetterRetention);

@@ -8,7 +8,7 @@ import { createHmacSecretSource } from '../functions/ingest/hmac-secrets';
 import { loadPersistConfig } from '../functions/persist/config';
 import { createPersistHandler } from '../functions/persist/create-persist-handler';
 import { PERSIST_TIMEOUT_SECONDS, LOCAL_RESOURCE_NAMES } from '../functions/queues/queue-design';
-import { createObservability } from '../functions/observability/observability';
+import { createObservability, SERVICE_NAMES } from '../functions/observability/observability';
 import { withLambdaMiddleware } from '../functions/observability/lambda-middleware';
 import { createLocalClients, type LocalClients } from './aws-clients';
 import { startCallrEmulator, type CallrEmulator, type DeliveryAttempt, type DeliveryRetryPolicy } from './callr-emulator';
@@ -105,7 +105,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
     const hmacSecret = loadOrCreateHmacSecret(config.dataDir, config.hmacSecret);
 
     // The handlers are configured through their Lambda environment contracts, as the stack does.
-    const ingestObservability = createObservability('ingest');
+    const ingestObservability = createObservability(SERVICE_NAMES.ingest);
     const ingestConfig = loadIngestConfig({
       QUEUE_URL: queues.ingestQueueUrl,
       DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
@@ -127,7 +127,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
       ingestObservability,
     );
 
-    const persistObservability = createObservability('persist');
+    const persistObservability = createObservability(SERVICE_NAMES.persist);
     const persist = withLambdaMiddleware(
       createPersistHandler({
         config: loadPersistConfig({

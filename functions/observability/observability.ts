@@ -10,6 +10,16 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
  */
 export const METRICS_NAMESPACE = 'CallrInboundSms';
 
+/**
+ * Each function's service name: the `service` key of its logs and the `service` dimension of its
+ * metrics, which the construct's alarms select on. Local mode uses the same names.
+ */
+export const SERVICE_NAMES = {
+  ingest: 'callr-inbound-sms-ingest',
+  persist: 'callr-inbound-sms-persist',
+  subscription: 'callr-inbound-sms-subscription',
+} as const;
+
 export interface Observability {
   readonly logger: Logger;
   readonly metrics: Metrics;

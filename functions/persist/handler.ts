@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createObservability } from '../observability/observability';
+import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { withLambdaMiddleware } from '../observability/lambda-middleware';
 import { loadPersistConfig } from './config';
 import { createPersistHandler } from './create-persist-handler';
@@ -11,7 +11,7 @@ import { createPersistHandler } from './create-persist-handler';
  * names every variable at fault (PersistConfigError).
  */
 const config = loadPersistConfig(process.env);
-const observability = createObservability('persist');
+const observability = createObservability(SERVICE_NAMES.persist);
 
 export const handler = withLambdaMiddleware(
   createPersistHandler({

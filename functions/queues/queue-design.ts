@@ -21,6 +21,13 @@ export const MAX_RECEIVE_COUNT = 5;
 /** How long dead letters wait for an operator: SQS's maximum. */
 export const DEAD_LETTER_RETENTION_DAYS = 14;
 
+/**
+ * How long a verified event may wait on the ingest queue: SQS's maximum too, so that a persister
+ * stopped over a long weekend (disabled event source, broken deploy) loses nothing. The age alarm
+ * fires long before.
+ */
+export const INGEST_RETENTION_DAYS = 14;
+
 /** Names local mode gives its queues and table (a deployment lets CloudFormation name them). */
 export const LOCAL_RESOURCE_NAMES = {
   table: 'callr-inbound-sms-messages',

@@ -1,13 +1,13 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createCallrClient } from '../callr/json-rpc-client';
-import { createObservability } from '../observability/observability';
+import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { withLambdaMiddleware } from '../observability/lambda-middleware';
 import { loadSubscriptionConfig } from './config';
 import { createSubscriptionHandler } from './on-event';
 import { secretsManagerReader } from './secrets';
 
-const observability = createObservability('callr-webhook-subscription');
+const observability = createObservability(SERVICE_NAMES.subscription);
 const secrets = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
 
 // withLambdaMiddleware never logs the event: it carries the pre-signed ResponseURL.

@@ -11,12 +11,14 @@ import {
 import { TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
 import {
   DEAD_LETTER_RETENTION_DAYS,
+  INGEST_RETENTION_DAYS,
   INGEST_VISIBILITY_TIMEOUT_SECONDS,
   MAX_RECEIVE_COUNT,
   PERSIST_BATCH_SIZE,
   PERSIST_TIMEOUT_SECONDS,
 } from '../../functions/queues/queue-design';
-import { METRICS_NAMESPACE } from '../../functions/observability/observability';
+import { METRICS_NAMESPACE, SERVICE_NAMES } from '../../functions/observability/observability';
+import { INGEST_METRICS } from '../../functions/ingest/create-ingest-handler';
 import {
   actionsOf,
   attributeOf,
@@ -127,9 +129,10 @@ describe('HTTP API', () => {
 });
 
 describe('queues', () => {
-  it('redrives ingest messages to the dead-letter queue after MAX_RECEIVE_COUNT receives', () => {
+  it('keeps ingest messages 14 days and redrives them to the dead-letter queue after MAX_RECEIVE_COUNT receives', () => {
     const { stack, system, template } = defaults;
     expect(template.findResources('AWS::SQS::Queue')[logicalId(stack, system.ingestQueue)].Properties).toEqual({
+      MessageRetentionPeriod: Duration.days(INGEST_RETENTION_DAYS).toSeconds(),
       RedrivePolicy: { deadLetterTargetArn: attributeOf(stack, system.deadLetterQueue, 'Arn'), maxReceiveCount: MAX_RECEIVE_COUNT },
       SqsManagedSseEnabled: true,
       VisibilityTimeout: INGEST_VISIBILITY_TIMEOUT_SECONDS,
@@ -156,6 +159,16 @@ describe('queues', () => {
         MessageRetentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS).toSeconds(),
         SqsManagedSseEnabled: true,
       });
+    }
+  });
+
+  it.each([
+    ['are retained by default', () => defaults, 'Retain'],
+    ['follow removalPolicy', () => custom, 'Delete'],
+  ])('hold authentic events, so they %s', (_name, synthesized, policy) => {
+    const { template } = synthesized();
+    for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
+      expect(queue).toMatchObject({ DeletionPolicy: policy, UpdateReplacePolicy: policy });
     }
   });
 
@@ -509,7 +522,7 @@ describe('secrets', () => {
 });
 
 describe('alarms', () => {
-  it('creates the six alarms, each notifying the encrypted, TLS-only alarm topic on alarm and recovery', () => {
+  it('creates the seven alarms, each notifying the encrypted, TLS-only alarm topic on alarm and recovery', () => {
     const { stack, system, template } = defaults;
     const topic = refTo(stack, system.alarmTopic);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
@@ -520,6 +533,7 @@ describe('alarms', () => {
       ['AWS/SQS', 'ApproximateAgeOfOldestMessage'],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
+      [METRICS_NAMESPACE, INGEST_METRICS.rejected],
     ]);
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({ AlarmActions: [topic], OKActions: [topic], TreatMissingData: 'notBreaching' });
@@ -545,6 +559,23 @@ describe('alarms', () => {
       Threshold: threshold,
       Statistic: 'Maximum',
       Dimensions: [{ Name: 'QueueName', Value: attributeOf(stack, queueOf(defaults), 'QueueName') }],
+    });
+  });
+
+  it('watches signature rejections through the ingest Lambda\'s own metric', () => {
+    const { stack, system, template } = defaults;
+    const alarm = template.findResources('AWS::CloudWatch::Alarm')[logicalId(stack, system.alarms.signatureRejections)];
+    expect(alarm.Properties).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: INGEST_METRICS.rejected,
+      Dimensions: expect.arrayContaining([
+        { Name: 'service', Value: SERVICE_NAMES.ingest },
+        { Name: 'reason', Value: 'invalid_signature' },
+      ]),
+      Period: 300,
+      Statistic: 'Sum',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 10,
     });
   });
 
@@ -617,6 +648,12 @@ describe('props validation', () => {
       { oldestMessageAgeAlarmThreshold: Duration.seconds(30) },
       true,
       ['oldestMessageAgeAlarmThreshold must be at least one minute (SQS reports the age once a minute)'],
+    ],
+    [
+      'signature-rejection threshold of zero',
+      { signatureRejectionsAlarmThreshold: 0 },
+      true,
+      ['signatureRejectionsAlarmThreshold is 0; it must be a whole number of requests, at least 1'],
     ],
     ['empty event window', { eventMaxAge: Duration.seconds(0) }, true, ['eventMaxAge must be longer than zero seconds']],
   ])('rejects %s', (_name, props, withCredentials, problems) => {
