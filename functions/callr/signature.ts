@@ -14,6 +14,9 @@ export type SignatureCheck =
 
 const NODE_DIGEST: Record<CallrHmacAlgorithm, string> = { SHA256: 'sha256', SHA512: 'sha512' };
 
+/** Bytes of each algorithm's digest: a decoded signature's length names its algorithm. */
+const DIGEST_BYTES: Record<CallrHmacAlgorithm, number> = { SHA256: 32, SHA512: 64 };
+
 /**
  * Signs a request body the way CALLR does: standard base64 of the raw HMAC digest of the exact
  * bytes sent. Used by the CALLR emulator, the tests and the benchmarks, so that signing and
@@ -27,32 +30,48 @@ export function signCallrBody(
   return createHmac(NODE_DIGEST[algorithm], secret).update(rawBody).digest('base64');
 }
 
+/** Which algorithms a signature may be made with; both of CALLR's unless restricted. */
+export type AcceptedAlgorithms =
+  /** Only this one (what a test of one subscription expects). */
+  | { readonly algorithm: CallrHmacAlgorithm; readonly algorithms?: never }
+  /** Any of these; default both CALLR algorithms. */
+  | { readonly algorithms?: readonly CallrHmacAlgorithm[]; readonly algorithm?: never };
+
 /**
  * Verifies `X-CALLR-HmacSignature` over the raw body bytes against every configured secret
  * (current and previous, so a rotation never rejects events signed just before it).
+ *
+ * The algorithm is read from the decoded signature's length (32 bytes SHA256, 64 bytes SHA512),
+ * among the accepted ones; by default both, so changing the subscription's `hmac_algo` never
+ * refuses the events CALLR signed under the old one. That weakens nothing: each is an HMAC under
+ * the same secret, and the length is the sender's choice, not a secret. Any other length is invalid.
  *
  * Pure and total: it never throws, whatever the header holds. Every secret is compared in
  * constant time, and all of them are always compared, so timing tells nothing about which
  * secret (if any) matched.
  */
-export function verifyCallrSignature(input: {
-  rawBody: Uint8Array;
-  header: string | undefined;
-  secrets: readonly string[];
-  algorithm?: CallrHmacAlgorithm;
-}): SignatureCheck {
+export function verifyCallrSignature(
+  input: {
+    rawBody: Uint8Array;
+    header: string | undefined;
+    secrets: readonly string[];
+  } & AcceptedAlgorithms,
+): SignatureCheck {
   const header = input.header?.trim();
   if (!header) return { ok: false, reason: 'missing_signature' };
 
   const received = decodeStrictBase64(header);
   if (!received) return { ok: false, reason: 'invalid_signature' };
 
+  const accepted = input.algorithm ? [input.algorithm] : (input.algorithms ?? CALLR_HMAC_ALGORITHMS);
+  const algorithm = accepted.find((candidate) => DIGEST_BYTES[candidate] === received.length);
+  if (!algorithm) return { ok: false, reason: 'invalid_signature' };
+
   let matched = false;
   for (const secret of input.secrets) {
     if (!secret) continue;
-    const expected = Buffer.from(signCallrBody(input.rawBody, secret, input.algorithm), 'base64');
-    // timingSafeEqual throws on a length mismatch; a wrong-length signature is simply wrong.
-    if (expected.length === received.length && timingSafeEqual(expected, received)) matched = true;
+    const expected = createHmac(NODE_DIGEST[algorithm], secret).update(input.rawBody).digest();
+    if (timingSafeEqual(expected, received)) matched = true;
   }
   return matched ? { ok: true } : { ok: false, reason: 'invalid_signature' };
 }

@@ -1,4 +1,4 @@
-import { CALLR_HMAC_ALGORITHMS, type CallrHmacAlgorithm } from '../callr/signature';
+import { CALLR_HMAC_ALGORITHMS } from '../callr/signature';
 import { DEFAULT_EVENT_WINDOW, type EventWindow } from '../callr/events';
 import { IngestConfigError } from './errors';
 
@@ -12,7 +12,6 @@ import { IngestConfigError } from './errors';
 export const MAX_BODY_BYTES = 256 * 1024;
 
 export const INGEST_CONFIG_DEFAULTS = {
-  hmacAlgorithm: 'SHA256',
   hmacSecretMaxAgeSeconds: 300,
   eventMaxAgeSeconds: DEFAULT_EVENT_WINDOW.maxAgeMs / 1000,
   eventMaxFutureSeconds: DEFAULT_EVENT_WINDOW.maxFutureMs / 1000,
@@ -30,7 +29,6 @@ export type HmacSecretSourceConfig =
 export interface IngestConfig {
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
-  readonly hmacAlgorithm: CallrHmacAlgorithm;
   readonly hmacSecrets: HmacSecretSourceConfig;
   /** Local development only: a request without a signature header is let through (with a warning). */
   readonly allowUnsigned: boolean;
@@ -62,7 +60,11 @@ export function loadIngestConfig(env: IngestEnv): IngestConfig {
     problems,
   );
 
-  const hmacAlgorithm = readAlgorithm(read('HMAC_ALGORITHM'), problems);
+  // HMAC_ALGORITHM is the hmac_algo the webhooks are subscribed with (the construct and local mode
+  // set it). It restricts nothing: verification accepts both CALLR algorithms, told apart by the
+  // signature's length, so a change of algorithm never refuses events signed under the old one.
+  // A value that is neither still means a broken deployment, so it is checked.
+  checkAlgorithm(read('HMAC_ALGORITHM'), problems);
   const maxAgeSeconds = readInteger(env, 'HMAC_SECRET_MAX_AGE_SECONDS', INGEST_CONFIG_DEFAULTS.hmacSecretMaxAgeSeconds, 0, problems);
   const eventMaxAgeSeconds = readInteger(env, 'EVENT_MAX_AGE_SECONDS', INGEST_CONFIG_DEFAULTS.eventMaxAgeSeconds, 1, problems);
   const eventMaxFutureSeconds = readInteger(env, 'EVENT_MAX_FUTURE_SECONDS', INGEST_CONFIG_DEFAULTS.eventMaxFutureSeconds, 0, problems);
@@ -104,7 +106,6 @@ export function loadIngestConfig(env: IngestEnv): IngestConfig {
   return {
     queueUrl: queueUrl ?? '',
     deadLetterQueueUrl: deadLetterQueueUrl ?? '',
-    hmacAlgorithm,
     hmacSecrets,
     allowUnsigned,
     eventWindow: { maxAgeMs: eventMaxAgeSeconds * 1000, maxFutureMs: eventMaxFutureSeconds * 1000 },
@@ -134,17 +135,13 @@ function readQueueUrl(
   return value;
 }
 
-function readAlgorithm(value: string | undefined, problems: string[]): CallrHmacAlgorithm {
-  if (value === undefined) return INGEST_CONFIG_DEFAULTS.hmacAlgorithm;
-  const upper = value.toUpperCase();
-  const known = CALLR_HMAC_ALGORITHMS.find((algorithm) => algorithm === upper);
-  if (!known) {
+function checkAlgorithm(value: string | undefined, problems: string[]): void {
+  if (value === undefined) return;
+  if (!(CALLR_HMAC_ALGORITHMS as readonly string[]).includes(value.toUpperCase())) {
     problems.push(
-      `HMAC_ALGORITHM must be one of ${CALLR_HMAC_ALGORITHMS.join(', ')} (the hmac_algo the webhook was subscribed with; default ${INGEST_CONFIG_DEFAULTS.hmacAlgorithm}); got "${value}".`,
+      `HMAC_ALGORITHM must be one of ${CALLR_HMAC_ALGORITHMS.join(', ')} (the hmac_algo the webhook was subscribed with; optional, signatures of both are verified); got "${value}".`,
     );
-    return INGEST_CONFIG_DEFAULTS.hmacAlgorithm;
   }
-  return known;
 }
 
 function readInteger(env: IngestEnv, name: string, fallback: number, min: number, problems: string[]): number {

@@ -86,7 +86,8 @@ async function ingest(deps: IngestHandlerDeps, event: APIGatewayProxyEventV2, re
     if (secrets.length === 0 && config.allowUnsigned) {
       logger.warn('signature not verified: no HMAC secret configured and ALLOW_UNSIGNED=true (local development only)');
     } else {
-      const check = verifyCallrSignature({ rawBody, header: signature, secrets, algorithm: config.hmacAlgorithm });
+      // Both CALLR algorithms (the default): a change of hmac_algo never refuses events in flight.
+      const check = verifyCallrSignature({ rawBody, header: signature, secrets });
       if (!check.ok) return { kind: 'rejected', reason: check.reason };
     }
   }

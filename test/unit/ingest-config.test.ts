@@ -21,13 +21,11 @@ describe('loadIngestConfig', () => {
     expect(loadIngestConfig({ ...base, HMAC_SECRET_ARN: SECRET_ARN })).toEqual({
       queueUrl: QUEUE_URL,
       deadLetterQueueUrl: DEAD_LETTER_QUEUE_URL,
-      hmacAlgorithm: 'SHA256',
       hmacSecrets: { kind: 'secrets-manager', secretId: SECRET_ARN, maxAgeSeconds: 300 },
       allowUnsigned: false,
       eventWindow: { maxAgeMs: 604_800_000, maxFutureMs: 300_000 },
     });
     expect(INGEST_CONFIG_DEFAULTS).toEqual({
-      hmacAlgorithm: 'SHA256',
       hmacSecretMaxAgeSeconds: 300,
       eventMaxAgeSeconds: 604_800,
       eventMaxFutureSeconds: 300,
@@ -47,11 +45,15 @@ describe('loadIngestConfig', () => {
     ).toEqual({
       queueUrl: QUEUE_URL,
       deadLetterQueueUrl: DEAD_LETTER_QUEUE_URL,
-      hmacAlgorithm: 'SHA512',
       hmacSecrets: { kind: 'secrets-manager', secretId: 'callr-hmac', maxAgeSeconds: 0 },
       allowUnsigned: false,
       eventWindow: { maxAgeMs: 3_600_000, maxFutureMs: 0 },
     });
+  });
+
+  it.each(['SHA256', 'SHA512', 'sha512'])('takes HMAC_ALGORITHM=%s as the subscription\'s, restricting nothing', (algorithm) => {
+    const env = { ...base, HMAC_SECRET_ARN: SECRET_ARN };
+    expect(loadIngestConfig({ ...env, HMAC_ALGORITHM: algorithm })).toEqual(loadIngestConfig(env));
   });
 
   it.each([
