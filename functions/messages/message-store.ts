@@ -39,7 +39,8 @@ const timeOrderedKey = (message: InboundMessage): string => `${message.receivedA
  * The stored item of an inbound SMS (docs/table-design.md): the message, the raw event gzip-compressed
  * (kept for audit and replay at a fraction of its size in write units), the `event_id` of the
  * delivery that stored it (its redelivery may still have to forward it) and the index keys.
- * `forwardedAt` is added once the message is on the inbox queue.
+ * `forwardedAt` is added once the message is on the inbox queue; until then the item also holds
+ * the forward claim (`forwardClaimedAt`, see claimForward).
  */
 export function toMessageItem(message: InboundMessage, rawEvent: Uint8Array, eventId: string): Record<string, unknown> {
   return {
@@ -70,10 +71,16 @@ export interface PutMessageInput {
   /** The CALLR event exactly as received. */
   readonly rawEvent: Uint8Array;
   readonly eventId: string;
+  /** When the creator claims the forward: a new item is stored already claimed (see claimForward). */
+  readonly claimedAt: Date;
 }
 
+/** The attribute that holds the forward claim while a forward is pending. */
+const FORWARD_CLAIM = 'forwardClaimedAt';
+
 /**
- * Stores a message unless its SMS hash is already stored. A duplicate is an answer, not an error;
+ * Stores a message unless its SMS hash is already stored, claimed for forwarding by its creator, so
+ * that no copy of the same event can forward it in between. A duplicate is an answer, not an error;
  * throttling and network errors propagate.
  */
 export async function putMessageOnce(table: MessageTable, input: PutMessageInput): Promise<PutMessageResult> {
@@ -81,7 +88,7 @@ export async function putMessageOnce(table: MessageTable, input: PutMessageInput
     await table.documents.send(
       new PutCommand({
         TableName: table.tableName,
-        Item: toMessageItem(input.message, input.rawEvent, input.eventId),
+        Item: { ...toMessageItem(input.message, input.rawEvent, input.eventId), [FORWARD_CLAIM]: input.claimedAt.toISOString() },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
       }),
@@ -117,16 +124,74 @@ async function readMessageState(table: MessageTable, smsHash: string): Promise<S
   };
 }
 
-/** Records that the message was handed to the inbox queue. */
+export interface ForwardClaimInput {
+  /** The claim's time, and its token: release gives it back only while it still holds this value. */
+  readonly now: Date;
+  /** A claim taken before this is abandoned (its holder died) and may be taken over. */
+  readonly staleBefore: Date;
+}
+
+/**
+ * Claims the forward of a stored message that is not forwarded yet: true when this caller now holds
+ * it and must forward; false when it is forwarded, claimed by a live forwarder, or not stored.
+ * One conditional write, so of two concurrent callers exactly one wins. Throttling and network
+ * errors propagate.
+ */
+export async function claimForward(table: MessageTable, smsHash: string, claim: ForwardClaimInput): Promise<boolean> {
+  try {
+    await table.documents.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: itemKey(smsHash, ITEM_KIND.message),
+        UpdateExpression: 'SET #claim = :now',
+        // attribute_exists(pk): on a missing item the rest holds, and the update would create one.
+        ConditionExpression:
+          'attribute_exists(#pk) AND attribute_not_exists(#forwardedAt) AND (attribute_not_exists(#claim) OR #claim < :staleBefore)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#forwardedAt': 'forwardedAt', '#claim': FORWARD_CLAIM },
+        ExpressionAttributeValues: { ':now': claim.now.toISOString(), ':staleBefore': claim.staleBefore.toISOString() },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Gives back a claim after a failed forward, so that the next delivery may forward at once rather
+ * than after the claim goes stale. True when released; false when the claim is no longer the one
+ * taken at `claimedAt` (taken over, or the message was forwarded meanwhile).
+ */
+export async function releaseForwardClaim(table: MessageTable, smsHash: string, claimedAt: Date): Promise<boolean> {
+  try {
+    await table.documents.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: itemKey(smsHash, ITEM_KIND.message),
+        UpdateExpression: 'REMOVE #claim',
+        ConditionExpression: '#claim = :claimedAt',
+        ExpressionAttributeNames: { '#claim': FORWARD_CLAIM },
+        ExpressionAttributeValues: { ':claimedAt': claimedAt.toISOString() },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** Records that the message was handed to the inbox queue; the claim, no longer needed, goes. */
 export async function markMessageForwarded(table: MessageTable, smsHash: string, at: Date): Promise<void> {
   try {
     await table.documents.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: itemKey(smsHash, ITEM_KIND.message),
-        UpdateExpression: 'SET #forwardedAt = :at',
+        UpdateExpression: 'SET #forwardedAt = :at REMOVE #claim',
         ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#forwardedAt': 'forwardedAt', '#pk': TABLE_KEYS.partitionKey },
+        ExpressionAttributeNames: { '#forwardedAt': 'forwardedAt', '#claim': FORWARD_CLAIM, '#pk': TABLE_KEYS.partitionKey },
         ExpressionAttributeValues: { ':at': at.toISOString() },
       }),
     );

@@ -6,10 +6,17 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseCallrEventBytes, type SmsMoEvent, type SmsStatusEvent } from '../callr/events';
 import { toInboundMessage, type InboundMessage } from '../messages/inbound-message';
-import { markMessageForwarded, putMessageOnce, type MessageTable } from '../messages/message-store';
+import {
+  claimForward,
+  markMessageForwarded,
+  putMessageOnce,
+  releaseForwardClaim,
+  type MessageTable,
+} from '../messages/message-store';
 import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
 import { forwardToInbox } from '../queues/inbox';
 import { ATTRIBUTE, UnknownBodyEncodingError, decodeEventBody, withDeadLetterReason } from '../queues/queue-message';
+import { PERSIST_TIMEOUT_SECONDS } from '../queues/queue-design';
 import { sendToQueue } from '../queues/send';
 import type { PersistConfig } from './config';
 import { queueMessageFromRecord, recordAttribute } from './records';
@@ -41,7 +48,10 @@ export type PersistOutcome =
   | { readonly kind: 'stored'; readonly messageId: string }
   /** A redelivery of the event that stored it, whose forward had failed: forwarded now. */
   | { readonly kind: 'forwarded_on_redelivery'; readonly messageId: string }
-  /** Already stored and forwarded (the same event again, or the same SMS through another webhook). */
+  /**
+   * Already stored, and forwarded or being forwarded by another copy of the same event (the same
+   * event again, or the same SMS through another webhook).
+   */
   | { readonly kind: 'duplicate'; readonly messageId: string }
   | { readonly kind: 'status_applied'; readonly messageId: string }
   /** Older than (or as old as) the stored status: left as it is. */
@@ -57,6 +67,14 @@ export const PERSIST_METRIC = {
   status_stale: 'statusStale',
   dead_lettered: 'deadLettered',
 } as const satisfies Record<PersistOutcome['kind'], string>;
+
+/**
+ * How long a forward claim holds off the other copies of an event. A live claimant finishes (or
+ * gives the claim back) within its Lambda timeout, so twice that outlasts it; a dead claimant's
+ * record comes back only after the ingest visibility timeout, longer still, and takes the stale
+ * claim over.
+ */
+export const FORWARD_CLAIM_STALE_AFTER_MS = 2 * PERSIST_TIMEOUT_SECONDS * 1000;
 
 export function createPersistHandler(deps: PersistDependencies): PersistHandler {
   const table: MessageTable = { documents: deps.documents, tableName: deps.config.tableName };
@@ -94,30 +112,58 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
 
     logger.setCorrelationId(parsed.event.event_id);
     const event = parsed.event;
-    return event.type === 'sms.mo' ? persistInbound(event, rawEvent) : persistStatus(event, rawEvent);
+    return event.type === 'sms.mo' ? persistInbound(event, rawEvent, logger) : persistStatus(event, rawEvent);
   }
 
-  async function persistInbound(event: SmsMoEvent, rawEvent: Buffer): Promise<PersistOutcome> {
-    const message = toInboundMessage(event, deps.now());
-    const put = await putMessageOnce(table, { message, rawEvent, eventId: event.event_id });
+  async function persistInbound(event: SmsMoEvent, rawEvent: Buffer, logger: Logger): Promise<PersistOutcome> {
+    const now = deps.now();
+    const message = toInboundMessage(event, now);
+    const put = await putMessageOnce(table, { message, rawEvent, eventId: event.event_id, claimedAt: now });
     if (put.stored) {
-      await forward(message);
+      await forwardClaimed(message, now, logger);
       return { kind: 'stored', messageId: message.id };
     }
     // Only the event that stored it forwards it: the same SMS through another webhook (another
     // event_id) was forwarded by its first delivery, or will be by that delivery's redelivery.
+    // Copies of that event (a CALLR retry, an SQS redelivery) may run at the same moment, in one
+    // batch even: only the one that holds the claim forwards, the others are duplicates.
     const { existing } = put;
-    if (existing.createdByEventId === event.event_id && existing.forwardedAt === null) {
-      await forward(existing.message);
+    if (
+      existing.createdByEventId === event.event_id &&
+      existing.forwardedAt === null &&
+      (await claimForward(table, message.id, { now, staleBefore: new Date(now.getTime() - FORWARD_CLAIM_STALE_AFTER_MS) }))
+    ) {
+      await forwardClaimed(existing.message, now, logger);
       return { kind: 'forwarded_on_redelivery', messageId: message.id };
     }
     return { kind: 'duplicate', messageId: message.id };
   }
 
-  /** Send, then mark: a failed send throws, so SQS redelivers the event and the redelivery forwards. */
-  async function forward(message: InboundMessage): Promise<void> {
-    await forwardToInbox(deps.sqs, deps.config.inboxQueueUrl, message);
-    await markMessageForwarded(table, message.id, deps.now());
+  /**
+   * Send, then mark, holding the claim taken at `claimedAt`. On failure the claim is given back
+   * and the error thrown, so SQS redelivers the event and the redelivery forwards.
+   */
+  async function forwardClaimed(message: InboundMessage, claimedAt: Date, logger: Logger): Promise<void> {
+    try {
+      await forwardToInbox(deps.sqs, deps.config.inboxQueueUrl, message);
+      await markMessageForwarded(table, message.id, deps.now());
+    } catch (error) {
+      await releaseClaimAfterFailure(message.id, claimedAt, logger);
+      throw error;
+    }
+  }
+
+  /** Best effort: a claim left behind only delays the redelivery's forward until it goes stale. */
+  async function releaseClaimAfterFailure(messageId: string, claimedAt: Date, logger: Logger): Promise<void> {
+    try {
+      await releaseForwardClaim(table, messageId, claimedAt);
+    } catch (error) {
+      logger.warn('could not release the forward claim; it goes stale in time for the redelivery', {
+        error,
+        messageId,
+        staleAfterMs: FORWARD_CLAIM_STALE_AFTER_MS,
+      });
+    }
   }
 
   async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer): Promise<PersistOutcome> {

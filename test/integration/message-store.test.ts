@@ -7,8 +7,10 @@ import {
   getRawEvent,
   listMessagesByRecipient,
   listMessagesBySender,
+  claimForward,
   markMessageForwarded,
   putMessageOnce,
+  releaseForwardClaim,
   type MessageTable,
 } from '../../functions/messages/message-store';
 import { recipientShard } from '../../functions/messages/recipient-shard';
@@ -28,7 +30,7 @@ function moEvent(options: MoEventOptions): { raw: Buffer; message: InboundMessag
 
 async function store(table: MessageTable, options: MoEventOptions): Promise<InboundMessage> {
   const { raw, message } = moEvent(options);
-  await putMessageOnce(table, { message, rawEvent: raw, eventId: options.eventId });
+  await putMessageOnce(table, { message, rawEvent: raw, eventId: options.eventId, claimedAt: STORED_AT });
   return message;
 }
 
@@ -48,8 +50,8 @@ describe('message store', () => {
       const first = moEvent({ eventId: 'put-event-1', hash: 'PUT00001' });
       const again = moEvent({ eventId: 'put-event-2', hash: 'PUT00001', text: 'a different text' });
 
-      const stored = await putMessageOnce(table, { message: first.message, rawEvent: first.raw, eventId: 'put-event-1' });
-      const duplicate = await putMessageOnce(table, { message: again.message, rawEvent: again.raw, eventId: 'put-event-2' });
+      const stored = await putMessageOnce(table, { ...first, rawEvent: first.raw, eventId: 'put-event-1', claimedAt: STORED_AT });
+      const duplicate = await putMessageOnce(table, { ...again, rawEvent: again.raw, eventId: 'put-event-2', claimedAt: STORED_AT });
 
       expect(stored).toEqual({ stored: true });
       expect(duplicate).toEqual({
@@ -62,10 +64,10 @@ describe('message store', () => {
 
     it('reports when the duplicate was forwarded', async () => {
       const { raw, message } = moEvent({ eventId: 'put-event-3', hash: 'PUT00002' });
-      await putMessageOnce(table, { message, rawEvent: raw, eventId: 'put-event-3' });
+      await putMessageOnce(table, { message, rawEvent: raw, eventId: 'put-event-3', claimedAt: STORED_AT });
       await markMessageForwarded(table, 'PUT00002', new Date('2024-06-01T00:00:01.000Z'));
 
-      const duplicate = await putMessageOnce(table, { message, rawEvent: raw, eventId: 'put-event-3' });
+      const duplicate = await putMessageOnce(table, { message, rawEvent: raw, eventId: 'put-event-3', claimedAt: STORED_AT });
 
       expect(duplicate).toEqual({
         stored: false,
@@ -82,7 +84,7 @@ describe('message store', () => {
 
     it('keeps the raw event gzip-compressed, and gives back the exact bytes', async () => {
       const { raw, message } = moEvent({ eventId: 'raw-event-1', hash: 'RAW00001', text: 'Ça 👍 \ufffe' });
-      await putMessageOnce(table, { message, rawEvent: raw, eventId: 'raw-event-1' });
+      await putMessageOnce(table, { message, rawEvent: raw, eventId: 'raw-event-1', claimedAt: STORED_AT });
 
       const { Item } = await env.clients.documents.send(
         new GetCommand({ TableName: env.tableName, Key: { pk: 'sms#RAW00001', sk: 'message' } }),
@@ -91,6 +93,82 @@ describe('message store', () => {
       expect(Buffer.from(Item?.raw as Uint8Array).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
       expect((await getRawEvent(table, 'RAW00001', 'message'))?.equals(raw)).toBe(true);
       expect(await getRawEvent(table, 'NOT-STORED', 'message')).toBeUndefined();
+    });
+  });
+
+  describe('forward claims', () => {
+    const SECOND = 1000;
+    const after = (milliseconds: number): Date => new Date(STORED_AT.getTime() + milliseconds);
+    /** Claims as the persister does: a claim older than a minute is stale. */
+    const claimAt = (hash: string, now: Date): Promise<boolean> =>
+      claimForward(table, hash, { now, staleBefore: new Date(now.getTime() - 60 * SECOND) });
+
+    async function itemOf(hash: string): Promise<Record<string, unknown> | undefined> {
+      const { Item } = await env.clients.documents.send(
+        new GetCommand({ TableName: env.tableName, Key: { pk: `sms#${hash}`, sk: 'message' }, ConsistentRead: true }),
+      );
+      return Item;
+    }
+    const claimOf = async (hash: string): Promise<unknown> => (await itemOf(hash))?.forwardClaimedAt;
+
+    it('stores a new message claimed by its creator, and drops the claim once it is forwarded', async () => {
+      await store(table, { eventId: 'claim-event-1', hash: 'CLAIM001' });
+      expect(await claimOf('CLAIM001')).toBe(STORED_AT.toISOString());
+
+      await markMessageForwarded(table, 'CLAIM001', after(SECOND));
+
+      expect(await claimOf('CLAIM001')).toBeUndefined();
+    });
+
+    it.each([
+      ['a fresh claim', 59 * SECOND, false],
+      ['a stale claim', 61 * SECOND, true],
+    ])('%s (%i ms old) can be taken over: %p', async (_label, elapsed, claimed) => {
+      const hash = `CLAIM${elapsed}`;
+      await store(table, { eventId: `claim-${elapsed}`, hash });
+
+      expect(await claimAt(hash, after(elapsed))).toBe(claimed);
+
+      expect(await claimOf(hash)).toBe((claimed ? after(elapsed) : STORED_AT).toISOString());
+    });
+
+    it('lets exactly one of two concurrent claimants take a stale claim', async () => {
+      await store(table, { eventId: 'claim-event-2', hash: 'CLAIM002' });
+
+      const results = await Promise.all([claimAt('CLAIM002', after(90 * SECOND)), claimAt('CLAIM002', after(91 * SECOND))]);
+
+      expect(results.filter(Boolean)).toEqual([true]);
+    });
+
+    it('never claims a forwarded message, however old its claim', async () => {
+      await store(table, { eventId: 'claim-event-3', hash: 'CLAIM003' });
+      await markMessageForwarded(table, 'CLAIM003', after(SECOND));
+
+      expect(await claimAt('CLAIM003', after(3600 * SECOND))).toBe(false);
+      expect(await claimOf('CLAIM003')).toBeUndefined();
+    });
+
+    it('claims nothing, and creates nothing, for a message that is not stored', async () => {
+      expect(await claimAt('NOT-STORED', STORED_AT)).toBe(false);
+      expect(await itemOf('NOT-STORED')).toBeUndefined();
+    });
+
+    it('releases a claim only while it is the one taken, and a released message can be claimed at once', async () => {
+      await store(table, { eventId: 'claim-event-4', hash: 'CLAIM004' });
+      const takenOver = after(61 * SECOND);
+      expect(await claimAt('CLAIM004', takenOver)).toBe(true);
+
+      expect(await releaseForwardClaim(table, 'CLAIM004', STORED_AT)).toBe(false);
+      expect(await claimOf('CLAIM004')).toBe(takenOver.toISOString());
+
+      expect(await releaseForwardClaim(table, 'CLAIM004', takenOver)).toBe(true);
+      expect(await claimOf('CLAIM004')).toBeUndefined();
+      expect(await claimAt('CLAIM004', after(62 * SECOND))).toBe(true);
+    });
+
+    it('releases nothing on a message that is not stored', async () => {
+      expect(await releaseForwardClaim(table, 'NOT-STORED', STORED_AT)).toBe(false);
+      expect(await itemOf('NOT-STORED')).toBeUndefined();
     });
   });
 

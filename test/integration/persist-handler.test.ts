@@ -1,13 +1,16 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { createLocalClients, type LocalClients } from '../../local/aws-clients';
 import { queueArn } from '../../local/provision';
-import { getMessage, getRawEvent, type MessageTable } from '../../functions/messages/message-store';
+import { parseCallrEventBytes } from '../../functions/callr/events';
+import { toInboundMessage } from '../../functions/messages/inbound-message';
+import { getMessage, getRawEvent, putMessageOnce, type MessageTable } from '../../functions/messages/message-store';
 import { getOutboundStatus } from '../../functions/messages/status-store';
 import { createPersistHandler, type PersistDependencies, type PersistHandler } from '../../functions/persist/create-persist-handler';
 import { decodeInboxMessage } from '../../functions/queues/inbox';
+import { INGEST_VISIBILITY_TIMEOUT_SECONDS, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
 import { ATTRIBUTE, type QueueMessage } from '../../functions/queues/queue-message';
 import { createObservability } from '../../functions/observability/observability';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
@@ -75,6 +78,10 @@ describe('persist handler', () => {
   const messageIdsOf = (messages: Message[]): string[] =>
     messages.map((message) => message.MessageAttributes?.messageId?.StringValue ?? '(none)').sort();
 
+  async function deleteMessageItem(hash: string): Promise<void> {
+    await env.clients.documents.send(new DeleteCommand({ TableName: env.tableName, Key: { pk: `sms#${hash}`, sk: 'message' } }));
+  }
+
   async function storedItem(hash: string): Promise<Record<string, unknown> | undefined> {
     const { Item } = await env.clients.documents.send(
       new GetCommand({ TableName: env.tableName, Key: { pk: `sms#${hash}`, sk: 'message' }, ConsistentRead: true }),
@@ -124,6 +131,40 @@ describe('persist handler', () => {
       expect(['global-hook-event', 'per-sms-hook-event']).toContain((await getMessage(table, 'BOTH0001'))?.eventId);
     });
 
+    it('forwards once when two copies of the same event are processed in one batch', async () => {
+      const gated = createLocalClients({ dynamodbEndpoint: env.dynamodbEndpoint, sqsEndpoint: env.sqsEndpoint, region: env.region });
+      clientsToDestroy.push(gated);
+      let signalDuplicateRead: () => void = () => undefined;
+      const duplicateRead = new Promise<void>((resolve) => (signalDuplicateRead = resolve));
+      const giveUp = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+      gated.dynamodb.middlewareStack.add(
+        (next) => async (args) => {
+          const result = await next(args);
+          // The copy that lost the put reads what is stored (a consistent read of the item).
+          const input = args.input as { ConsistentRead?: boolean; Key?: { pk?: { S?: string } } };
+          if (input.ConsistentRead && input.Key?.pk?.S === 'sms#SAME0001') signalDuplicateRead();
+          return result;
+        },
+        { step: 'build', name: 'signalDuplicateRead' },
+      );
+      gated.sqs.middlewareStack.add(
+        (next) => async (args) => {
+          // Holds the creator between its put and its inbox send until the other copy has read
+          // the item: the moment the reviewer's race needs, made certain instead of likely.
+          if ((args.input as { QueueUrl?: string }).QueueUrl === env.inboxQueueUrl) await Promise.race([duplicateRead, giveUp]);
+          return next(args);
+        },
+        { step: 'build', name: 'holdInboxSend' },
+      );
+      const message = moMessage({ eventId: 'same-event', hash: 'SAME0001' });
+      const event = await deliver(message, message);
+
+      expect(await persistHandler({ documents: gated.documents, sqs: gated.sqs })(event)).toEqual({ batchItemFailures: [] });
+
+      expect(messageIdsOf(await inbox())).toEqual(['SAME0001']);
+      expect(await storedItem('SAME0001')).toMatchObject({ createdByEventId: 'same-event', forwardedAt: NOW.toISOString() });
+    });
+
     it('forwards on redelivery a message whose first forward failed', async () => {
       const message = moMessage({ eventId: 'retry-event', hash: 'RETRY001' });
       const brokenInbox = persistHandler({
@@ -139,6 +180,7 @@ describe('persist handler', () => {
         batchItemFailures: [{ itemIdentifier: firstDelivery.Records[0]!.messageId }],
       });
       expect(await storedItem('RETRY001')).not.toHaveProperty('forwardedAt');
+      expect(await storedItem('RETRY001')).not.toHaveProperty('forwardClaimedAt');
       // When: the same SMS arrives through the other webhook, then SQS redelivers the first event.
       const otherWebhook = moMessage({ eventId: 'other-hook-event', hash: 'RETRY001', hookHash: null });
       expect(await persistHandler()(await deliver(otherWebhook))).toEqual({ batchItemFailures: [] });
@@ -149,6 +191,58 @@ describe('persist handler', () => {
       expect(await storedItem('RETRY001')).toMatchObject({ forwardedAt: NOW.toISOString() });
       expect(await persistHandler()(await deliver(message))).toEqual({ batchItemFailures: [] });
       expect(await inbox()).toEqual([]);
+    });
+
+    it('gives the claim back when the mark fails after the send, so the redelivery forwards again (at least once)', async () => {
+      const failingMark = createLocalClients({ dynamodbEndpoint: env.dynamodbEndpoint, sqsEndpoint: env.sqsEndpoint, region: env.region });
+      clientsToDestroy.push(failingMark);
+      failingMark.dynamodb.middlewareStack.add(
+        (next) => async (args) => {
+          const input = args.input as { UpdateExpression?: string; ExpressionAttributeNames?: Record<string, string> };
+          const forwardedAtName = Object.entries(input.ExpressionAttributeNames ?? {}).find(([, name]) => name === 'forwardedAt')?.[0];
+          if (forwardedAtName && input.UpdateExpression?.includes(`${forwardedAtName} =`)) {
+            throw new ProvisionedThroughputExceededException({ message: 'Rate of requests exceeds the allowed throughput.', $metadata: {} });
+          }
+          return next(args);
+        },
+        { step: 'build', name: 'failTheMark' },
+      );
+      const message = moMessage({ eventId: 'mark-fail-event', hash: 'MARKFAIL' });
+      const firstDelivery = await deliver(
+        message,
+        ingestQueueMessage(statusEventBody({ eventId: 'mark-fail-status', hash: 'MARKFAMT', eventAt: NOW, status: 'SENT' })),
+      );
+
+      expect(await persistHandler({ documents: failingMark.documents })(firstDelivery)).toEqual({
+        batchItemFailures: [{ itemIdentifier: firstDelivery.Records[0]!.messageId }],
+      });
+      expect(messageIdsOf(await inbox())).toEqual(['MARKFAIL']);
+      const afterFailure = await storedItem('MARKFAIL');
+      expect(afterFailure).not.toHaveProperty('forwardedAt');
+      expect(afterFailure).not.toHaveProperty('forwardClaimedAt');
+
+      expect(await persistHandler()(await deliver(message))).toEqual({ batchItemFailures: [] });
+      expect(messageIdsOf(await inbox())).toEqual(['MARKFAIL']);
+      expect(await storedItem('MARKFAIL')).toMatchObject({ forwardedAt: NOW.toISOString() });
+    });
+
+    it.each([
+      ['holds off a copy while the claim is fresh (its holder may still be forwarding)', PERSIST_TIMEOUT_SECONDS, []],
+      ["takes a stale claim over on the dead holder's redelivery, after the visibility timeout", INGEST_VISIBILITY_TIMEOUT_SECONDS, ['CRASH001']],
+    ])('%s', async (_label, secondsLater, forwarded) => {
+      // Given: the delivery that stored the message died before forwarding it; its claim stays.
+      const raw = moEventBody({ eventId: 'crash-event', hash: 'CRASH001' });
+      const parsed = parseCallrEventBytes(raw);
+      if (!parsed.ok || !parsed.handled || parsed.event.type !== 'sms.mo') throw new Error('test event does not parse');
+      await deleteMessageItem('CRASH001');
+      await putMessageOnce(table, { message: toInboundMessage(parsed.event, NOW), rawEvent: raw, eventId: 'crash-event', claimedAt: NOW });
+      const later = new Date(NOW.getTime() + secondsLater * 1000);
+
+      // When: the same event comes back.
+      expect(await persistHandler({ now: () => later })(await deliver(ingestQueueMessage(raw)))).toEqual({ batchItemFailures: [] });
+
+      // Then: forwarded only once the claim is stale.
+      expect(messageIdsOf(await inbox())).toEqual(forwarded);
     });
 
     it('reports only the record that hit a transient DynamoDB error, and stores the others', async () => {
