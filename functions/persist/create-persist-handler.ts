@@ -91,7 +91,10 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     }
     countOutcome(outcome);
     if (outcome.kind === 'dead_lettered') {
-      logger.warn('record dead-lettered', { reason: outcome.reason, detail: outcome.detail, sqsMessageId: record.messageId });
+      logger.warn('record dead-lettered', { reason: outcome.reason, sqsMessageId: record.messageId });
+      // The detail can quote the body (a JSON parse error, a schema issue): kept out of ordinary
+      // logs. The dead letter carries it as an attribute.
+      logger.debug('dead-letter detail', { reason: outcome.reason, detail: outcome.detail, sqsMessageId: record.messageId });
     } else {
       logger.info(`record ${outcome.kind}`, { messageId: outcome.messageId });
     }

@@ -1,3 +1,4 @@
+import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Message } from '@aws-sdk/client-sqs';
@@ -25,6 +26,21 @@ import {
 } from '../support/sqs-events';
 
 const NOW = new Date('2024-05-01T10:00:05.000Z');
+
+type PrintedLog = Record<string, unknown> & { level?: string; message?: string };
+
+/** A logger at DEBUG that keeps what it (and its children) would print, instead of printing it. */
+function recordingLogger(printed: PrintedLog[]): Logger {
+  class RecordingLogger extends Logger {
+    protected override createLogger(options?: ConstructorParameters<typeof Logger>[0]): Logger {
+      return new RecordingLogger(options);
+    }
+    protected override printLog(_logLevel: number, log: LogItem): void {
+      printed.push(log.getAttributes() as PrintedLog);
+    }
+  }
+  return new RecordingLogger({ serviceName: 'persist-test', logLevel: 'DEBUG' });
+}
 
 describe('persist handler', () => {
   let env: TestEnvironment;
@@ -345,6 +361,25 @@ describe('persist handler', () => {
         deadLetterSource: { DataType: 'String', StringValue: 'persist' },
       });
       expect(messageIdsOf(await inbox())).toEqual([`OK_${reason}`]);
+    });
+
+    it('logs why a record was dead-lettered at warn, and the detail, which can quote the body, only at debug', async () => {
+      const printed: PrintedLog[] = [];
+      const body = 'PIN 4321 not json';
+      const event = await deliver(ingestQueueMessage(Buffer.from(body)), moMessage({ eventId: 'logged-event', hash: 'LOGGED01' }));
+
+      expect(await persistHandler({ logger: recordingLogger(printed) })(event)).toEqual({ batchItemFailures: [] });
+
+      const sqsMessageId = event.Records[0]!.messageId;
+      const detail = `Unexpected token 'P', "${body}" is not valid JSON`;
+      const [deadLetter] = await deadLetters();
+      expect(deadLetter?.MessageAttributes?.deadLetterDetail).toEqual({ DataType: 'String', StringValue: detail });
+      const about = printed.filter((log) => log.sqsMessageId === sqsMessageId);
+      expect(about.map(({ level, message, reason, detail }) => ({ level, message, reason, detail }))).toEqual([
+        { level: 'WARN', message: 'record dead-lettered', reason: 'invalid_json', detail: undefined },
+        { level: 'DEBUG', message: 'dead-letter detail', reason: 'invalid_json', detail },
+      ]);
+      expect(JSON.stringify(printed.filter((log) => log.level !== 'DEBUG'))).not.toContain('4321');
     });
 
     it('leaves the record on the queue when the dead-letter queue refuses it', async () => {
