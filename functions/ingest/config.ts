@@ -13,15 +13,25 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 export const INGEST_CONFIG_DEFAULTS = {
   hmacSecretMaxAgeSeconds: 300,
+  /** CALLR's retry schedule is unpublished: a day covers its retries of events signed before the re-subscription. */
+  hmacPreviousSecretGraceSeconds: 86_400,
   eventMaxAgeSeconds: DEFAULT_EVENT_WINDOW.maxAgeMs / 1000,
   eventMaxFutureSeconds: DEFAULT_EVENT_WINDOW.maxFutureMs / 1000,
 } as const;
 
 /** Where the HMAC secrets come from. */
 export type HmacSecretSourceConfig =
-  /** Secrets Manager: versions AWSCURRENT and AWSPREVIOUS are both accepted (rotation). */
-  | { readonly kind: 'secrets-manager'; readonly secretId: string; readonly maxAgeSeconds: number }
-  /** Given in the environment: local mode and tests only. */
+  /**
+   * Secrets Manager: version AWSCURRENT, and AWSPREVIOUS for `previousGraceSeconds` after
+   * AWSCURRENT was created (a rotation), so that a replaced secret stops being accepted.
+   */
+  | {
+      readonly kind: 'secrets-manager';
+      readonly secretId: string;
+      readonly maxAgeSeconds: number;
+      readonly previousGraceSeconds: number;
+    }
+  /** Given in the environment: local mode and tests only. Every one is accepted, with no grace period. */
   | { readonly kind: 'static'; readonly secrets: readonly string[] }
   /** None at all: only with `ALLOW_UNSIGNED=true`, for local development. */
   | { readonly kind: 'none' };
@@ -66,6 +76,13 @@ export function loadIngestConfig(env: IngestEnv): IngestConfig {
   // A value that is neither still means a broken deployment, so it is checked.
   checkAlgorithm(read('HMAC_ALGORITHM'), problems);
   const maxAgeSeconds = readInteger(env, 'HMAC_SECRET_MAX_AGE_SECONDS', INGEST_CONFIG_DEFAULTS.hmacSecretMaxAgeSeconds, 0, problems);
+  const previousGraceSeconds = readInteger(
+    env,
+    'HMAC_PREVIOUS_SECRET_GRACE_SECONDS',
+    INGEST_CONFIG_DEFAULTS.hmacPreviousSecretGraceSeconds,
+    0,
+    problems,
+  );
   const eventMaxAgeSeconds = readInteger(env, 'EVENT_MAX_AGE_SECONDS', INGEST_CONFIG_DEFAULTS.eventMaxAgeSeconds, 1, problems);
   const eventMaxFutureSeconds = readInteger(env, 'EVENT_MAX_FUTURE_SECONDS', INGEST_CONFIG_DEFAULTS.eventMaxFutureSeconds, 0, problems);
   const allowUnsigned = readBoolean(env, 'ALLOW_UNSIGNED', problems);
@@ -81,7 +98,7 @@ export function loadIngestConfig(env: IngestEnv): IngestConfig {
     if (secretArn.startsWith('arn:') && !/^arn:aws[a-z-]*:secretsmanager:/.test(secretArn)) {
       problems.push(`HMAC_SECRET_ARN must be a Secrets Manager secret ARN (arn:aws:secretsmanager:...) or name; got "${secretArn}".`);
     }
-    hmacSecrets = { kind: 'secrets-manager', secretId: secretArn, maxAgeSeconds };
+    hmacSecrets = { kind: 'secrets-manager', secretId: secretArn, maxAgeSeconds, previousGraceSeconds };
   } else if (localSecrets !== undefined && localSecrets.trim() !== '') {
     const secrets = localSecrets.split(',').map((secret) => secret.trim());
     if (secrets.some((secret) => secret === '')) {

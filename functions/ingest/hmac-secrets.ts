@@ -1,5 +1,4 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { HmacSecretSourceConfig } from './config';
 import { HmacSecretUnavailableError } from './errors';
 
@@ -24,69 +23,100 @@ export interface SecretsManagerHmacSecretsOptions {
   readonly secretId: string;
   /** How long loaded secrets are reused; 0 loads them on every request. */
   readonly maxAgeSeconds: number;
-  /** Milliseconds clock for the cache; injectable so tests can expire it. */
+  /**
+   * How long after AWSCURRENT was created AWSPREVIOUS is still accepted; 0 never accepts it.
+   * A leaked secret can forge events until it stops being accepted: this bounds that time.
+   */
+  readonly previousGraceSeconds: number;
+  /** Milliseconds clock for the cache and the grace period; injectable so tests can move it. */
   readonly nowMs?: () => number;
 }
 
 export const CURRENT_STAGE = 'AWSCURRENT';
 export const PREVIOUS_STAGE = 'AWSPREVIOUS';
 
+/** The secret's versions as loaded: the previous one is accepted only within its grace period. */
+interface LoadedVersions {
+  readonly current: string;
+  /** When AWSCURRENT was created (ms), i.e. when the rotation that made AWSPREVIOUS happened. */
+  readonly currentCreatedAt: number | undefined;
+  readonly previous: string | undefined;
+}
+
+interface CacheEntry {
+  readonly versions: Promise<LoadedVersions>;
+  readonly loadedAt: number;
+}
+
 /**
- * Loads versions AWSCURRENT and AWSPREVIOUS of a Secrets Manager secret through Powertools'
- * SecretsProvider, and keeps them for `maxAgeSeconds` so a rotation takes effect within that time.
+ * Loads versions AWSCURRENT and AWSPREVIOUS of a Secrets Manager secret with GetSecretValue, and
+ * keeps them for `maxAgeSeconds` so a rotation takes effect within that time.
  *
- * The cache is ours, not Powertools': its cache key is (name, transform) and ignores
- * `sdkOptions`, so it would answer the AWSPREVIOUS request with the cached AWSCURRENT value; and
- * it does not remember a missing version, which would cost a Secrets Manager call on every request
- * until the first rotation. Concurrent callers share one load; a failed load is not kept, so the
- * next request tries again.
+ * AWSPREVIOUS is accepted only until `previousGraceSeconds` after AWSCURRENT's `CreatedDate`, so
+ * a rotation also ends the validity of the secret it replaced. The SDK is called directly, not
+ * through Powertools' SecretsProvider, which returns the value without its `CreatedDate`; and the
+ * cache is ours because a missing version must be remembered too (or every request would ask
+ * again until the first rotation). Concurrent callers share one load; a failed load is not kept,
+ * so the next request tries again.
  */
 export function secretsManagerHmacSecrets(options: SecretsManagerHmacSecretsOptions): HmacSecretSource {
-  const provider = new SecretsProvider({ awsSdkV3Client: options.client });
   const nowMs = options.nowMs ?? Date.now;
   const maxAgeMs = options.maxAgeSeconds * 1000;
-  let cached: { readonly secrets: Promise<readonly string[]>; readonly expiresAt: number } | undefined;
+  const graceMs = options.previousGraceSeconds * 1000;
+  let cached: CacheEntry | undefined;
 
-  const loadStage = async (stage: string): Promise<string | undefined> => {
-    const value = await provider.get(options.secretId, { sdkOptions: { VersionStage: stage }, forceFetch: true });
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string') {
+  const loadStage = async (stage: string): Promise<{ value: string; createdAt: number | undefined } | undefined> => {
+    const output = await options.client.send(new GetSecretValueCommand({ SecretId: options.secretId, VersionStage: stage }));
+    if (output.SecretString) return { value: output.SecretString, createdAt: output.CreatedDate?.getTime() };
+    if (output.SecretBinary !== undefined) {
       throw new HmacSecretUnavailableError(
         `secret ${options.secretId} (${stage}) is binary; the HMAC secret must be stored as a plain SecretString`,
       );
     }
-    return value === '' ? undefined : value;
+    return undefined;
   };
 
-  const load = async (): Promise<readonly string[]> => {
-    const [current, previous] = await Promise.allSettled([loadStage(CURRENT_STAGE), loadStage(PREVIOUS_STAGE)]);
+  const loadVersions = async (): Promise<LoadedVersions> => {
+    // With no grace, AWSPREVIOUS is never accepted: not even asked for.
+    const [current, previous] = await Promise.allSettled([
+      loadStage(CURRENT_STAGE),
+      graceMs > 0 ? loadStage(PREVIOUS_STAGE) : Promise.resolve(undefined),
+    ]);
     if (current.status === 'rejected') {
       throw asUnavailable(current.reason, `could not load ${CURRENT_STAGE} of secret ${options.secretId}`);
     }
     if (current.value === undefined) {
       throw new HmacSecretUnavailableError(`secret ${options.secretId} (${CURRENT_STAGE}) has no string value`);
     }
+    const { value, createdAt } = current.value;
     // A secret that was never rotated has no AWSPREVIOUS: normal. Any other failure could reject
     // events signed with the previous secret mid-rotation, so it fails closed like the current one.
+    // Past the grace period AWSPREVIOUS is refused anyway, so its failure no longer matters.
     let previousValue: string | undefined;
-    if (previous.status === 'fulfilled') previousValue = previous.value;
-    else if (!isNotFound(previous.reason)) {
+    if (previous.status === 'fulfilled') previousValue = previous.value?.value;
+    else if (!isNotFound(previous.reason) && !(createdAt !== undefined && nowMs() >= createdAt + graceMs)) {
       throw asUnavailable(previous.reason, `could not load ${PREVIOUS_STAGE} of secret ${options.secretId}`);
     }
-    return previousValue !== undefined && previousValue !== current.value ? [current.value, previousValue] : [current.value];
+    return { current: value, currentCreatedAt: createdAt, previous: previousValue !== value ? previousValue : undefined };
   };
+
+  // Secrets Manager always returns CreatedDate; without it the grace cannot be bounded: refused.
+  const acceptedAt = (versions: LoadedVersions, at: number): readonly string[] =>
+    versions.previous !== undefined && versions.currentCreatedAt !== undefined && at < versions.currentCreatedAt + graceMs
+      ? [versions.current, versions.previous]
+      : [versions.current];
 
   return {
     getSecrets() {
       const at = nowMs();
-      if (cached && at < cached.expiresAt) return cached.secrets;
-      const secrets = load();
-      const entry = { secrets, expiresAt: at + maxAgeMs };
-      cached = entry;
-      secrets.catch(() => {
-        if (cached === entry) cached = undefined;
-      });
-      return secrets;
+      if (!cached || at >= cached.loadedAt + maxAgeMs) {
+        const entry: CacheEntry = { versions: loadVersions(), loadedAt: at };
+        cached = entry;
+        entry.versions.catch(() => {
+          if (cached === entry) cached = undefined;
+        });
+      }
+      return cached.versions.then((versions) => acceptedAt(versions, at));
     },
   };
 }
@@ -102,6 +132,7 @@ export function createHmacSecretSource(
         client: clients.secretsManager(),
         secretId: config.secretId,
         maxAgeSeconds: config.maxAgeSeconds,
+        previousGraceSeconds: config.previousGraceSeconds,
       });
     case 'static':
       return staticHmacSecrets(config.secrets);
@@ -114,10 +145,6 @@ function asUnavailable(error: unknown, message: string): HmacSecretUnavailableEr
   return error instanceof HmacSecretUnavailableError ? error : new HmacSecretUnavailableError(message, { cause: error });
 }
 
-/** Powertools wraps SDK errors in GetParameterError; the SDK's own error is its `cause`. */
 function isNotFound(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    if (current.name === 'ResourceNotFoundException') return true;
-  }
-  return false;
+  return error instanceof Error && error.name === 'ResourceNotFoundException';
 }

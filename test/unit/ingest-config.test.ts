@@ -21,12 +21,13 @@ describe('loadIngestConfig', () => {
     expect(loadIngestConfig({ ...base, HMAC_SECRET_ARN: SECRET_ARN })).toEqual({
       queueUrl: QUEUE_URL,
       deadLetterQueueUrl: DEAD_LETTER_QUEUE_URL,
-      hmacSecrets: { kind: 'secrets-manager', secretId: SECRET_ARN, maxAgeSeconds: 300 },
+      hmacSecrets: { kind: 'secrets-manager', secretId: SECRET_ARN, maxAgeSeconds: 300, previousGraceSeconds: 86_400 },
       allowUnsigned: false,
       eventWindow: { maxAgeMs: 604_800_000, maxFutureMs: 300_000 },
     });
     expect(INGEST_CONFIG_DEFAULTS).toEqual({
       hmacSecretMaxAgeSeconds: 300,
+      hmacPreviousSecretGraceSeconds: 86_400,
       eventMaxAgeSeconds: 604_800,
       eventMaxFutureSeconds: 300,
     });
@@ -39,13 +40,14 @@ describe('loadIngestConfig', () => {
         HMAC_SECRET_ARN: 'callr-hmac',
         HMAC_ALGORITHM: 'sha512',
         HMAC_SECRET_MAX_AGE_SECONDS: '0',
+        HMAC_PREVIOUS_SECRET_GRACE_SECONDS: '0',
         EVENT_MAX_AGE_SECONDS: '3600',
         EVENT_MAX_FUTURE_SECONDS: '0',
       }),
     ).toEqual({
       queueUrl: QUEUE_URL,
       deadLetterQueueUrl: DEAD_LETTER_QUEUE_URL,
-      hmacSecrets: { kind: 'secrets-manager', secretId: 'callr-hmac', maxAgeSeconds: 0 },
+      hmacSecrets: { kind: 'secrets-manager', secretId: 'callr-hmac', maxAgeSeconds: 0, previousGraceSeconds: 0 },
       allowUnsigned: false,
       eventWindow: { maxAgeMs: 3_600_000, maxFutureMs: 0 },
     });
@@ -74,6 +76,7 @@ describe('loadIngestConfig', () => {
     ['DEAD_LETTER_QUEUE_URL missing', { QUEUE_URL, CALLR_HMAC_SECRET: 's' }, /^DEAD_LETTER_QUEUE_URL is required: the URL of the dead-letter queue/],
     ['HMAC_ALGORITHM unknown', { ...base, CALLR_HMAC_SECRET: 's', HMAC_ALGORITHM: 'MD5' }, /^HMAC_ALGORITHM must be one of SHA256, SHA512 .*got "MD5"/],
     ['HMAC_SECRET_MAX_AGE_SECONDS not a number', { ...base, CALLR_HMAC_SECRET: 's', HMAC_SECRET_MAX_AGE_SECONDS: '5m' }, /^HMAC_SECRET_MAX_AGE_SECONDS must be a whole number of seconds, at least 0 \(default 300\); got "5m"/],
+    ['HMAC_PREVIOUS_SECRET_GRACE_SECONDS not a number', { ...base, HMAC_SECRET_ARN: SECRET_ARN, HMAC_PREVIOUS_SECRET_GRACE_SECONDS: '1d' }, /^HMAC_PREVIOUS_SECRET_GRACE_SECONDS must be a whole number of seconds, at least 0 \(default 86400\); got "1d"/],
     ['EVENT_MAX_AGE_SECONDS zero', { ...base, CALLR_HMAC_SECRET: 's', EVENT_MAX_AGE_SECONDS: '0' }, /^EVENT_MAX_AGE_SECONDS must be a whole number of seconds, at least 1 \(default 604800\); got "0"/],
     ['EVENT_MAX_FUTURE_SECONDS negative', { ...base, CALLR_HMAC_SECRET: 's', EVENT_MAX_FUTURE_SECONDS: '-5' }, /^EVENT_MAX_FUTURE_SECONDS must be a whole number.*got "-5"/],
     ['EVENT_MAX_FUTURE_SECONDS fractional', { ...base, CALLR_HMAC_SECRET: 's', EVENT_MAX_FUTURE_SECONDS: '1.5' }, /^EVENT_MAX_FUTURE_SECONDS must be a whole number.*got "1.5"/],

@@ -16,7 +16,7 @@ import { HmacSecretUnavailableError } from '../../functions/ingest/errors';
 /**
  * A real SecretsManagerClient whose middleware stack answers GetSecretValue itself, before
  * anything is serialised or sent: there is no Secrets Manager emulator, and this exercises the
- * real client, command and Powertools provider around it.
+ * real client and command around it.
  */
 type StageAnswer = Partial<GetSecretValueCommandOutput> | Error;
 
@@ -43,28 +43,44 @@ const notFound = (stage = 'AWSCURRENT') =>
   });
 
 const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:callr-hmac-AbCdEf';
+const START = Date.parse('2026-03-01T12:00:00.000Z');
+const HOUR_MS = 3600_000;
+const DAY_SECONDS = 86_400;
+/** A version as Secrets Manager returns it: with the date it was created (an hour before START unless said). */
+const version = (SecretString: string, createdAt = new Date(START - HOUR_MS)) => ({ SecretString, CreatedDate: createdAt });
 const bothStages = [
   { SecretId: SECRET_ID, VersionStage: 'AWSCURRENT' },
   { SecretId: SECRET_ID, VersionStage: 'AWSPREVIOUS' },
 ];
 
-function source(fake: ReturnType<typeof fakeSecretsManager>, maxAgeSeconds = 300) {
-  let nowMs = 1_000_000;
-  const secrets = secretsManagerHmacSecrets({ client: fake.client, secretId: SECRET_ID, maxAgeSeconds, nowMs: () => nowMs });
-  return { secrets, advanceSeconds: (seconds: number) => (nowMs += seconds * 1000) };
+function source(fake: ReturnType<typeof fakeSecretsManager>, maxAgeSeconds = 300, previousGraceSeconds = DAY_SECONDS) {
+  let nowMs = START;
+  const secrets = secretsManagerHmacSecrets({
+    client: fake.client,
+    secretId: SECRET_ID,
+    maxAgeSeconds,
+    previousGraceSeconds,
+    nowMs: () => nowMs,
+  });
+  return {
+    secrets,
+    advanceSeconds: (seconds: number) => (nowMs += seconds * 1000),
+    setNow: (ms: number) => (nowMs = ms),
+  };
 }
 
 describe('Secrets Manager HMAC secrets', () => {
   it('accepts the current and the previous version, current first', async () => {
-    const fake = fakeSecretsManager({ AWSCURRENT: { SecretString: 'current' }, AWSPREVIOUS: { SecretString: 'previous' } });
+    const fake = fakeSecretsManager({ AWSCURRENT: version('current'), AWSPREVIOUS: version('previous', new Date(START - 90 * DAY_SECONDS * 1000)) });
     await expect(source(fake).secrets.getSecrets()).resolves.toEqual(['current', 'previous']);
     expect(fake.calls).toEqual(bothStages);
   });
 
   it.each([
-    ['has no previous version (never rotated)', { AWSCURRENT: { SecretString: 'current' } }],
-    ['has a previous version equal to the current one', { AWSCURRENT: { SecretString: 'current' }, AWSPREVIOUS: { SecretString: 'current' } }],
-    ['has an empty previous version', { AWSCURRENT: { SecretString: 'current' }, AWSPREVIOUS: { SecretString: '' } }],
+    ['has no previous version (never rotated)', { AWSCURRENT: version('current') }],
+    ['has a previous version equal to the current one', { AWSCURRENT: version('current'), AWSPREVIOUS: version('current') }],
+    ['has an empty previous version', { AWSCURRENT: version('current'), AWSPREVIOUS: version('') }],
+    ['gives no creation date for the current version, so no grace can be bounded', { AWSCURRENT: { SecretString: 'current' }, AWSPREVIOUS: version('previous') }],
   ])('accepts the current version alone when the secret %s', async (_name, stages) => {
     await expect(source(fakeSecretsManager(stages)).secrets.getSecrets()).resolves.toEqual(['current']);
   });
@@ -77,8 +93,8 @@ describe('Secrets Manager HMAC secrets', () => {
     await expect(secrets.getSecrets()).resolves.toEqual(['one']);
     expect(fake.calls).toHaveLength(2);
 
-    fake.stages.AWSCURRENT = { SecretString: 'two' };
-    fake.stages.AWSPREVIOUS = { SecretString: 'one' };
+    fake.stages.AWSCURRENT = version('two', new Date(START));
+    fake.stages.AWSPREVIOUS = version('one');
     advanceSeconds(1);
     await expect(secrets.getSecrets()).resolves.toEqual(['two', 'one']);
     expect(fake.calls).toEqual([...bothStages, ...bothStages]);
@@ -108,12 +124,52 @@ describe('Secrets Manager HMAC secrets', () => {
     expect(fake.calls).toEqual(bothStages);
   });
 
+  describe('AWSPREVIOUS only within the grace period after AWSCURRENT was created', () => {
+    const rotatedAt = new Date(START - HOUR_MS);
+    const rotated = () => fakeSecretsManager({ AWSCURRENT: version('current', rotatedAt), AWSPREVIOUS: version('previous') });
+
+    it.each([
+      ['right after the rotation', 0, ['current', 'previous']],
+      ['one millisecond before the grace ends', DAY_SECONDS * 1000 - 1, ['current', 'previous']],
+      ['when the grace ends', DAY_SECONDS * 1000, ['current']],
+      ['a month later', 30 * DAY_SECONDS * 1000, ['current']],
+    ])('%s', async (_name, sinceRotationMs, expected) => {
+      const { secrets, setNow } = source(rotated(), 300, DAY_SECONDS);
+      setNow(rotatedAt.getTime() + sinceRotationMs);
+      await expect(secrets.getSecrets()).resolves.toEqual(expected);
+    });
+
+    it('stops accepting AWSPREVIOUS when the grace ends, even from secrets loaded before', async () => {
+      const fake = rotated();
+      const { secrets, setNow } = source(fake, 300, DAY_SECONDS);
+      setNow(rotatedAt.getTime() + DAY_SECONDS * 1000 - 60_000);
+      await expect(secrets.getSecrets()).resolves.toEqual(['current', 'previous']);
+      setNow(rotatedAt.getTime() + DAY_SECONDS * 1000);
+      await expect(secrets.getSecrets()).resolves.toEqual(['current']);
+      expect(fake.calls).toEqual(bothStages);
+    });
+
+    it('never asks for AWSPREVIOUS with a grace of 0 (immediate cut-off of a compromised secret)', async () => {
+      const fake = rotated();
+      await expect(source(fake, 300, 0).secrets.getSecrets()).resolves.toEqual(['current']);
+      expect(fake.calls).toEqual([{ SecretId: SECRET_ID, VersionStage: 'AWSCURRENT' }]);
+    });
+
+    it('ignores a failing AWSPREVIOUS once the grace is over, since it would be refused anyway', async () => {
+      const fake = fakeSecretsManager({
+        AWSCURRENT: version('current', new Date(START - 2 * DAY_SECONDS * 1000)),
+        AWSPREVIOUS: new DecryptionFailure({ message: 'kms', $metadata: {} }),
+      });
+      await expect(source(fake).secrets.getSecrets()).resolves.toEqual(['current']);
+    });
+  });
+
   it.each([
     ['the current version cannot be read', { AWSCURRENT: new InternalServiceError({ message: 'boom', $metadata: {} }) }, /could not load AWSCURRENT of secret arn:aws:secretsmanager/],
     ['the secret does not exist', { AWSCURRENT: notFound() }, /could not load AWSCURRENT/],
     ['the current version is empty', { AWSCURRENT: { SecretString: '' } }, /\(AWSCURRENT\) has no string value/],
     ['the current version is binary', { AWSCURRENT: { SecretBinary: new Uint8Array([1, 2]) } }, /\(AWSCURRENT\) is binary; the HMAC secret must be stored as a plain SecretString/],
-    ['the previous version cannot be decrypted', { AWSCURRENT: { SecretString: 'c' }, AWSPREVIOUS: new DecryptionFailure({ message: 'kms', $metadata: {} }) }, /could not load AWSPREVIOUS/],
+    ['the previous version cannot be decrypted within the grace period', { AWSCURRENT: version('c'), AWSPREVIOUS: new DecryptionFailure({ message: 'kms', $metadata: {} }) }, /could not load AWSPREVIOUS/],
   ])('fails closed when %s', async (_name, stages, message) => {
     const error = await source(fakeSecretsManager(stages)).secrets.getSecrets().then(
       () => undefined,
@@ -126,8 +182,7 @@ describe('Secrets Manager HMAC secrets', () => {
   it('keeps the SDK error as the cause, for the logs', async () => {
     const sdkError = new InternalServiceError({ message: 'boom', $metadata: {} });
     const error = await source(fakeSecretsManager({ AWSCURRENT: sdkError })).secrets.getSecrets().catch((reason: Error) => reason);
-    expect((error as Error).cause).toBeInstanceOf(Error);
-    expect(((error as Error).cause as Error).cause).toBe(sdkError);
+    expect((error as Error).cause).toBe(sdkError);
   });
 
   it('does not keep a failure: the next request tries again', async () => {
@@ -154,7 +209,7 @@ describe('createHmacSecretSource', () => {
   it('reads Secrets Manager with the client it is given', async () => {
     const fake = fakeSecretsManager({ AWSCURRENT: { SecretString: 'current' } });
     const secrets = createHmacSecretSource(
-      { kind: 'secrets-manager', secretId: SECRET_ID, maxAgeSeconds: 60 },
+      { kind: 'secrets-manager', secretId: SECRET_ID, maxAgeSeconds: 60, previousGraceSeconds: DAY_SECONDS },
       { secretsManager: () => fake.client },
     );
     await expect(secrets.getSecrets()).resolves.toEqual(['current']);
