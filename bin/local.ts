@@ -11,9 +11,12 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { relative } from 'node:path';
 import { LocalConfigError, loadLocalConfig } from '../local/config';
 import { LocalPortInUseError, startLocalPipeline, type LocalPipeline } from '../local/runner';
+import { LocalDataDirInUseError } from '../local/endpoints';
 import type { LocalEndpoints } from '../local/endpoints';
 
-const SHUTDOWN_TIMEOUT_MS = 8_000;
+// Normally a second or two; the bound covers a slow batch (its drain is bounded too) and a slow
+// CALLR answering the unsubscribe.
+const SHUTDOWN_TIMEOUT_MS = 25_000;
 
 function banner(endpoints: LocalEndpoints, endpointsFile: string): string {
   const simulate = 'npx callr-mo simulate --count 3';
@@ -47,7 +50,7 @@ async function main(): Promise<number> {
     const config = loadLocalConfig(process.env);
     pipeline = await startLocalPipeline(config, { log: (line) => console.log(line) });
   } catch (error) {
-    if (error instanceof LocalConfigError || error instanceof LocalPortInUseError) {
+    if (error instanceof LocalConfigError || error instanceof LocalPortInUseError || error instanceof LocalDataDirInUseError) {
       console.error(`npm start: ${error.message}`);
       return 2;
     }

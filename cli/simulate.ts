@@ -1,5 +1,11 @@
-import { CALLR_EMULATOR_CONTROL_PATH, type DeliveryAttempt, type InjectedSms } from '../local/callr-emulator';
-import { webhookRequest } from '../local/callr-emulator/delivery';
+import {
+  CALLR_EMULATOR_CONTROL_PATH,
+  DEFAULT_EMULATOR_DELIVERY_TIMEOUT_MS,
+  DEFAULT_EMULATOR_RETRY,
+  type DeliveryAttempt,
+  type InjectedSms,
+} from '../local/callr-emulator';
+import { retryHorizonMs, webhookRequest } from '../local/callr-emulator/delivery';
 import { newEventId, newObjectHash } from '../local/callr-emulator/ids';
 import { inboundSmsObject, smsEncoding } from '../local/callr-emulator/sms-objects';
 import type { CallrHmacAlgorithm } from '../functions/callr/signature';
@@ -23,8 +29,11 @@ export const MAX_SIMULATE_COUNT = 10_000;
 export const MAX_SIMULATE_RATE = 1_000;
 /** Direct mode: how long one request may take. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-/** Emulator mode: how long to wait for final deliveries after the last injection (CALLR-like retries take longer). */
-export const DEFAULT_DELIVERY_WAIT_MS = 20_000;
+/**
+ * Emulator mode: how long to wait for final deliveries after the last injection — as long as the
+ * emulator may keep retrying one, so an event that succeeds on its last try is not called pending.
+ */
+export const DEFAULT_DELIVERY_WAIT_MS = retryHorizonMs(DEFAULT_EMULATOR_RETRY, DEFAULT_EMULATOR_DELIVERY_TIMEOUT_MS) + 2_000;
 /** Direct mode: requests in flight at once, whatever the rate, so a slow endpoint cannot pile up sockets. */
 export const DEFAULT_MAX_IN_FLIGHT = 32;
 

@@ -7,7 +7,7 @@ import { createCallrClient, DEFAULT_CALLR_API_URL, type CallrClient, type CallrC
 import type { MessageTable } from '../functions/messages/message-store';
 import { createLocalClients } from '../local/aws-clients';
 import { LOCAL_DEFAULTS } from '../local/config';
-import { ENDPOINTS_FILE, LocalPipelineNotFoundError, readEndpoints, type LocalEndpoints } from '../local/endpoints';
+import { ENDPOINTS_FILE, isProcessRunning, LocalPipelineNotFoundError, readEndpoints, type LocalEndpoints } from '../local/endpoints';
 import { LocalPipelineStoppedError, StackNotFoundError, TargetError, UsageError } from './errors';
 
 /**
@@ -75,21 +75,11 @@ export function readLocalPipeline(
     }
     throw error;
   }
-  const isRunning = deps.isProcessRunning ?? processIsRunning;
+  const isRunning = deps.isProcessRunning ?? isProcessRunning;
   if (typeof endpoints.pid === 'number' && !isRunning(endpoints.pid)) {
     throw new LocalPipelineStoppedError(resolve(dataDir, ENDPOINTS_FILE), endpoints.pid);
   }
   return endpoints;
-}
-
-function processIsRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, it is just not ours to signal.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Outputs of a deployed stack, through CloudFormation DescribeStacks. */

@@ -35,8 +35,11 @@ export interface LocalConfig {
   readonly region: string;
   readonly dataDir: string;
   readonly ports: Readonly<Record<PortName, number>>;
-  /** From CALLR_HMAC_SECRET; otherwise generated once and kept in dataDir. */
-  readonly hmacSecret: string | undefined;
+  /**
+   * From CALLR_HMAC_SECRET (comma-separated: the first is subscribed at CALLR, all are accepted,
+   * as in the ingest Lambda's contract); otherwise one is generated once and kept in dataDir.
+   */
+  readonly hmacSecrets: readonly string[] | undefined;
   readonly hmacAlgorithm: CallrHmacAlgorithm;
   readonly callr: LocalCallr;
   /** CALLR event types subscribed. */
@@ -79,6 +82,11 @@ export function loadLocalConfig(env: Env, cwd = process.cwd()): LocalConfig {
     problems.push(`HMAC_ALGORITHM=${hmacAlgorithm} is not one of ${CALLR_HMAC_ALGORITHMS.join(', ')}`);
   }
 
+  const hmacSecrets = (read('CALLR_HMAC_SECRET') ?? '')
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter(Boolean);
+
   const callr = readCallr(read, problems);
   const eventTypes = (read('CALLR_EVENT_TYPES') ?? 'sms.mo,sms.mt.status_update')
     .split(',')
@@ -91,7 +99,7 @@ export function loadLocalConfig(env: Env, cwd = process.cwd()): LocalConfig {
     region: read('AWS_REGION') ?? LOCAL_DEFAULTS.region,
     dataDir: resolve(cwd, read('LOCAL_DATA_DIR') ?? LOCAL_DEFAULTS.dataDir),
     ports,
-    hmacSecret: read('CALLR_HMAC_SECRET'),
+    hmacSecrets: hmacSecrets.length > 0 ? hmacSecrets : undefined,
     hmacAlgorithm: hmacAlgorithm as CallrHmacAlgorithm,
     callr,
     eventTypes,

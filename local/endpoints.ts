@@ -46,6 +46,40 @@ export class LocalPipelineNotFoundError extends Error {
   }
 }
 
+/** Whether a process is alive (the pid a pipeline wrote into endpoints.json, say). */
+export function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, it is just not ours to signal.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A second pipeline on the same data directory: dynalite's store allows one. */
+export class LocalDataDirInUseError extends Error {
+  constructor(readonly dataDir: string, readonly pid: number) {
+    super(
+      `another local pipeline (pid ${pid}) is running on ${dataDir}: stop it, or set LOCAL_DATA_DIR to another directory`,
+    );
+    this.name = 'LocalDataDirInUseError';
+  }
+}
+
+/** Refuses to start on a data directory a live pipeline uses; a stale endpoints.json is fine. */
+export function assertDataDirFree(dataDir: string, ownPid = process.pid): void {
+  let endpoints: LocalEndpoints;
+  try {
+    endpoints = readEndpoints(dataDir);
+  } catch {
+    return;
+  }
+  if (typeof endpoints.pid === 'number' && endpoints.pid !== ownPid && isProcessRunning(endpoints.pid)) {
+    throw new LocalDataDirInUseError(dataDir, endpoints.pid);
+  }
+}
+
 export function readEndpoints(dataDir: string): LocalEndpoints {
   const path = join(dataDir, ENDPOINTS_FILE);
   let text: string;

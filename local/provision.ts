@@ -36,7 +36,10 @@ export async function createMessageTable(dynamodb: DynamoDBClient, tableName: st
             { AttributeName: index.partitionKey, KeyType: 'HASH' },
             { AttributeName: index.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
+          Projection:
+            index.projectedAttributes.length > 0
+              ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] }
+              : { ProjectionType: 'KEYS_ONLY' },
         })),
       }),
     );

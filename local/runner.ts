@@ -7,14 +7,14 @@ import { createIngestHandler } from '../functions/ingest/create-ingest-handler';
 import { createHmacSecretSource } from '../functions/ingest/hmac-secrets';
 import { loadPersistConfig } from '../functions/persist/config';
 import { createPersistHandler } from '../functions/persist/create-persist-handler';
-import { PERSIST_TIMEOUT_SECONDS, LOCAL_RESOURCE_NAMES } from '../functions/queues/queue-design';
+import { LOCAL_RESOURCE_NAMES, PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../functions/queues/queue-design';
 import { createObservability, SERVICE_NAMES } from '../functions/observability/observability';
 import { withLambdaMiddleware } from '../functions/observability/lambda-middleware';
 import { createLocalClients, type LocalClients } from './aws-clients';
 import { startCallrEmulator, type CallrEmulator, type DeliveryAttempt, type DeliveryRetryPolicy } from './callr-emulator';
 import { PORT_VARIABLES, type LocalConfig, type PortName } from './config';
 import { startDynamoEmulator, startSqsEmulator } from './emulators';
-import { writeEndpoints, type LocalEndpoints } from './endpoints';
+import { assertDataDirFree, writeEndpoints, type LocalEndpoints } from './endpoints';
 import { loadOrCreateHmacSecret } from './hmac-secret';
 import { startHttpApiFront, PortInUseError } from './http-api-front';
 import { localLambdaContext } from './lambda-context';
@@ -28,6 +28,13 @@ import { startSqsEventSource } from './sqs-event-source';
  */
 
 export const WEBHOOK_ROUTE = '/webhooks/callr';
+
+/** Persist batches in flight at once locally. */
+const PERSIST_LOCAL_CONCURRENCY = 2;
+/** How long shutdown waits for the ingest queue to drain. */
+const SHUTDOWN_DRAIN_MS = 5_000;
+/** CALLR calls bounded for a quick start and shutdown (the Lambda's defaults allow more). */
+const CALLR_CALL_BOUNDS = { timeoutMs: 3_000, retries: 1 };
 
 export interface LocalPipeline {
   readonly endpoints: LocalEndpoints;
@@ -83,6 +90,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
   };
 
   try {
+    assertDataDirFree(config.dataDir);
     const dynamo = await onPort('dynamodb', config.ports.dynamodb, () =>
       startDynamoEmulator({ port: config.ports.dynamodb, dataDir: join(config.dataDir, 'dynamodb') }),
     );
@@ -102,14 +110,16 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
     const tableName = LOCAL_RESOURCE_NAMES.table;
     await createMessageTable(clients.dynamodb, tableName);
     const queues = await createQueues(clients.sqs, LOCAL_RESOURCE_NAMES);
-    const hmacSecret = loadOrCreateHmacSecret(config.dataDir, config.hmacSecret);
+    // The first secret is the one CALLR signs with; the others are still accepted (rotation).
+    const hmacSecret = loadOrCreateHmacSecret(config.dataDir, config.hmacSecrets?.[0]);
+    const acceptedSecrets = [hmacSecret, ...(config.hmacSecrets?.slice(1) ?? [])];
 
     // The handlers are configured through their Lambda environment contracts, as the stack does.
     const ingestObservability = createObservability(SERVICE_NAMES.ingest);
     const ingestConfig = loadIngestConfig({
       QUEUE_URL: queues.ingestQueueUrl,
       DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
-      CALLR_HMAC_SECRET: hmacSecret,
+      CALLR_HMAC_SECRET: acceptedSecrets.join(','),
       HMAC_ALGORITHM: config.hmacAlgorithm,
     });
     const ingest = withLambdaMiddleware(
@@ -157,19 +167,25 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
       );
       const running = emulator;
       stops.push(() => running.close());
-      callr = createCallrClient({ apiUrl: emulator.url, credentials });
+      callr = createCallrClient({ apiUrl: emulator.url, credentials, ...CALLR_CALL_BOUNDS });
     } else {
-      callr = createCallrClient({ apiUrl: config.callr.apiUrl, credentials: config.callr.credentials });
+      callr = createCallrClient({ apiUrl: config.callr.apiUrl, credentials: config.callr.credentials, ...CALLR_CALL_BOUNDS });
     }
 
     // The same subscription code as the custom resource: subscribe once the front is up (below),
     // unsubscribe on stop.
     const webhookHashes: string[] = [];
     stops.push(async () => {
-      for (const hash of webhookHashes) {
-        const outcome = await unsubscribeWebhook(callr, hash);
-        log(`unsubscribed webhook ${hash} (${outcome})`);
-      }
+      // Each on its own: one that fails must not leave the others subscribed.
+      await Promise.all(
+        webhookHashes.map(async (hash) => {
+          try {
+            log(`unsubscribed webhook ${hash} (${await unsubscribeWebhook(callr, hash)})`);
+          } catch (error) {
+            log(`could not unsubscribe webhook ${hash}: ${(error as Error).message}; remove it at CALLR by hand`);
+          }
+        }),
+      );
     });
     // Started in this order so that stopping in reverse is the shutdown we want: the front stops
     // taking requests, the poller drains, then the webhooks are unsubscribed while the emulator is
@@ -180,9 +196,21 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
       region: config.region,
       handler: (event: SQSEvent) =>
         persist(event, localLambdaContext('callr-inbound-sms-persist', config.region, PERSIST_TIMEOUT_SECONDS * 1000)),
+      batchSize: PERSIST_BATCH_SIZE,
       handlerTimeoutMs: PERSIST_TIMEOUT_SECONDS * 1000,
+      // Lambda runs several batches at once; so does local mode, so that races between batches
+      // (the same SMS through two webhooks, say) happen here too.
+      concurrency: PERSIST_LOCAL_CONCURRENCY,
     });
-    stops.push(() => eventSource.stop());
+    stops.push(async () => {
+      // Events already answered 200 live only in the in-memory queue: store them before stopping.
+      try {
+        await eventSource.idle(SHUTDOWN_DRAIN_MS);
+      } catch {
+        log(`stopping with events still on the ingest queue after ${SHUTDOWN_DRAIN_MS / 1000} s; they are lost with the in-memory queue`);
+      }
+      await eventSource.stop();
+    });
 
     const front = await onPort('http', config.ports.http, () =>
       startHttpApiFront({

@@ -272,6 +272,8 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
         if (Date.now() > deadline) throw new Error(`SQS event source for ${queueUrl} not idle after ${timeoutMs} ms`);
         await stopSignal.sleep(IDLE_CHECK_INTERVAL_MS);
       }
+      // Stopped: nothing drains the queue any more, so "idle" would be a claim nobody checked.
+      throw new Error(`SQS event source for ${queueUrl} was stopped before the queue was idle`);
     },
     get stats() {
       return { ...stats };

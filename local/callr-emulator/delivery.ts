@@ -96,6 +96,12 @@ export function webhookRequest(
   return { body, headers };
 }
 
+/** The longest an event can take from its first try to its last: every backoff, every try timing out. */
+export function retryHorizonMs(retry: DeliveryRetryPolicy, timeoutMs: number): number {
+  const backoffs = retry.baseDelayMs * (2 ** Math.max(0, retry.maxTries - 1) - 1);
+  return backoffs + retry.maxTries * timeoutMs;
+}
+
 export function createDeliveryEngine(options: DeliveryEngineOptions): DeliveryEngine {
   const attempts: DeliveryAttempt[] = [];
   const timers = new Set<NodeJS.Timeout>();

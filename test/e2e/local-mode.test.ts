@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCallrClient } from '../../functions/callr/json-rpc-client';
-import { getMessage, listMessagesBySender } from '../../functions/messages/message-store';
+import { getMessage } from '../../functions/messages/message-store';
+import { listMessages } from '../../cli/messages';
+import { drainQueue } from '../support/sqs-events';
 import { LOCAL_DEFAULTS, loadLocalConfig } from '../../local/config';
 import { ENDPOINTS_FILE } from '../../local/endpoints';
 import { LocalPortInUseError, startLocalPipeline, type LocalPipeline } from '../../local/runner';
@@ -14,6 +16,7 @@ import { smsMoBody } from '../fixtures/callr-fixtures';
 import { callrBody } from '../support/http-api-events';
 import { startCallrEmulator } from '../../local/callr-emulator';
 import { localPipelineEnv } from '../support/free-port';
+import { waitFor } from '../support/wait';
 
 /**
  * Local mode end to end, as `npm start` runs it, on free ports: the CALLR emulator delivers
@@ -25,7 +28,8 @@ jest.setTimeout(60_000);
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-const FAST_RETRIES = { baseDelayMs: 100, maxTries: 6 };
+// Short first delays, and enough tries (about 50 s in all) that a loaded machine cannot run out.
+const FAST_RETRIES = { baseDelayMs: 100, maxTries: 10 };
 
 describe('local mode', () => {
   let dataDir: string;
@@ -34,6 +38,11 @@ describe('local mode', () => {
 
   const start = () => startLocalPipeline(loadLocalConfig(env), { emulatorRetry: FAST_RETRIES });
   const table = () => ({ documents: pipeline.clients.documents, tableName: pipeline.endpoints.tableName });
+  /** What the CLI's `messages --from` would list. */
+  const storedFrom = (from: string) => listMessages(table(), { by: 'from', from });
+  /** The SMS hashes handed to downstream services since the last look. */
+  const forwarded = async () =>
+    (await drainQueue(pipeline.clients.sqs, pipeline.endpoints.inboxQueueUrl)).map((message) => JSON.parse(message.Body ?? '{}').id);
   const settle = async () => {
     await pipeline.emulator?.whenIdle();
     await pipeline.idle();
@@ -74,9 +83,10 @@ describe('local mode', () => {
   it('stores an inbound SMS injected at the CALLR emulator', async () => {
     const injected = pipeline.emulator!.injectInboundSms({ from: '+33611111111', to: '38100', text: 'VOTE 2 😀' });
     await settle();
-    expect(await listMessagesBySender(table(), { from: '+33611111111' })).toEqual([
+    expect(await storedFrom('+33611111111')).toEqual([
       expect.objectContaining({ id: injected.hash, to: '38100', text: 'VOTE 2 😀', eventId: injected.eventIds[0] }),
     ]);
+    expect(await forwarded()).toEqual([injected.hash]);
   });
 
   it('stores once a reply that CALLR delivers to the global and the per-SMS webhook', async () => {
@@ -91,7 +101,9 @@ describe('local mode', () => {
       ['delivered', 200],
       ['delivered', 200],
     ]);
-    expect(await listMessagesBySender(table(), { from: '+33622222222' })).toEqual([expect.objectContaining({ id: reply.hash })]);
+    expect(await storedFrom('+33622222222')).toEqual([expect.objectContaining({ id: reply.hash })]);
+    // The table is keyed on the hash, so a second copy could not show there; it would on the inbox.
+    expect(await forwarded()).toEqual([reply.hash]);
   });
 
   it('refuses a forged request', async () => {
@@ -111,14 +123,15 @@ describe('local mode', () => {
     // A real failure: without its queue the ingest cannot take the event in and answers 503.
     await pipeline.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: pipeline.endpoints.ingestQueueUrl }));
     const injected = pipeline.emulator!.injectInboundSms({ from: '+33633333333', to: '38100', text: 'retry me' });
-    await waitFor(() => pipeline.emulator!.deliveries().some((a) => a.eventId === injected.eventIds[0] && a.httpStatus === 503));
+    await waitFor('a 503 answer to CALLR', () => pipeline.emulator!.deliveries().some((a) => a.eventId === injected.eventIds[0] && a.httpStatus === 503));
     await createQueues(pipeline.clients.sqs, LOCAL_RESOURCE_NAMES);
     await settle();
 
     const attempts = pipeline.emulator!.deliveries().filter((attempt) => attempt.eventId === injected.eventIds[0]);
     expect(attempts[0]).toMatchObject({ try: 0, httpStatus: 503, willRetry: true });
     expect(attempts.at(-1)).toMatchObject({ outcome: 'delivered', httpStatus: 200 });
-    expect(await listMessagesBySender(table(), { from: '+33633333333' })).toEqual([expect.objectContaining({ id: injected.hash })]);
+    expect(await storedFrom('+33633333333')).toEqual([expect.objectContaining({ id: injected.hash })]);
+    expect(await forwarded()).toEqual([injected.hash]);
   });
 
   it('refuses to start on a port in use, naming the variable that changes it', async () => {
@@ -145,13 +158,6 @@ describe('local mode', () => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('local mode with a remote CALLR account (CALLR_API_URL, credentials and PUBLIC_URL)', () => {
   it('subscribes there instead of starting the emulator, and unsubscribes on shutdown', async () => {
@@ -185,6 +191,33 @@ describe('local mode with a remote CALLR account (CALLR_API_URL, credentials and
     } finally {
       await pipeline?.stop();
       await remote.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('local mode with several HMAC secrets (CALLR_HMAC_SECRET=current,previous)', () => {
+  it('subscribes CALLR with the first and accepts every one', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'callr-secrets-'));
+    const pipeline = await startLocalPipeline(
+      loadLocalConfig({ ...(await localPipelineEnv(dataDir)), CALLR_HMAC_SECRET: 'current-secret, previous-secret' }),
+      { emulatorRetry: FAST_RETRIES },
+    );
+    try {
+      expect(pipeline.endpoints.hmacSecret).toBe('current-secret');
+      const viaCallr = pipeline.emulator!.injectInboundSms({ from: '+33666666666', to: '38100', text: 'signed with current' });
+      await pipeline.emulator!.whenIdle();
+      expect(pipeline.emulator!.deliveries().filter((attempt) => attempt.eventId === viaCallr.eventIds[0]).map((a) => a.httpStatus)).toEqual([200]);
+
+      const body = callrBody(smsMoBody(), { eventId: 'previoussecret000000000000000001', eventAt: new Date(), data: { hash: 'PREVSEC1' } });
+      const signedWithPrevious = await fetch(pipeline.endpoints.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-callr-hmacsignature': signCallrBody(body, 'previous-secret') },
+        body,
+      });
+      expect(signedWithPrevious.status).toBe(200);
+    } finally {
+      await pipeline.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENDPOINTS_FILE } from '../../local/endpoints';
 import { localPipelineEnv } from '../support/free-port';
+import { waitFor } from '../support/wait';
 
 /**
  * `npm start` as a developer meets it: the real entry (bin/local.ts) in its own process, its
@@ -33,14 +34,6 @@ function startLocalMode(env: Record<string, string>): { child: ChildProcessWitho
   return { child, finished };
 }
 
-async function waitForFile(path: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('npm start', () => {
   let dataDir: string;
 
@@ -53,7 +46,7 @@ describe('npm start', () => {
     const env = await localPipelineEnv(dataDir);
     const { child, finished } = startLocalMode(env);
     try {
-      await waitForFile(join(dataDir, ENDPOINTS_FILE), 45_000);
+      await waitFor(`${ENDPOINTS_FILE} to be written`, () => existsSync(join(dataDir, ENDPOINTS_FILE)), 45_000);
     } catch (error) {
       child.kill('SIGKILL');
       throw error;
@@ -68,6 +61,21 @@ describe('npm start', () => {
     expect(stdout).toContain('npx callr-mo simulate');
     for (const hash of endpoints.webhookHashes) expect(stdout).toContain(`unsubscribed webhook ${hash} (unsubscribed)`);
     expect(stdout).toMatch(/stopped\.\n$/);
+  });
+
+  it('refuses a second pipeline on the same data directory with one line, exit 2', async () => {
+    const first = startLocalMode(await localPipelineEnv(dataDir));
+    try {
+      await waitFor(`${ENDPOINTS_FILE} to be written`, () => existsSync(join(dataDir, ENDPOINTS_FILE)), 45_000);
+      const { code, stderr } = await startLocalMode(await localPipelineEnv(dataDir)).finished;
+      expect(code).toBe(2);
+      expect(stderr.trim()).toBe(
+        `npm start: another local pipeline (pid ${first.child.pid}) is running on ${dataDir}: stop it, or set LOCAL_DATA_DIR to another directory`,
+      );
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.finished;
+    }
   });
 
   it('answers a port in use with one line naming the port and its variable, exit 2', async () => {

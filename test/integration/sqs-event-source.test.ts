@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
+import { waitFor } from '../support/wait';
 import { queueArn } from '../../local/provision';
 import {
   InvalidEventSourceOptionsError,
@@ -36,14 +37,6 @@ function recordingLogger() {
 }
 
 /** Polls a condition until it holds or the deadline passes: every wait in these tests is bounded. */
-async function waitFor(description: string, condition: () => boolean | Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 function md5(text: string): string {
   return createHash('md5').update(text).digest('hex');
 }
@@ -133,6 +126,14 @@ describe('local SQS event source (Lambda event source mapping on fauxqs)', () =>
     running.push(source);
     return { source, logs };
   }
+
+  it('refuses to call a stopped source idle: nothing drains its queue any more', async () => {
+    const queue = await createQueue();
+    const { source } = await start({ queueUrl: queue.url, handler: recordingHandler().handler });
+    await source.stop();
+    await send(queue.url, 'left behind');
+    await expect(source.idle(1000)).rejects.toThrow(/stopped before the queue was idle/);
+  });
 
   it('delivers records shaped exactly as Lambda builds them', async () => {
     const queue = await createQueue();
