@@ -82,12 +82,20 @@ async function ingest(deps: IngestHandlerDeps, event: APIGatewayProxyEventV2, re
   if (config.allowUnsigned && !signature?.trim()) {
     logger.warn(`request without ${CALLR_SIGNATURE_HEADER} let through: ALLOW_UNSIGNED=true (local development only)`);
   } else {
-    const secrets = await loadSecrets(deps.secrets);
+    const secrets = await loadSecrets(() => deps.secrets.getSecrets());
     if (secrets.length === 0 && config.allowUnsigned) {
       logger.warn('signature not verified: no HMAC secret configured and ALLOW_UNSIGNED=true (local development only)');
     } else {
       // Both CALLR algorithms (the default): a change of hmac_algo never refuses events in flight.
-      const check = verifyCallrSignature({ rawBody, header: signature, secrets });
+      let check = verifyCallrSignature({ rawBody, header: signature, secrets });
+      if (!check.ok && check.reason === 'invalid_signature') {
+        // The secrets held may predate a rotation CALLR already signs with: reload, verify again.
+        const refreshed = await loadSecrets(() => deps.secrets.refresh());
+        if (!sameSecrets(refreshed, secrets)) {
+          logger.info('HMAC secrets reloaded after a signature matched none of them');
+          check = verifyCallrSignature({ rawBody, header: signature, secrets: refreshed });
+        }
+      }
       if (!check.ok) return { kind: 'rejected', reason: check.reason };
     }
   }
@@ -152,13 +160,17 @@ async function send(deps: IngestHandlerDeps, queue: IngestQueueRole, message: Qu
   }
 }
 
-async function loadSecrets(source: HmacSecretSource): Promise<readonly string[]> {
+async function loadSecrets(read: () => Promise<readonly string[]>): Promise<readonly string[]> {
   try {
-    return await source.getSecrets();
+    return await read();
   } catch (error) {
     if (error instanceof HmacSecretUnavailableError) throw error;
     throw new HmacSecretUnavailableError('the HMAC secret source failed', { cause: error });
   }
+}
+
+function sameSecrets(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((secret, index) => secret === b[index]);
 }
 
 /** Logs and counts the outcome; never the message text, never a secret or signature. */

@@ -9,12 +9,19 @@ import { HmacSecretUnavailableError } from './errors';
 export interface HmacSecretSource {
   /** Throws `HmacSecretUnavailableError` when the current secret cannot be loaded (fail closed). */
   getSecrets(): Promise<readonly string[]>;
+  /**
+   * For a signature that matched none of the secrets: they may be stale (a rotation since they
+   * were loaded), so they are reloaded now unless that would not be worth it. Resolves to the
+   * secrets to verify again with (the same ones when nothing was reloaded); throws like
+   * `getSecrets`.
+   */
+  refresh(): Promise<readonly string[]>;
 }
 
 /** Secrets given directly (local mode, tests); an empty list verifies nothing. */
 export function staticHmacSecrets(secrets: readonly string[]): HmacSecretSource {
   const frozen = Object.freeze([...secrets]);
-  return { getSecrets: async () => frozen };
+  return { getSecrets: async () => frozen, refresh: async () => frozen };
 }
 
 export interface SecretsManagerHmacSecretsOptions {
@@ -31,6 +38,13 @@ export interface SecretsManagerHmacSecretsOptions {
   /** Milliseconds clock for the cache and the grace period; injectable so tests can move it. */
   readonly nowMs?: () => number;
 }
+
+/**
+ * Secrets younger than this are not reloaded by `refresh`, and forced reloads are at least this
+ * far apart per instance: forged requests, which all fail verification, cannot make an instance
+ * call Secrets Manager more often than this on their account.
+ */
+export const FORCED_RELOAD_INTERVAL_SECONDS = 30;
 
 export const CURRENT_STAGE = 'AWSCURRENT';
 export const PREVIOUS_STAGE = 'AWSPREVIOUS';
@@ -50,7 +64,9 @@ interface CacheEntry {
 
 /**
  * Loads versions AWSCURRENT and AWSPREVIOUS of a Secrets Manager secret with GetSecretValue, and
- * keeps them for `maxAgeSeconds` so a rotation takes effect within that time.
+ * keeps them for `maxAgeSeconds` so a rotation takes effect within that time. Sooner where it
+ * matters: once CALLR signs with a rotated secret, the first request that fails verification
+ * reloads (`refresh`), rather than every event being refused with 401 until the cache expires.
  *
  * AWSPREVIOUS is accepted only until `previousGraceSeconds` after AWSCURRENT's `CreatedDate`, so
  * a rotation also ends the validity of the secret it replaced. The SDK is called directly, not
@@ -63,7 +79,9 @@ export function secretsManagerHmacSecrets(options: SecretsManagerHmacSecretsOpti
   const nowMs = options.nowMs ?? Date.now;
   const maxAgeMs = options.maxAgeSeconds * 1000;
   const graceMs = options.previousGraceSeconds * 1000;
+  const forcedReloadIntervalMs = FORCED_RELOAD_INTERVAL_SECONDS * 1000;
   let cached: CacheEntry | undefined;
+  let lastForcedReloadAt: number | undefined;
 
   const loadStage = async (stage: string): Promise<{ value: string; createdAt: number | undefined } | undefined> => {
     const output = await options.client.send(new GetSecretValueCommand({ SecretId: options.secretId, VersionStage: stage }));
@@ -106,17 +124,42 @@ export function secretsManagerHmacSecrets(options: SecretsManagerHmacSecretsOpti
       ? [versions.current, versions.previous]
       : [versions.current];
 
+  /**
+   * Starts a load that concurrent callers share. A failure is not kept: the entry it replaced
+   * comes back if it is still within its max age (a failed forced reload must not cost the
+   * secrets every other request is verified with), else the next request loads again.
+   */
+  const load = (at: number): CacheEntry => {
+    const replaced = cached;
+    const entry: CacheEntry = { versions: loadVersions(), loadedAt: at };
+    cached = entry;
+    entry.versions.catch(() => {
+      if (cached !== entry) return;
+      cached = replaced && at < replaced.loadedAt + maxAgeMs ? replaced : undefined;
+    });
+    return entry;
+  };
+
+  const held = (at: number): CacheEntry => (cached && at < cached.loadedAt + maxAgeMs ? cached : load(at));
+
   return {
     getSecrets() {
       const at = nowMs();
-      if (!cached || at >= cached.loadedAt + maxAgeMs) {
-        const entry: CacheEntry = { versions: loadVersions(), loadedAt: at };
-        cached = entry;
-        entry.versions.catch(() => {
-          if (cached === entry) cached = undefined;
-        });
+      return held(at).versions.then((versions) => acceptedAt(versions, at));
+    },
+    refresh() {
+      const at = nowMs();
+      // Secrets this fresh (a forced reload in flight included, which concurrent callers thus
+      // share) would load the same again, even with a max age below the interval.
+      let entry: CacheEntry;
+      if (cached && at < cached.loadedAt + forcedReloadIntervalMs) entry = cached;
+      // A forced reload is not repeated within the interval, even when it failed.
+      else if (lastForcedReloadAt !== undefined && at < lastForcedReloadAt + forcedReloadIntervalMs) entry = held(at);
+      else {
+        lastForcedReloadAt = at;
+        entry = load(at);
       }
-      return cached.versions.then((versions) => acceptedAt(versions, at));
+      return entry.versions.then((versions) => acceptedAt(versions, at));
     },
   };
 }

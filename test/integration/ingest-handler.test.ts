@@ -6,7 +6,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { createObservability } from '../../functions/observability/observability';
 import { loadIngestConfig, MAX_BODY_BYTES, type IngestEnv } from '../../functions/ingest/config';
 import { createIngestHandler } from '../../functions/ingest/create-ingest-handler';
-import { createHmacSecretSource, type HmacSecretSource } from '../../functions/ingest/hmac-secrets';
+import { createHmacSecretSource, secretsManagerHmacSecrets, type HmacSecretSource } from '../../functions/ingest/hmac-secrets';
 import { HmacSecretUnavailableError } from '../../functions/ingest/errors';
 import { withLambdaMiddleware } from '../../functions/observability/lambda-middleware';
 import { ATTRIBUTE, decodeEventBody } from '../../functions/queues/queue-message';
@@ -14,6 +14,7 @@ import { fromSqsSafeText } from '../../functions/queues/sqs-safe-json';
 import { createQueues, type LocalQueues } from '../../local/provision';
 import { smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
+import { fakeSecretsManager } from '../support/secrets-manager-fake';
 import { callrBody, callrWebhookEvent, httpApiEvent, type CallrBodyChanges } from '../support/http-api-events';
 
 /**
@@ -401,10 +402,65 @@ describe('ingest handler against SQS', () => {
       ['reports the secret unavailable', new HmacSecretUnavailableError('could not load AWSCURRENT of secret x', { cause: new Error('AccessDenied') })],
       ['throws something unexpected', new Error('socket hang up')],
     ])('answers 500 when the secret source %s', async (_name, error) => {
-      const failing: HmacSecretSource = { getSecrets: () => Promise.reject(error) };
+      const failing: HmacSecretSource = { getSecrets: () => Promise.reject(error), refresh: () => Promise.reject(error) };
       const answer = await ingest({ secrets: failing })(callrWebhookEvent({ body: mo(), secret: SECRET }));
       expect(answer).toEqual(secretUnavailable);
       await expectQueuesEmpty(queues.ingestQueueUrl, queues.deadLetterQueueUrl);
+    });
+  });
+
+  describe('a rotation seen by a warm instance (secrets cached for 5 minutes)', () => {
+    const ROTATED_SECRET = 'rotated-secret-77b2';
+
+    /** An instance that verified one event with SECRET; then the secret is rotated and a minute passes. */
+    async function warmInstanceAfterRotation() {
+      const fake = fakeSecretsManager({ AWSCURRENT: { SecretString: SECRET, CreatedDate: new Date(NOW.getTime() - DAY_MS) } });
+      let nowMs = NOW.getTime();
+      const secrets = secretsManagerHmacSecrets({
+        client: fake.client,
+        secretId: 'callr-hmac',
+        maxAgeSeconds: 300,
+        previousGraceSeconds: 86_400,
+        nowMs: () => nowMs,
+      });
+      const handler = ingest({ secrets });
+      const before = mo({ eventId: 'signed-before-the-rotation-00000' });
+      expect(await handler(callrWebhookEvent({ body: before, secret: SECRET }))).toEqual(accepted(eventIdOf(before)));
+
+      fake.stages.AWSCURRENT = { SecretString: ROTATED_SECRET, CreatedDate: new Date(nowMs) };
+      fake.stages.AWSPREVIOUS = { SecretString: SECRET, CreatedDate: new Date(NOW.getTime() - DAY_MS) };
+      nowMs += 60_000;
+      fake.calls.length = 0;
+      return { handler, fake, advanceSeconds: (seconds: number) => (nowMs += seconds * 1000) };
+    }
+
+    it('accepts an event signed with the new secret at once, and still one signed with the previous', async () => {
+      const { handler, fake } = await warmInstanceAfterRotation();
+      const signedWithNew = mo({ eventId: 'signed-with-the-rotated-secret-1' });
+      const signedWithPrevious = mo({ eventId: 'signed-with-the-old-secret-00002' });
+
+      expect(await handler(callrWebhookEvent({ body: signedWithNew, secret: ROTATED_SECRET }))).toEqual(accepted(eventIdOf(signedWithNew)));
+      expect(await handler(callrWebhookEvent({ body: signedWithPrevious, secret: SECRET }))).toEqual(accepted(eventIdOf(signedWithPrevious)));
+      expect(fake.calls.map((call) => call.VersionStage)).toEqual(['AWSCURRENT', 'AWSPREVIOUS']);
+      expect(printedJson()).toContainEqual(expect.objectContaining({ message: 'HMAC secrets reloaded after a signature matched none of them' }));
+    });
+
+    it('answers forged requests 401, reloading at most once per 30 s whatever their number', async () => {
+      const { handler, fake, advanceSeconds } = await warmInstanceAfterRotation();
+      const forged = () => handler(callrWebhookEvent({ body: mo(), secret: 'forged' }));
+
+      const answers = await Promise.all([forged(), forged(), forged()]);
+      advanceSeconds(29);
+      answers.push(await forged());
+      expect(answers.map((answer) => answer.statusCode)).toEqual([401, 401, 401, 401]);
+      expect(fake.calls).toHaveLength(2);
+
+      advanceSeconds(1);
+      expect((await forged()).statusCode).toBe(401);
+      expect(fake.calls).toHaveLength(4);
+      // Only the event of the warm-up was queued.
+      expect((await onlyMessage(queues.ingestQueueUrl)).attributes[ATTRIBUTE.eventId]).toEqual(text('signed-before-the-rotation-00000'));
+      await expectQueuesEmpty(queues.deadLetterQueueUrl);
     });
   });
 

@@ -1,46 +1,12 @@
-import {
-  DecryptionFailure,
-  InternalServiceError,
-  ResourceNotFoundException,
-  SecretsManagerClient,
-  type GetSecretValueCommandInput,
-  type GetSecretValueCommandOutput,
-} from '@aws-sdk/client-secrets-manager';
+import { DecryptionFailure, InternalServiceError } from '@aws-sdk/client-secrets-manager';
 import {
   createHmacSecretSource,
+  FORCED_RELOAD_INTERVAL_SECONDS,
   secretsManagerHmacSecrets,
   staticHmacSecrets,
 } from '../../functions/ingest/hmac-secrets';
 import { HmacSecretUnavailableError } from '../../functions/ingest/errors';
-
-/**
- * A real SecretsManagerClient whose middleware stack answers GetSecretValue itself, before
- * anything is serialised or sent: there is no Secrets Manager emulator, and this exercises the
- * real client and command around it.
- */
-type StageAnswer = Partial<GetSecretValueCommandOutput> | Error;
-
-function fakeSecretsManager(stages: Record<string, StageAnswer>) {
-  const client = new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const calls: Array<{ SecretId?: string; VersionStage?: string }> = [];
-  client.middlewareStack.add(
-    () => async (args) => {
-      const { SecretId, VersionStage } = args.input as GetSecretValueCommandInput;
-      calls.push({ SecretId, VersionStage });
-      const answer = stages[VersionStage ?? 'AWSCURRENT'] ?? notFound(VersionStage);
-      if (answer instanceof Error) throw answer;
-      return { output: { $metadata: {}, ...answer }, response: {} } as never;
-    },
-    { step: 'initialize', name: 'fakeSecretsManager' },
-  );
-  return { client, calls, stages };
-}
-
-const notFound = (stage = 'AWSCURRENT') =>
-  new ResourceNotFoundException({
-    message: `Secrets Manager can't find the specified secret value for staging label: ${stage}`,
-    $metadata: {},
-  });
+import { fakeSecretsManager, secretVersionNotFound as notFound, type FakeSecretsManager } from '../support/secrets-manager-fake';
 
 const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:callr-hmac-AbCdEf';
 const START = Date.parse('2026-03-01T12:00:00.000Z');
@@ -53,7 +19,7 @@ const bothStages = [
   { SecretId: SECRET_ID, VersionStage: 'AWSPREVIOUS' },
 ];
 
-function source(fake: ReturnType<typeof fakeSecretsManager>, maxAgeSeconds = 300, previousGraceSeconds = DAY_SECONDS) {
+function source(fake: FakeSecretsManager, maxAgeSeconds = 300, previousGraceSeconds = DAY_SECONDS) {
   let nowMs = START;
   const secrets = secretsManagerHmacSecrets({
     client: fake.client,
@@ -191,6 +157,76 @@ describe('Secrets Manager HMAC secrets', () => {
     await expect(secrets.getSecrets()).rejects.toBeInstanceOf(HmacSecretUnavailableError);
     fake.stages.AWSCURRENT = { SecretString: 'back' };
     await expect(secrets.getSecrets()).resolves.toEqual(['back']);
+  });
+});
+
+describe('refresh after a signature matched none of the secrets', () => {
+  const INTERVAL = FORCED_RELOAD_INTERVAL_SECONDS;
+  /** A warm instance that loaded `one`, then the secret is rotated to `two` behind its back. */
+  async function warmThenRotated(maxAgeSeconds = 300) {
+    const fake = fakeSecretsManager({ AWSCURRENT: version('one') });
+    const held = source(fake, maxAgeSeconds);
+    await expect(held.secrets.getSecrets()).resolves.toEqual(['one']);
+    fake.stages.AWSCURRENT = version('two', new Date(START));
+    fake.stages.AWSPREVIOUS = version('one');
+    fake.calls.length = 0;
+    return { fake, ...held };
+  }
+
+  it(`reloads at once when the secrets held are ${INTERVAL} s old or more, and keeps what it loaded`, async () => {
+    const { fake, secrets, advanceSeconds } = await warmThenRotated();
+    advanceSeconds(INTERVAL);
+    await expect(secrets.refresh()).resolves.toEqual(['two', 'one']);
+    await expect(secrets.getSecrets()).resolves.toEqual(['two', 'one']);
+    expect(fake.calls).toEqual(bothStages);
+  });
+
+  it(`keeps secrets younger than ${INTERVAL} s: a reload would load the same`, async () => {
+    const { fake, secrets, advanceSeconds } = await warmThenRotated();
+    advanceSeconds(INTERVAL - 1);
+    await expect(secrets.refresh()).resolves.toEqual(['one']);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('does not load twice in one request with a max age of 0', async () => {
+    const { fake, secrets } = await warmThenRotated(0);
+    await expect(secrets.getSecrets()).resolves.toEqual(['two', 'one']);
+    await expect(secrets.refresh()).resolves.toEqual(['two', 'one']);
+    expect(fake.calls).toEqual(bothStages);
+  });
+
+  it(`shares one forced reload between concurrent requests, and forces at most one per ${INTERVAL} s`, async () => {
+    const { fake, secrets, advanceSeconds } = await warmThenRotated();
+    advanceSeconds(60);
+    const results = await Promise.all([secrets.refresh(), secrets.refresh(), secrets.refresh()]);
+    advanceSeconds(INTERVAL - 1);
+    await secrets.refresh();
+    expect(results).toEqual([['two', 'one'], ['two', 'one'], ['two', 'one']]);
+    expect(fake.calls).toEqual(bothStages);
+
+    advanceSeconds(1);
+    await secrets.refresh();
+    expect(fake.calls).toEqual([...bothStages, ...bothStages]);
+  });
+
+  it(`fails the request closed when the forced reload fails, keeps the secrets held for the others, and waits ${INTERVAL} s to force again`, async () => {
+    const { fake, secrets, advanceSeconds } = await warmThenRotated();
+    fake.stages.AWSCURRENT = new InternalServiceError({ message: 'boom', $metadata: {} });
+    advanceSeconds(60);
+    await expect(secrets.refresh()).rejects.toBeInstanceOf(HmacSecretUnavailableError);
+    await expect(secrets.getSecrets()).resolves.toEqual(['one']);
+    advanceSeconds(INTERVAL - 1);
+    await expect(secrets.refresh()).resolves.toEqual(['one']);
+    expect(fake.calls).toEqual(bothStages);
+
+    fake.stages.AWSCURRENT = version('two', new Date(START));
+    advanceSeconds(1);
+    await expect(secrets.refresh()).resolves.toEqual(['two', 'one']);
+  });
+
+  it('serves static secrets unchanged', async () => {
+    const secrets = staticHmacSecrets(['a', 'b']);
+    await expect(secrets.refresh()).resolves.toBe(await secrets.getSecrets());
   });
 });
 
