@@ -26,6 +26,7 @@ export const STACK_CONTEXT_KEYS = [
   'oldestMessageAgeAlarmMinutes',
   'eventMaxAgeSeconds',
   'eventMaxFutureSeconds',
+  'previousSecretGraceSeconds',
 ] as const;
 export type StackContextKey = (typeof STACK_CONTEXT_KEYS)[number];
 
@@ -93,6 +94,7 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
   const oldestMessageAgeMinutes = reader.number('oldestMessageAgeAlarmMinutes');
   const eventMaxAgeSeconds = reader.number('eventMaxAgeSeconds');
   const eventMaxFutureSeconds = reader.number('eventMaxFutureSeconds');
+  const previousSecretGraceSeconds = reader.number('previousSecretGraceSeconds');
 
   const props: StackSettings['props'] = {
     subscribeWebhook,
@@ -110,6 +112,7 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     oldestMessageAgeAlarmThreshold: durationOf(oldestMessageAgeMinutes, Duration.minutes),
     eventMaxAge: durationOf(eventMaxAgeSeconds, Duration.seconds),
     eventMaxFuture: durationOf(eventMaxFutureSeconds, Duration.seconds),
+    previousSecretGrace: durationOf(previousSecretGraceSeconds, Duration.seconds),
   };
 
   const subscribes = subscribeWebhook ?? true;
@@ -134,7 +137,8 @@ function renameToContextKeys(problem: string): string {
   return problem
     .replace(/^oldestMessageAgeAlarmThreshold\b/, 'oldestMessageAgeAlarmMinutes')
     .replace(/^eventMaxAge\b/, 'eventMaxAgeSeconds')
-    .replace(/^eventMaxFuture\b/, 'eventMaxFutureSeconds');
+    .replace(/^eventMaxFuture\b/, 'eventMaxFutureSeconds')
+    .replace(/^previousSecretGrace\b/, 'previousSecretGraceSeconds');
 }
 
 function durationOf(value: number | undefined, unit: (amount: number) => Duration): Duration | undefined {

@@ -188,6 +188,14 @@ export interface CallrInboundSmsProps {
    * @default - the ingest Lambda's default: 5 minutes
    */
   readonly eventMaxFuture?: Duration;
+
+  /**
+   * How long after a new HMAC secret value is put the previous one is still accepted (CALLR may
+   * retry events signed before the re-subscription). `Duration.seconds(0)` cuts a leaked secret
+   * off at once.
+   * @default - the ingest Lambda's default: 24 hours
+   */
+  readonly previousSecretGrace?: Duration;
 }
 
 /** The alarms the construct creates; each notifies the alarm topic when it fires and recovers. */
@@ -306,6 +314,10 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
     if (duration !== undefined && !duration.isUnresolved() && duration.toSeconds() <= 0) {
       problems.push(`${name} must be longer than zero seconds`);
     }
+  }
+  const grace = props.previousSecretGrace;
+  if (grace !== undefined && !grace.isUnresolved() && grace.toSeconds() < 0) {
+    problems.push('previousSecretGrace must not be negative');
   }
   return problems;
 }
@@ -438,6 +450,9 @@ export class CallrInboundSms extends Construct {
         HMAC_ALGORITHM: hmacAlgorithm,
         ...(props.eventMaxAge ? { EVENT_MAX_AGE_SECONDS: String(props.eventMaxAge.toSeconds()) } : {}),
         ...(props.eventMaxFuture ? { EVENT_MAX_FUTURE_SECONDS: String(props.eventMaxFuture.toSeconds()) } : {}),
+        ...(props.previousSecretGrace
+          ? { HMAC_PREVIOUS_SECRET_GRACE_SECONDS: String(props.previousSecretGrace.toSeconds()) }
+          : {}),
       },
     });
     this.ingestQueue.grantSendMessages(this.ingestFunction);

@@ -42,6 +42,7 @@ describe('readStackContext', () => {
         oldestMessageAgeAlarmMinutes: '5',
         eventMaxAgeSeconds: '3600',
         eventMaxFutureSeconds: '60',
+        previousSecretGraceSeconds: '3600',
       },
       {
         callrCredentialsSecretName: 'prod/callr',
@@ -62,6 +63,7 @@ describe('readStackContext', () => {
           oldestMessageAgeAlarmThreshold: Duration.minutes(5),
           eventMaxAge: Duration.seconds(3600),
           eventMaxFuture: Duration.seconds(60),
+          previousSecretGrace: Duration.seconds(3600),
         },
       },
     ],

@@ -61,6 +61,7 @@ beforeAll(() => {
       oldestMessageAgeAlarmThreshold: Duration.minutes(3),
       eventMaxAge: Duration.days(2),
       eventMaxFuture: Duration.seconds(90),
+      previousSecretGrace: Duration.seconds(0),
     });
     unsubscribed = synthConstruct({ subscribeWebhook: false }, { credentials: false });
   } finally {
@@ -308,13 +309,15 @@ describe('Lambdas', () => {
     });
   });
 
-  it('passes the configured algorithm and event window to the ingest Lambda', () => {
+  it('passes the configured algorithm, event window and previous-secret grace to the ingest Lambda', () => {
     const { stack, system, template } = custom;
     const ingest = template.findResources('AWS::Lambda::Function')[logicalId(stack, system.ingestFunction)];
     expect(ingest.Properties.Environment.Variables).toMatchObject({
       HMAC_ALGORITHM: 'SHA512',
       EVENT_MAX_AGE_SECONDS: String(2 * 24 * 3600),
       EVENT_MAX_FUTURE_SECONDS: '90',
+      // Zero is a value, not an absence: it is how a leaked secret is cut off at once.
+      HMAC_PREVIOUS_SECRET_GRACE_SECONDS: '0',
     });
   });
 
