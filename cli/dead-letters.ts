@@ -11,6 +11,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { ATTRIBUTE, decodeEventBody } from '../functions/queues/queue-message';
+import { fromSqsSafeText } from '../functions/queues/sqs-safe-json';
 import { oneLine, renderTable } from './format';
 
 /**
@@ -99,7 +100,11 @@ export async function listDeadLetters(input: ListDeadLettersInput): Promise<Dead
 }
 
 function toView(message: Message): DeadLetterView {
-  const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue ?? null;
+  // Attribute text is stored SQS-safe (non-ASCII escaped); show it as it was.
+  const attribute = (name: string) => {
+    const value = message.MessageAttributes?.[name]?.StringValue;
+    return value === undefined ? null : fromSqsSafeText(value);
+  };
   const sent = Number(message.Attributes?.SentTimestamp);
   let bytes: Buffer;
   try {

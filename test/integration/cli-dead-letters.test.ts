@@ -71,6 +71,18 @@ describe('dead letters on the SQS emulator', () => {
     expect(await depth(env.deadLetterQueueUrl)).toEqual({ visible: 13, inFlight: 0 });
   });
 
+  it('shows attribute text as it was, though SQS stores it escaped', async () => {
+    const body = Buffer.from('{"event_id":"évent-é","type":"sms.mo"}');
+    const message = withDeadLetterReason(
+      encodeEventMessage(body, { eventType: 'sms.mo', eventId: 'évent-é', receivedAt: '2024-03-10T08:15:30.123Z', requestId: 'r' }),
+      { source: 'ingest', reason: 'invalid_shape', detail: 'data.date_sent: not a CALLR date: \uFFFE 😀' },
+    );
+    await env.clients.sqs.send(new SendMessageCommand({ QueueUrl: env.deadLetterQueueUrl, ...message }));
+
+    const [letter] = (await list()).deadLetters;
+    expect(letter).toMatchObject({ eventId: 'évent-é', detail: 'data.date_sent: not a CALLR date: \uFFFE 😀' });
+  });
+
   it('stops at --limit and says how many there are', async () => {
     await fill(13);
 
