@@ -174,7 +174,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       const target = await resolveMessageTable(options, targetDeps);
       try {
         checkSelectorForTarget(selector, target.kind);
-        const messages = await listMessages(target.table, selector, options.limit);
+        const messages = await listMessages(target.table, selector, options.limit, (note) => io.stderr.write(`${PROGRAM}: ${note}\n`));
         if (options.json) printJson(messages);
         else print(formatMessages(messages));
       } finally {

@@ -44,7 +44,11 @@ export interface DeadLetterView {
   readonly eventType: string | null;
   /** When the webhook received the event. */
   readonly receivedAt: string | null;
-  /** When the message reached the dead-letter queue. */
+  /**
+   * SQS's SentTimestamp: when a quarantined event or a poison record was dead-lettered; for a
+   * record SQS moved after MAX_RECEIVE_COUNT failed receives, when it was first queued (SQS keeps
+   * the original time).
+   */
   readonly deadLetteredAt: string | null;
   readonly bodyBytes: number;
   /** The start of the raw event, decoded, on one line. */

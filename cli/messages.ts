@@ -70,11 +70,22 @@ export function checkSelectorForTarget(selector: MessageSelector, target: 'local
   }
 }
 
-/** The messages a selector names, newest first (a hash names at most one). */
-export async function listMessages(table: MessageTable, selector: MessageSelector, limit = DEFAULT_LIST_LIMIT): Promise<InboundMessage[]> {
+/**
+ * The messages a selector names, newest first (a hash names at most one). `onPartial` hears when
+ * the newest-messages scan stopped at its bound, so the list may miss newer ones.
+ */
+export async function listMessages(
+  table: MessageTable,
+  selector: MessageSelector,
+  limit = DEFAULT_LIST_LIMIT,
+  onPartial: (note: string) => void = () => undefined,
+): Promise<InboundMessage[]> {
   switch (selector.by) {
-    case 'recent':
-      return (await listRecentMessages(table, { limit })).messages;
+    case 'recent': {
+      const { messages, complete } = await listRecentMessages(table, { limit });
+      if (!complete) onPartial('the table holds more messages than one scan reads: newer ones may be missing; ask by --from, --to or --hash');
+      return messages;
+    }
     case 'from':
       return listMessagesBySender(table, { from: selector.from, limit });
     case 'to':

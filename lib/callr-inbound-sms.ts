@@ -104,7 +104,8 @@ export interface CallrInboundSmsProps {
   readonly eventTypes?: readonly HandledEventType[];
 
   /**
-   * The HMAC algorithm CALLR signs webhook bodies with (`hmac_algo`) and the ingest Lambda checks.
+   * The HMAC algorithm CALLR is subscribed with (`hmac_algo`). The ingest Lambda verifies either
+   * algorithm (told apart by the signature's length), so changing it opens no window of refusals.
    * @default 'SHA256'
    */
   readonly hmacAlgorithm?: CallrHmacAlgorithm;
@@ -171,7 +172,7 @@ export interface CallrInboundSmsProps {
 
   /**
    * Alarm when at least this many requests in 5 minutes fail signature verification. A few are
-   * scanners; many mean CALLR signs with a secret or algorithm we do not accept, and every
+   * scanners; many mean CALLR signs with a secret we no longer (or do not yet) accept, and every
    * authentic event is being refused.
    * @default 10
    */
@@ -210,7 +211,7 @@ export interface CallrInboundSmsAlarms {
   readonly apiServerErrors: cloudwatch.Alarm;
   /** The ingest Lambda failed (unhandled error or timeout). */
   readonly ingestErrors: cloudwatch.Alarm;
-  /** Many requests failed signature verification: a secret or algorithm mismatch with CALLR, or an attack. */
+  /** Many requests failed signature verification: a secret mismatch with CALLR, or an attack. */
   readonly signatureRejections: cloudwatch.Alarm;
   /** The persist Lambda failed a whole invocation (unhandled error, timeout, whole batch failed). */
   readonly persistErrors: cloudwatch.Alarm;
@@ -710,7 +711,7 @@ export class CallrInboundSms extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription:
           `At least ${signatureRejectionsThreshold} requests in 5 minutes failed signature verification: if CALLR's, ` +
-          'authentic events are being refused (secret or algorithm mismatch); otherwise someone is probing the webhook.',
+          'authentic events are being refused (secret mismatch, e.g. a re-subscription later than the grace); otherwise someone is probing the webhook.',
       })),
       persistErrors: atLeastOnce(
         'PersistErrorsAlarm',

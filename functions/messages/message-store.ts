@@ -352,6 +352,8 @@ export async function listRecentMessages(
         ProjectionExpression: '#message',
         ExpressionAttributeNames: { '#sk': TABLE_KEYS.sortKey, '#message': 'message' },
         ExpressionAttributeValues: { ':message': ITEM_KIND.message },
+        // Pages never read past the bound (Limit counts items scanned, before the filter).
+        Limit: maxScannedItems - scanned,
         ExclusiveStartKey: startKey,
       }),
     );

@@ -7,6 +7,7 @@ import {
   getRawEvent,
   listMessagesByRecipient,
   listMessagesBySender,
+  listRecentMessages,
   claimForward,
   markMessageForwarded,
   putMessageOnce,
@@ -245,6 +246,31 @@ describe('message store', () => {
       const attempt = listMessagesByRecipient(table, query);
       await expect(attempt).rejects.toThrow(InvalidQueryError);
       await expect(attempt).rejects.toThrow(message);
+    });
+  });
+
+  describe('listRecentMessages (a bounded scan, for local mode)', () => {
+    it('lists messages of every sender newest first, skipping status items, and says when the scan was complete', async () => {
+      // Its own table: the other tests' messages would be part of the answer.
+      const own = await startTestEnvironment();
+      try {
+        const ownTable = { documents: own.clients.documents, tableName: own.tableName };
+        const stored = [
+          await store(ownTable, { eventId: 'recent-1', hash: 'RECENT01', from: '+33600000101', receivedAt: at(1) }),
+          await store(ownTable, { eventId: 'recent-2', hash: 'RECENT02', from: '+33600000102', receivedAt: at(3) }),
+          await store(ownTable, { eventId: 'recent-3', hash: 'RECENT03', from: '+33600000103', receivedAt: at(2) }),
+        ];
+        const status = statusEventBody({ eventId: 'recent-status', hash: 'RECENTST', eventAt: at(4), status: 'SENT' });
+        const parsed = parseCallrEvent(status.toString('utf8'));
+        if (!parsed.ok || !parsed.handled) throw new Error('test status does not parse');
+        await applyStatusUpdate(ownTable, { status: toOutboundStatus(parsed.event as SmsStatusEvent, STORED_AT), rawEvent: status });
+
+        expect(await listRecentMessages(ownTable, { limit: 2 })).toEqual({ messages: [stored[1], stored[2]], complete: true });
+        const bounded = await listRecentMessages(ownTable, { maxScannedItems: 1 });
+        expect(bounded.complete).toBe(false);
+      } finally {
+        await own.stop();
+      }
     });
   });
 
