@@ -11,7 +11,10 @@ import { MAX_BODY_BYTES, type IngestConfig } from './config';
 import { HmacSecretUnavailableError, QueueUnavailableError, type IngestQueueRole } from './errors';
 import type { HmacSecretSource } from './hmac-secrets';
 import { answerForError, answerForOutcome, failureReasonOf } from './http-answers';
+import { INGEST_METRICS } from './metrics';
 import type { IngestOutcome, QuarantineReason } from './outcomes';
+
+export { INGEST_METRICS };
 
 export interface IngestHandlerDeps {
   readonly config: IngestConfig;
@@ -24,15 +27,6 @@ export interface IngestHandlerDeps {
 }
 
 export type IngestHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-
-/** Metric names (namespace and service from functions/observability/observability.ts), one per outcome. */
-export const INGEST_METRICS = {
-  accepted: 'EventsAccepted',
-  ignored: 'EventsIgnored',
-  quarantined: 'EventsQuarantined',
-  rejected: 'RequestsRejected',
-  failed: 'RequestsFailed',
-} as const;
 
 interface RequestContext {
   readonly receivedAt: Date;

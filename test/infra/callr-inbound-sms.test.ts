@@ -18,7 +18,7 @@ import {
   PERSIST_TIMEOUT_SECONDS,
 } from '../../functions/queues/queue-design';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../../functions/observability/observability';
-import { INGEST_METRICS } from '../../functions/ingest/create-ingest-handler';
+import { INGEST_METRICS } from '../../functions/ingest/metrics';
 import {
   actionsOf,
   attributeOf,
