@@ -253,6 +253,7 @@ async function clientFor(deps: SubscriptionDependencies, properties: Subscriptio
     apiUrl: properties.ApiUrl,
     credentials,
     onRetry: (retry) => logger?.warn('Retrying a CALLR call', { ...retry }),
+    onWarning: ({ message, ...detail }) => logger?.warn(message, detail),
   });
 }
 
