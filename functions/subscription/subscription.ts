@@ -96,7 +96,7 @@ export async function subscribeWebhook(
   }
 
   const existing = (await client.listWebhooks()).filter(
-    (webhook) => webhook.type === subscription.type && webhook.endpoint === subscription.endpoint,
+    (webhook) => webhook.type === subscription.type && sameUrl(webhook.endpoint, subscription.endpoint),
   );
   if (existing.length === 0) {
     throw new SubscriptionFailedError(
@@ -127,6 +127,23 @@ export async function unsubscribeWebhook(client: CallrClient, hash: string): Pro
     if (isNotFound(error)) return 'already_gone';
     throw error;
   }
+}
+
+/**
+ * Whether CALLR's copy of an endpoint is the URL we subscribed: compared as URLs, query
+ * parameters in any order, since CALLR may normalise what it stores (not confirmed either way).
+ */
+export function sameUrl(a: string, b: string): boolean {
+  const canonical = (text: string) => {
+    try {
+      const url = new URL(text);
+      url.searchParams.sort();
+      return url.toString();
+    } catch {
+      return text;
+    }
+  };
+  return canonical(a) === canonical(b);
 }
 
 export type ReadSecret = (secretId: string) => Promise<string>;

@@ -2,7 +2,7 @@ import { parseCallrCredentials } from '../../functions/subscription/credentials'
 import { loadSubscriptionConfig } from '../../functions/subscription/config';
 import { CredentialsSecretError, SubscriptionPropertiesError } from '../../functions/subscription/errors';
 import { parseSubscriptionProperties, sameSubscription, subscribedEndpoint } from '../../functions/subscription/properties';
-import { looksLikeWebhookHash } from '../../functions/subscription/subscription';
+import { looksLikeWebhookHash, sameUrl } from '../../functions/subscription/subscription';
 
 const valid = {
   ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:onEvent',
@@ -61,7 +61,7 @@ describe('subscription properties', () => {
     ['another endpoint', { Endpoint: 'https://other.test/webhooks/callr' }, false, false],
     ['another event type', { EventType: 'sms.mt.status_update' }, true, false],
     ['another CALLR account', { CredentialsSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:other' }, true, false],
-  ])('compares %s: same subscribed URL %s, same subscription %s', (_name, change, sameUrl, subscription) => {
+  ])('compares %s (%j): same subscribed URL %s, same subscription %s', (_name, change, sameUrl, subscription) => {
     const before = parseSubscriptionProperties(valid);
     const after = parseSubscriptionProperties({ ...valid, ...change });
     expect([subscribedEndpoint(before) === subscribedEndpoint(after), sameSubscription(before, after)]).toEqual([sameUrl, subscription]);
@@ -131,5 +131,17 @@ describe('subscription Lambda config', () => {
     ['CALLR_RETRIES', '-1', 'CALLR_RETRIES must be an integer >= 0 (got "-1"); unset it for the default 2'],
   ])('refuses a bad %s', (name, value, message) => {
     expect(() => loadSubscriptionConfig({ [name]: value })).toThrow(message);
+  });
+});
+
+describe('the subscribed URL as CALLR lists it', () => {
+  it.each([
+    ['the same text: same', 'https://x.test/webhooks/callr?a=1&b=2', 'https://x.test/webhooks/callr?a=1&b=2', true],
+    ['parameters in another order: same', 'https://x.test/webhooks/callr?b=2&a=1', 'https://x.test/webhooks/callr?a=1&b=2', true],
+    ['an upper-case host: same', 'https://X.TEST/webhooks/callr?a=1', 'https://x.test/webhooks/callr?a=1', true],
+    ['another parameter value: not the same', 'https://x.test/webhooks/callr?a=2', 'https://x.test/webhooks/callr?a=1', false],
+    ['no query string: not the same', 'https://x.test/webhooks/callr', 'https://x.test/webhooks/callr?a=1', false],
+  ])('%s', (_name, listed, subscribed, expected) => {
+    expect(sameUrl(listed, subscribed)).toBe(expected);
   });
 });
