@@ -8,7 +8,9 @@ import { createCallrClient } from '../../functions/callr/json-rpc-client';
 import { loadIngestConfig } from '../../functions/ingest/config';
 import { createIngestHandler } from '../../functions/ingest/create-ingest-handler';
 import { secretsManagerHmacSecrets } from '../../functions/ingest/hmac-secrets';
+import { withLambdaMiddleware } from '../../functions/observability/lambda-middleware';
 import { createObservability } from '../../functions/observability/observability';
+import { localLambdaContext } from '../../local/lambda-context';
 import { createSubscriptionHandler } from '../../functions/subscription/on-event';
 import { parseSubscriptionProperties, SUBSCRIPTION_QUERY, subscribedEndpoint } from '../../functions/subscription/properties';
 import { startCallrEmulator, type CallrEmulator } from '../../local/callr-emulator';
@@ -130,15 +132,21 @@ describe('HMAC secret rotation through CloudFormation sequences, delivered to th
     nowMs = Date.parse('2026-01-10T08:00:00.000Z');
     secretsManager = fakeSecretsManager({});
     const config = loadIngestConfig({ QUEUE_URL: env.ingestQueueUrl, DEAD_LETTER_QUEUE_URL: env.deadLetterQueueUrl, CALLR_HMAC_SECRET: 'unused' });
-    const ingest = createIngestHandler({
-      config,
-      sqs: env.clients.sqs,
-      // The ingest's own secret source, as in Lambda: AWSCURRENT, and AWSPREVIOUS for the grace.
-      secrets: secretsManagerHmacSecrets({ client: secretsManager.client, secretId: ARN.hmac, maxAgeSeconds: 0, previousGraceSeconds: GRACE_SECONDS, nowMs: () => nowMs }),
-      now: () => new Date(),
-      ...createObservability('ingest'),
-    });
-    front = await startHttpApiFront({ port: 0, routes: [{ method: 'POST', path: '/webhooks/callr', handler: (event) => ingest(event) }] });
+    // Wrapped as in Lambda, so that each request's metrics are published (and dropped: disabled here).
+    const observability = createObservability('ingest');
+    const ingest = withLambdaMiddleware(
+      createIngestHandler({
+        config,
+        sqs: env.clients.sqs,
+        // The ingest's own secret source, as in Lambda: AWSCURRENT, and AWSPREVIOUS for the grace.
+        secrets: secretsManagerHmacSecrets({ client: secretsManager.client, secretId: ARN.hmac, maxAgeSeconds: 0, previousGraceSeconds: GRACE_SECONDS, nowMs: () => nowMs }),
+        now: () => new Date(),
+        ...observability,
+      }),
+      observability,
+    );
+    const handler = (event: Parameters<typeof ingest>[0]) => ingest(event, localLambdaContext('ingest', env.region, 10_000));
+    front = await startHttpApiFront({ port: 0, routes: [{ method: 'POST', path: '/webhooks/callr', handler }] });
     // One try: a refused delivery shows at once instead of being retried.
     emulator = await startCallrEmulator({ credentials: { apiKey: API_KEY }, retry: { baseDelayMs: 5, maxTries: 1 } });
   });
