@@ -29,6 +29,7 @@ export interface WebhookView {
 }
 
 export interface SendSmsRequest {
+  /** Empty: CALLR sends from one of the account's shortcodes, so that the SMS can be answered. */
   readonly from: string;
   readonly to: string;
   readonly text: string;
@@ -54,6 +55,8 @@ export interface EmulatedAccountOptions {
   readonly now: () => Date;
   /** Spacing of the PENDING → SENT → DELIVERED status updates of a sent SMS. */
   readonly statusUpdateDelayMs: number;
+  /** The account's shortcodes; an SMS sent without a sender goes out from the first. */
+  readonly shortcodes: readonly string[];
 }
 
 /** Statuses an emulated outbound SMS goes through after CREATED. */
@@ -82,6 +85,12 @@ export function createEmulatedAccount(options: EmulatedAccountOptions): Emulated
     let hash = newObjectHash();
     while (taken(hash)) hash = newObjectHash();
     return hash;
+  };
+
+  const senderShortcode = () => {
+    const [shortcode] = options.shortcodes;
+    if (shortcode === undefined) throw new RangeError('the emulated account has no shortcode to send from');
+    return shortcode;
   };
 
   const subscribersOf = (type: string) => [...webhooks.values()].filter((webhook) => webhook.type === type);
@@ -154,7 +163,8 @@ export function createEmulatedAccount(options: EmulatedAccountOptions): Emulated
       const record: OutboundRecord = {
         sms: {
           hash,
-          from: request.from,
+          // A reply comes back to this number, so a reply to a shortcode finds this SMS and its webhook.
+          from: request.from === '' ? senderShortcode() : request.from,
           to: request.to,
           text: request.text,
           nature: request.nature ?? 'ALERTING',
@@ -196,10 +206,10 @@ export function webhookView(webhook: EmulatedWebhook): WebhookView {
 }
 
 /** The Webhook object as CALLR's JSON-RPC API returns it: never the secret. */
-export function webhookObject(webhook: EmulatedWebhook): Record<string, unknown> {
+export function webhookObject(webhook: EmulatedWebhook, typeField: 'type' | 'event_type' = 'type'): Record<string, unknown> {
   return {
     hash: webhook.hash,
-    type: webhook.type,
+    [typeField]: webhook.type,
     endpoint: webhook.endpoint,
     options: { hmac_algo: webhook.hmacSecret ? webhook.hmacAlgorithm : null },
     date_creation: formatCallrDate(webhook.createdAt),
