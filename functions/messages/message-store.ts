@@ -40,7 +40,7 @@ const timeOrderedKey = (message: InboundMessage): string => `${message.receivedA
  * (kept for audit and replay at a fraction of its size in write units), the `event_id` of the
  * delivery that stored it (its redelivery may still have to forward it) and the index keys.
  * `forwardedAt` is added once the message is on the inbox queue; until then the item also holds
- * the forward claim (`forwardClaimedAt`, see claimForward).
+ * the forward claim (`forwardClaimedAt`, `forwardClaimToken`, see claimForward).
  */
 export function toMessageItem(message: InboundMessage, rawEvent: Uint8Array, eventId: string): Record<string, unknown> {
   return {
@@ -66,31 +66,54 @@ export type PutMessageResult =
   | { readonly stored: true }
   | { readonly stored: false; readonly reason: 'duplicate'; readonly existing: StoredMessageState };
 
+/**
+ * A forward claim: whose it is, and since when. The token is unique to one persist attempt (a
+ * random id per processing of a record), so a claim equal to ours is ours even when two copies
+ * run in the same millisecond, and a write of ours whose answer was lost (DynamoDB committed it,
+ * then a 500 or a reset connection; the SDK sends it again) is recognised by its retry as our
+ * own rather than as somebody else's.
+ */
+export interface ForwardClaim {
+  readonly token: string;
+  /** When it was taken: after FORWARD_CLAIM_STALE_AFTER_MS another copy may take it over. */
+  readonly at: Date;
+}
+
 export interface PutMessageInput {
   readonly message: InboundMessage;
   /** The CALLR event exactly as received. */
   readonly rawEvent: Uint8Array;
   readonly eventId: string;
-  /** When the creator claims the forward: a new item is stored already claimed (see claimForward). */
-  readonly claimedAt: Date;
+  /** The creator's claim on the forward: a new item is stored already claimed (see claimForward). */
+  readonly claim: ForwardClaim;
 }
 
-/** The attribute that holds the forward claim while a forward is pending. */
-const FORWARD_CLAIM = 'forwardClaimedAt';
+/** The attributes that hold the forward claim while a forward is pending. */
+const FORWARD_CLAIM = { at: 'forwardClaimedAt', token: 'forwardClaimToken' } as const;
 
 /**
  * Stores a message unless its SMS hash is already stored, claimed for forwarding by its creator, so
  * that no copy of the same event can forward it in between. A duplicate is an answer, not an error;
  * throttling and network errors propagate.
+ *
+ * The condition also holds for an item that carries our own claim token: that is this very put,
+ * committed once already, whose answer was lost and which the SDK is sending again. The retry then
+ * writes the same item again and answers `stored`, where it would otherwise report a duplicate of
+ * itself and leave the message stored, claimed, and never forwarded.
  */
 export async function putMessageOnce(table: MessageTable, input: PutMessageInput): Promise<PutMessageResult> {
   try {
     await table.documents.send(
       new PutCommand({
         TableName: table.tableName,
-        Item: { ...toMessageItem(input.message, input.rawEvent, input.eventId), [FORWARD_CLAIM]: input.claimedAt.toISOString() },
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+        Item: {
+          ...toMessageItem(input.message, input.rawEvent, input.eventId),
+          [FORWARD_CLAIM.at]: input.claim.at.toISOString(),
+          [FORWARD_CLAIM.token]: input.claim.token,
+        },
+        ConditionExpression: 'attribute_not_exists(#pk) OR #claimToken = :claimToken',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#claimToken': FORWARD_CLAIM.token },
+        ExpressionAttributeValues: { ':claimToken': input.claim.token },
       }),
     );
     return { stored: true };
@@ -125,8 +148,7 @@ async function readMessageState(table: MessageTable, smsHash: string): Promise<S
 }
 
 export interface ForwardClaimInput {
-  /** The claim's time, and its token: release gives it back only while it still holds this value. */
-  readonly now: Date;
+  readonly claim: ForwardClaim;
   /** A claim taken before this is abandoned (its holder died) and may be taken over. */
   readonly staleBefore: Date;
 }
@@ -134,21 +156,32 @@ export interface ForwardClaimInput {
 /**
  * Claims the forward of a stored message that is not forwarded yet: true when this caller now holds
  * it and must forward; false when it is forwarded, claimed by a live forwarder, or not stored.
- * One conditional write, so of two concurrent callers exactly one wins. Throttling and network
- * errors propagate.
+ * One conditional write, so of two concurrent callers exactly one wins. A claim that already
+ * carries our token is ours (this same claim, whose answer was lost), and claiming it again
+ * succeeds. Throttling and network errors propagate.
  */
-export async function claimForward(table: MessageTable, smsHash: string, claim: ForwardClaimInput): Promise<boolean> {
+export async function claimForward(table: MessageTable, smsHash: string, input: ForwardClaimInput): Promise<boolean> {
   try {
     await table.documents.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: itemKey(smsHash, ITEM_KIND.message),
-        UpdateExpression: 'SET #claim = :now',
+        UpdateExpression: 'SET #claimedAt = :claimedAt, #claimToken = :claimToken',
         // attribute_exists(pk): on a missing item the rest holds, and the update would create one.
         ConditionExpression:
-          'attribute_exists(#pk) AND attribute_not_exists(#forwardedAt) AND (attribute_not_exists(#claim) OR #claim < :staleBefore)',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#forwardedAt': 'forwardedAt', '#claim': FORWARD_CLAIM },
-        ExpressionAttributeValues: { ':now': claim.now.toISOString(), ':staleBefore': claim.staleBefore.toISOString() },
+          'attribute_exists(#pk) AND attribute_not_exists(#forwardedAt) AND ' +
+          '(attribute_not_exists(#claimedAt) OR #claimedAt < :staleBefore OR #claimToken = :claimToken)',
+        ExpressionAttributeNames: {
+          '#pk': TABLE_KEYS.partitionKey,
+          '#forwardedAt': 'forwardedAt',
+          '#claimedAt': FORWARD_CLAIM.at,
+          '#claimToken': FORWARD_CLAIM.token,
+        },
+        ExpressionAttributeValues: {
+          ':claimedAt': input.claim.at.toISOString(),
+          ':claimToken': input.claim.token,
+          ':staleBefore': input.staleBefore.toISOString(),
+        },
       }),
     );
     return true;
@@ -159,20 +192,22 @@ export async function claimForward(table: MessageTable, smsHash: string, claim: 
 }
 
 /**
- * Gives back a claim after a failed forward, so that the next delivery may forward at once rather
- * than after the claim goes stale. True when released; false when the claim is no longer the one
- * taken at `claimedAt` (taken over, or the message was forwarded meanwhile).
+ * Gives back our claim after a failed forward, so that the next delivery may forward at once rather
+ * than after the claim goes stale. True when the item is left with no claim: ours is released (by
+ * this call, or by its own earlier attempt whose answer was lost), or it was gone already (the
+ * message was forwarded meanwhile). False when another copy holds a claim (it took ours over), or
+ * the message is not stored.
  */
-export async function releaseForwardClaim(table: MessageTable, smsHash: string, claimedAt: Date): Promise<boolean> {
+export async function releaseForwardClaim(table: MessageTable, smsHash: string, claimToken: string): Promise<boolean> {
   try {
     await table.documents.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: itemKey(smsHash, ITEM_KIND.message),
-        UpdateExpression: 'REMOVE #claim',
-        ConditionExpression: '#claim = :claimedAt',
-        ExpressionAttributeNames: { '#claim': FORWARD_CLAIM },
-        ExpressionAttributeValues: { ':claimedAt': claimedAt.toISOString() },
+        UpdateExpression: 'REMOVE #claimedAt, #claimToken',
+        ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(#claimToken) OR #claimToken = :claimToken)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#claimedAt': FORWARD_CLAIM.at, '#claimToken': FORWARD_CLAIM.token },
+        ExpressionAttributeValues: { ':claimToken': claimToken },
       }),
     );
     return true;
@@ -182,16 +217,24 @@ export async function releaseForwardClaim(table: MessageTable, smsHash: string, 
   }
 }
 
-/** Records that the message was handed to the inbox queue; the claim, no longer needed, goes. */
+/**
+ * Records that the message was handed to the inbox queue; the claim, no longer needed, goes. Its
+ * condition (the item exists) holds again on a retry after a lost answer, which writes the same.
+ */
 export async function markMessageForwarded(table: MessageTable, smsHash: string, at: Date): Promise<void> {
   try {
     await table.documents.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: itemKey(smsHash, ITEM_KIND.message),
-        UpdateExpression: 'SET #forwardedAt = :at REMOVE #claim',
+        UpdateExpression: 'SET #forwardedAt = :at REMOVE #claimedAt, #claimToken',
         ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#forwardedAt': 'forwardedAt', '#claim': FORWARD_CLAIM, '#pk': TABLE_KEYS.partitionKey },
+        ExpressionAttributeNames: {
+          '#forwardedAt': 'forwardedAt',
+          '#claimedAt': FORWARD_CLAIM.at,
+          '#claimToken': FORWARD_CLAIM.token,
+          '#pk': TABLE_KEYS.partitionKey,
+        },
         ExpressionAttributeValues: { ':at': at.toISOString() },
       }),
     );

@@ -55,27 +55,42 @@ export function toOutboundStatus(event: SmsStatusEvent, updatedAt: Date): Outbou
   };
 }
 
+/** The attribute that names the persist attempt that wrote the status. */
+const WRITE_TOKEN = 'writeToken';
+
 export type StatusUpdateResult = { readonly applied: true } | { readonly applied: false; readonly reason: 'stale' };
 
 export interface StatusUpdateInput {
   readonly status: OutboundStatus;
   /** The CALLR event exactly as received. */
   readonly rawEvent: Uint8Array;
+  /**
+   * Unique to this persist attempt, stored on the item (`writeToken`): the write recognises itself
+   * when DynamoDB committed it but its answer was lost and the SDK sends it again.
+   */
+  readonly writeToken: string;
 }
 
 /**
  * Writes the status unless the stored one comes from an event at least as recent. An older or
  * repeated event is an answer (`stale`), not an error; throttling and network errors propagate.
+ * The condition also holds for the item this very write left (our token): its retry after a lost
+ * answer writes the same again and answers `applied`, not `stale`.
  */
 export async function applyStatusUpdate(table: MessageTable, input: StatusUpdateInput): Promise<StatusUpdateResult> {
   try {
     await table.documents.send(
       new PutCommand({
         TableName: table.tableName,
-        Item: { ...itemKey(input.status.id, ITEM_KIND.status), ...input.status, raw: gzipSync(input.rawEvent) },
-        ConditionExpression: 'attribute_not_exists(#pk) OR #eventAt < :eventAt',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#eventAt': 'eventAt' },
-        ExpressionAttributeValues: { ':eventAt': input.status.eventAt },
+        Item: {
+          ...itemKey(input.status.id, ITEM_KIND.status),
+          ...input.status,
+          raw: gzipSync(input.rawEvent),
+          [WRITE_TOKEN]: input.writeToken,
+        },
+        ConditionExpression: 'attribute_not_exists(#pk) OR #eventAt < :eventAt OR #writeToken = :writeToken',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#eventAt': 'eventAt', '#writeToken': WRITE_TOKEN },
+        ExpressionAttributeValues: { ':eventAt': input.status.eventAt, ':writeToken': input.writeToken },
       }),
     );
     return { applied: true };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
@@ -11,6 +12,7 @@ import {
   markMessageForwarded,
   putMessageOnce,
   releaseForwardClaim,
+  type ForwardClaim,
   type MessageTable,
 } from '../messages/message-store';
 import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
@@ -34,6 +36,11 @@ export interface PersistDependencies {
   readonly documents: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
   readonly now: () => Date;
+  /**
+   * A new id for each processing of a record, unique across copies and Lambdas: the token of its
+   * forward claim and of its status write (see ForwardClaim). @default crypto.randomUUID
+   */
+  readonly newAttemptId?: () => string;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -78,6 +85,7 @@ export const FORWARD_CLAIM_STALE_AFTER_MS = 2 * PERSIST_TIMEOUT_SECONDS * 1000;
 
 export function createPersistHandler(deps: PersistDependencies): PersistHandler {
   const table: MessageTable = { documents: deps.documents, tableName: deps.config.tableName };
+  const newAttemptId = deps.newAttemptId ?? randomUUID;
 
   async function processRecord(record: SQSRecord): Promise<PersistOutcome> {
     const logger = deps.logger.createChild();
@@ -115,15 +123,17 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
 
     logger.setCorrelationId(parsed.event.event_id);
     const event = parsed.event;
-    return event.type === 'sms.mo' ? persistInbound(event, rawEvent, logger) : persistStatus(event, rawEvent);
+    const attemptId = newAttemptId();
+    return event.type === 'sms.mo' ? persistInbound(event, rawEvent, attemptId, logger) : persistStatus(event, rawEvent, attemptId);
   }
 
-  async function persistInbound(event: SmsMoEvent, rawEvent: Buffer, logger: Logger): Promise<PersistOutcome> {
+  async function persistInbound(event: SmsMoEvent, rawEvent: Buffer, attemptId: string, logger: Logger): Promise<PersistOutcome> {
     const now = deps.now();
     const message = toInboundMessage(event, now);
-    const put = await putMessageOnce(table, { message, rawEvent, eventId: event.event_id, claimedAt: now });
+    const claim: ForwardClaim = { token: attemptId, at: now };
+    const put = await putMessageOnce(table, { message, rawEvent, eventId: event.event_id, claim });
     if (put.stored) {
-      await forwardClaimed(message, now, logger);
+      await forwardClaimed(message, claim, logger);
       return { kind: 'stored', messageId: message.id };
     }
     // Only the event that stored it forwards it: the same SMS through another webhook (another
@@ -134,32 +144,32 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     if (
       existing.createdByEventId === event.event_id &&
       existing.forwardedAt === null &&
-      (await claimForward(table, message.id, { now, staleBefore: new Date(now.getTime() - FORWARD_CLAIM_STALE_AFTER_MS) }))
+      (await claimForward(table, message.id, { claim, staleBefore: new Date(now.getTime() - FORWARD_CLAIM_STALE_AFTER_MS) }))
     ) {
-      await forwardClaimed(existing.message, now, logger);
+      await forwardClaimed(existing.message, claim, logger);
       return { kind: 'forwarded_on_redelivery', messageId: message.id };
     }
     return { kind: 'duplicate', messageId: message.id };
   }
 
   /**
-   * Send, then mark, holding the claim taken at `claimedAt`. On failure the claim is given back
-   * and the error thrown, so SQS redelivers the event and the redelivery forwards.
+   * Send, then mark, holding `claim`. On failure the claim is given back and the error thrown, so
+   * SQS redelivers the event and the redelivery forwards.
    */
-  async function forwardClaimed(message: InboundMessage, claimedAt: Date, logger: Logger): Promise<void> {
+  async function forwardClaimed(message: InboundMessage, claim: ForwardClaim, logger: Logger): Promise<void> {
     try {
       await forwardToInbox(deps.sqs, deps.config.inboxQueueUrl, message);
       await markMessageForwarded(table, message.id, deps.now());
     } catch (error) {
-      await releaseClaimAfterFailure(message.id, claimedAt, logger);
+      await releaseClaimAfterFailure(message.id, claim, logger);
       throw error;
     }
   }
 
   /** Best effort: a claim left behind only delays the redelivery's forward until it goes stale. */
-  async function releaseClaimAfterFailure(messageId: string, claimedAt: Date, logger: Logger): Promise<void> {
+  async function releaseClaimAfterFailure(messageId: string, claim: ForwardClaim, logger: Logger): Promise<void> {
     try {
-      await releaseForwardClaim(table, messageId, claimedAt);
+      await releaseForwardClaim(table, messageId, claim.token);
     } catch (error) {
       logger.warn('could not release the forward claim; it goes stale in time for the redelivery', {
         error,
@@ -169,9 +179,9 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     }
   }
 
-  async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer): Promise<PersistOutcome> {
+  async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer, attemptId: string): Promise<PersistOutcome> {
     const status = toOutboundStatus(event, deps.now());
-    const result = await applyStatusUpdate(table, { status, rawEvent });
+    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptId });
     return { kind: result.applied ? 'status_applied' : 'status_stale', messageId: status.id };
   }
 

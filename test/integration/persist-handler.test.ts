@@ -15,6 +15,7 @@ import { INGEST_VISIBILITY_TIMEOUT_SECONDS, PERSIST_TIMEOUT_SECONDS } from '../.
 import { ATTRIBUTE, type QueueMessage } from '../../functions/queues/queue-message';
 import { createObservability } from '../../functions/observability/observability';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
+import { loseAnswers, marshalledPk, type LostAnswer } from '../support/lost-answers';
 import {
   deliverAsSqsEvent,
   drainQueue,
@@ -251,7 +252,8 @@ describe('persist handler', () => {
       const parsed = parseCallrEventBytes(raw);
       if (!parsed.ok || !parsed.handled || parsed.event.type !== 'sms.mo') throw new Error('test event does not parse');
       await deleteMessageItem('CRASH001');
-      await putMessageOnce(table, { message: toInboundMessage(parsed.event, NOW), rawEvent: raw, eventId: 'crash-event', claimedAt: NOW });
+      const deadAttempt = { token: 'attempt-that-crashed', at: NOW };
+      await putMessageOnce(table, { message: toInboundMessage(parsed.event, NOW), rawEvent: raw, eventId: 'crash-event', claim: deadAttempt });
       const later = new Date(NOW.getTime() + secondsLater * 1000);
 
       // When: the same event comes back.
@@ -259,6 +261,62 @@ describe('persist handler', () => {
 
       // Then: forwarded only once the claim is stale.
       expect(messageIdsOf(await inbox())).toEqual(forwarded);
+    });
+
+    describe.each<LostAnswer>(['internal_server_error', 'connection_reset'])('when DynamoDB commits a write but its answer is lost (%s)', (how) => {
+      function losing(operation: string, hash: string): { documents: PersistDependencies['documents']; lost: () => number } {
+        const clients = createLocalClients({ dynamodbEndpoint: env.dynamodbEndpoint, sqsEndpoint: env.sqsEndpoint, region: env.region });
+        clientsToDestroy.push(clients);
+        const lost = loseAnswers(clients.dynamodb, { operation, how, matches: (input) => marshalledPk(input) === `sms#${hash}` });
+        return { documents: clients.documents, lost: lost.count };
+      }
+
+      it('stores and forwards exactly once when the answer to the put is lost and its retry fails the condition', async () => {
+        const hash = how === 'internal_server_error' ? 'LOSTPUT5' : 'LOSTPUTR';
+        const { documents, lost } = losing('PutItem', hash);
+        const deps = dependencies({ documents });
+        const message = moMessage({ eventId: `lost-put-${how}`, hash });
+
+        expect(await createPersistHandler(deps)(await deliver(message))).toEqual({ batchItemFailures: [] });
+
+        expect(lost()).toBe(1);
+        expect(messageIdsOf(await inbox())).toEqual([hash]);
+        expect(await storedItem(hash)).toMatchObject({ createdByEventId: `lost-put-${how}`, forwardedAt: NOW.toISOString() });
+        expect(deps.metrics.serializeMetrics() as unknown as Record<string, unknown>).toMatchObject({ stored: 1 });
+        // And its redelivery changes nothing.
+        expect(await persistHandler()(await deliver(message))).toEqual({ batchItemFailures: [] });
+        expect(await inbox()).toEqual([]);
+      });
+
+      it("forwards exactly once on redelivery when the answer to the redelivery's claim is lost", async () => {
+        const hash = how === 'internal_server_error' ? 'LOSTCLM5' : 'LOSTCLMR';
+        const message = moMessage({ eventId: `lost-claim-${how}`, hash });
+        const brokenInbox = persistHandler({
+          config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: missingQueueUrl() },
+        });
+        // Given: stored, but the inbox refused it; the claim was given back and the record failed.
+        await expect(brokenInbox(await deliver(message))).rejects.toMatchObject({ name: 'FullBatchFailureError' });
+        const { documents, lost } = losing('UpdateItem', hash);
+
+        expect(await persistHandler({ documents })(await deliver(message))).toEqual({ batchItemFailures: [] });
+
+        expect(lost()).toBe(1);
+        expect(messageIdsOf(await inbox())).toEqual([hash]);
+        expect(await storedItem(hash)).toMatchObject({ forwardedAt: NOW.toISOString() });
+      });
+
+      it('records an applied status as applied when the answer to its put is lost', async () => {
+        const hash = how === 'internal_server_error' ? 'LOSTSTA5' : 'LOSTSTAR';
+        const { documents, lost } = losing('PutItem', hash);
+        const deps = dependencies({ documents });
+        const body = statusEventBody({ eventId: `lost-status-${how}`, hash, eventAt: NOW, status: 'DELIVERED' });
+
+        expect(await createPersistHandler(deps)(await deliver(ingestQueueMessage(body)))).toEqual({ batchItemFailures: [] });
+
+        expect(lost()).toBe(1);
+        expect(await getOutboundStatus(table, hash)).toMatchObject({ status: 'DELIVERED', eventId: `lost-status-${how}` });
+        expect(deps.metrics.serializeMetrics() as unknown as Record<string, unknown>).toMatchObject({ statusApplied: 1 });
+      });
     });
 
     it('reports only the record that hit a transient DynamoDB error, and stores the others', async () => {
