@@ -9,9 +9,10 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { InboundMessage } from './inbound-message';
-import { InvalidQueryError, MessageStoreConsistencyError, isConditionalCheckFailed } from './errors';
+import { InvalidQueryError, MessageStoreConsistencyError, isConditionalCheckFailed, rejectingPermanentErrors } from './errors';
+import { fitToItemLimit, type RawOmitted } from './item-size';
 import { recipientShard } from './recipient-shard';
-import { BY_RECIPIENT_INDEX, BY_SENDER_INDEX, ITEM_KIND, RECIPIENT_SHARDS, TABLE_KEYS } from './table-design';
+import { BY_RECIPIENT_INDEX, BY_SENDER_INDEX, ITEM_ATTRIBUTES, ITEM_KIND, RECIPIENT_SHARDS, TABLE_KEYS } from './table-design';
 
 /**
  * The inbound-message half of the table (docs/table-design.md): one item per CALLR SMS hash,
@@ -46,7 +47,7 @@ export function toMessageItem(message: InboundMessage, rawEvent: Uint8Array, eve
   return {
     ...itemKey(message.id, ITEM_KIND.message),
     message,
-    raw: gzipSync(rawEvent),
+    [ITEM_ATTRIBUTES.raw]: gzipSync(rawEvent),
     createdByEventId: eventId,
     [BY_SENDER_INDEX.partitionKey]: senderPartition(message.from),
     [BY_SENDER_INDEX.sortKey]: timeOrderedKey(message),
@@ -63,7 +64,8 @@ export interface StoredMessageState {
 }
 
 export type PutMessageResult =
-  | { readonly stored: true }
+  /** `rawOmitted`: stored without the raw copy, which would have taken the item past 400 KB. */
+  | { readonly stored: true; readonly rawOmitted?: RawOmitted }
   | { readonly stored: false; readonly reason: 'duplicate'; readonly existing: StoredMessageState };
 
 /**
@@ -89,7 +91,7 @@ export interface PutMessageInput {
 }
 
 /** The attributes that hold the forward claim while a forward is pending. */
-const FORWARD_CLAIM = { at: 'forwardClaimedAt', token: 'forwardClaimToken' } as const;
+const FORWARD_CLAIM = { at: ITEM_ATTRIBUTES.forwardClaimedAt, token: ITEM_ATTRIBUTES.forwardClaimToken } as const;
 
 /**
  * Stores a message unless its SMS hash is already stored, claimed for forwarding by its creator, so
@@ -100,23 +102,32 @@ const FORWARD_CLAIM = { at: 'forwardClaimedAt', token: 'forwardClaimToken' } as 
  * committed once already, whose answer was lost and which the SDK is sending again. The retry then
  * writes the same item again and answers `stored`, where it would otherwise report a duplicate of
  * itself and leave the message stored, claimed, and never forwarded.
+ *
+ * An item that would exceed DynamoDB's 400 KB is stored without its raw copy (`rawOmitted`); one
+ * that cannot be stored at all, or that DynamoDB refuses as invalid, throws ItemRejectedError.
  */
 export async function putMessageOnce(table: MessageTable, input: PutMessageInput): Promise<PutMessageResult> {
+  const { item, rawOmitted } = fitToItemLimit(
+    {
+      ...toMessageItem(input.message, input.rawEvent, input.eventId),
+      [FORWARD_CLAIM.at]: input.claim.at.toISOString(),
+      [FORWARD_CLAIM.token]: input.claim.token,
+    },
+    `message ${input.message.id}`,
+  );
   try {
-    await table.documents.send(
-      new PutCommand({
-        TableName: table.tableName,
-        Item: {
-          ...toMessageItem(input.message, input.rawEvent, input.eventId),
-          [FORWARD_CLAIM.at]: input.claim.at.toISOString(),
-          [FORWARD_CLAIM.token]: input.claim.token,
-        },
-        ConditionExpression: 'attribute_not_exists(#pk) OR #claimToken = :claimToken',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#claimToken': FORWARD_CLAIM.token },
-        ExpressionAttributeValues: { ':claimToken': input.claim.token },
-      }),
+    await rejectingPermanentErrors(() =>
+      table.documents.send(
+        new PutCommand({
+          TableName: table.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk) OR #claimToken = :claimToken',
+          ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#claimToken': FORWARD_CLAIM.token },
+          ExpressionAttributeValues: { ':claimToken': input.claim.token },
+        }),
+      ),
     );
-    return { stored: true };
+    return rawOmitted ? { stored: true, rawOmitted } : { stored: true };
   } catch (error) {
     if (!isConditionalCheckFailed(error)) throw error;
   }
@@ -261,17 +272,20 @@ export async function getMessage(table: MessageTable, smsHash: string): Promise<
   return Item?.message as InboundMessage | undefined;
 }
 
-/** The raw CALLR event stored with a message or a status, byte for byte as CALLR posted it. */
+/**
+ * The raw CALLR event stored with a message or a status, byte for byte as CALLR posted it;
+ * undefined when nothing is stored, or when it was stored without it (`rawOmitted`).
+ */
 export async function getRawEvent(table: MessageTable, smsHash: string, kind: ItemKind): Promise<Buffer | undefined> {
   const { Item } = await table.documents.send(
     new GetCommand({
       TableName: table.tableName,
       Key: itemKey(smsHash, kind),
       ProjectionExpression: '#raw',
-      ExpressionAttributeNames: { '#raw': 'raw' },
+      ExpressionAttributeNames: { '#raw': ITEM_ATTRIBUTES.raw },
     }),
   );
-  const raw = Item?.raw as Uint8Array | undefined;
+  const raw = Item?.[ITEM_ATTRIBUTES.raw] as Uint8Array | undefined;
   return raw ? gunzipSync(raw) : undefined;
 }
 

@@ -6,7 +6,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseCallrEventBytes, type SmsMoEvent, type SmsStatusEvent } from '../callr/events';
+import { ItemRejectedError, type ItemRejection } from '../messages/errors';
 import { toInboundMessage, type InboundMessage } from '../messages/inbound-message';
+import type { RawOmitted } from '../messages/item-size';
 import {
   claimForward,
   markMessageForwarded,
@@ -47,12 +49,15 @@ export interface PersistDependencies {
 
 export type PersistHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
-/** Why a record went to the dead-letter queue (attribute `deadLetterReason`, metric dimension `reason`). */
-export type PersistDeadLetterReason = 'unknown_body_encoding' | 'invalid_json' | 'invalid_shape' | 'unhandled_event_type';
+/**
+ * Why a record went to the dead-letter queue (attribute `deadLetterReason`, metric dimension
+ * `reason`); `item_too_large` and `store_rejected` are writes DynamoDB can never take (ItemRejection).
+ */
+export type PersistDeadLetterReason = 'unknown_body_encoding' | 'invalid_json' | 'invalid_shape' | 'unhandled_event_type' | ItemRejection;
 
 export type PersistOutcome =
-  /** A new inbound SMS, stored and forwarded. */
-  | { readonly kind: 'stored'; readonly messageId: string }
+  /** A new inbound SMS, stored and forwarded; `rawOmitted` when stored without its raw copy. */
+  | { readonly kind: 'stored'; readonly messageId: string; readonly rawOmitted?: RawOmitted }
   /** A redelivery of the event that stored it, whose forward had failed: forwarded now. */
   | { readonly kind: 'forwarded_on_redelivery'; readonly messageId: string }
   /**
@@ -60,7 +65,7 @@ export type PersistOutcome =
    * event again, or the same SMS through another webhook).
    */
   | { readonly kind: 'duplicate'; readonly messageId: string }
-  | { readonly kind: 'status_applied'; readonly messageId: string }
+  | { readonly kind: 'status_applied'; readonly messageId: string; readonly rawOmitted?: RawOmitted }
   /** Older than (or as old as) the stored status: left as it is. */
   | { readonly kind: 'status_stale'; readonly messageId: string }
   | { readonly kind: 'dead_lettered'; readonly reason: PersistDeadLetterReason; readonly detail: string };
@@ -74,6 +79,9 @@ export const PERSIST_METRIC = {
   status_stale: 'statusStale',
   dead_lettered: 'deadLettered',
 } as const satisfies Record<PersistOutcome['kind'], string>;
+
+/** Counted beside `stored` or `statusApplied` when the item was written without its raw copy. */
+export const RAW_OMITTED_METRIC = 'rawOmitted';
 
 /**
  * How long a forward claim holds off the other copies of an event. A live claimant finishes (or
@@ -124,7 +132,14 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     logger.setCorrelationId(parsed.event.event_id);
     const event = parsed.event;
     const attemptId = newAttemptId();
-    return event.type === 'sms.mo' ? persistInbound(event, rawEvent, attemptId, logger) : persistStatus(event, rawEvent, attemptId);
+    try {
+      return await (event.type === 'sms.mo' ? persistInbound(event, rawEvent, attemptId, logger) : persistStatus(event, rawEvent, attemptId));
+    } catch (error) {
+      // Retrying cannot help (SQS would redeliver it until maxReceiveCount, then redrive it without
+      // a reason): the dead-letter queue keeps the event, with why.
+      if (error instanceof ItemRejectedError) return deadLetter(record, error.reason, error.message);
+      throw error;
+    }
   }
 
   async function persistInbound(event: SmsMoEvent, rawEvent: Buffer, attemptId: string, logger: Logger): Promise<PersistOutcome> {
@@ -133,8 +148,9 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     const claim: ForwardClaim = { token: attemptId, at: now };
     const put = await putMessageOnce(table, { message, rawEvent, eventId: event.event_id, claim });
     if (put.stored) {
+      if (put.rawOmitted) logger.warn('message stored without its raw copy', { messageId: message.id, rawOmitted: put.rawOmitted });
       await forwardClaimed(message, claim, logger);
-      return { kind: 'stored', messageId: message.id };
+      return { kind: 'stored', messageId: message.id, ...(put.rawOmitted ? { rawOmitted: put.rawOmitted } : {}) };
     }
     // Only the event that stored it forwards it: the same SMS through another webhook (another
     // event_id) was forwarded by its first delivery, or will be by that delivery's redelivery.
@@ -182,7 +198,8 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer, attemptId: string): Promise<PersistOutcome> {
     const status = toOutboundStatus(event, deps.now());
     const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptId });
-    return { kind: result.applied ? 'status_applied' : 'status_stale', messageId: status.id };
+    if (!result.applied) return { kind: 'status_stale', messageId: status.id };
+    return { kind: 'status_applied', messageId: status.id, ...(result.rawOmitted ? { rawOmitted: result.rawOmitted } : {}) };
   }
 
   /** Throws when the dead-letter queue cannot take it: the record then stays on the ingest queue. */
@@ -198,6 +215,7 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   function countOutcome(outcome: PersistOutcome): void {
     if (outcome.kind !== 'dead_lettered') {
       deps.metrics.addMetric(PERSIST_METRIC[outcome.kind], MetricUnit.Count, 1);
+      if ('rawOmitted' in outcome && outcome.rawOmitted) deps.metrics.addMetric(RAW_OMITTED_METRIC, MetricUnit.Count, 1);
       return;
     }
     // A single metric, flushed at once: dimensions on the shared instance would leak into every

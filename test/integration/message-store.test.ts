@@ -1,6 +1,7 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parseCallrEvent, type SmsMoEvent, type SmsStatusEvent } from '../../functions/callr/events';
-import { InvalidQueryError } from '../../functions/messages/errors';
+import { InvalidQueryError, ItemRejectedError } from '../../functions/messages/errors';
+import { dynamoItemSize, MAX_ITEM_BYTES } from '../../functions/messages/item-size';
 import { toInboundMessage, type InboundMessage } from '../../functions/messages/inbound-message';
 import {
   getMessage,
@@ -12,6 +13,7 @@ import {
   markMessageForwarded,
   putMessageOnce,
   releaseForwardClaim,
+  toMessageItem,
   type ForwardClaim,
   type MessageTable,
 } from '../../functions/messages/message-store';
@@ -101,6 +103,33 @@ describe('message store', () => {
       expect(Buffer.from(Item?.raw as Uint8Array).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
       expect((await getRawEvent(table, 'RAW00001', 'message'))?.equals(raw)).toBe(true);
       expect(await getRawEvent(table, 'NOT-STORED', 'message')).toBeUndefined();
+    });
+  });
+
+  describe('item size', () => {
+    it('measures an item as the emulator does: accepted at exactly 400 KB, refused one byte over', async () => {
+      // ASCII only: dynalite counts UTF-16 code units where DynamoDB counts UTF-8 bytes; they agree here.
+      const { raw, message } = moEvent({ eventId: 'size-event', hash: 'SIZE0001' });
+      const base = { ...toMessageItem(message, raw, 'size-event'), filler: '' };
+      const filler = 'f'.repeat(MAX_ITEM_BYTES - dynamoItemSize(base));
+      const put = (item: Record<string, unknown>) => env.clients.documents.send(new PutCommand({ TableName: env.tableName, Item: item }));
+
+      expect(dynamoItemSize({ ...base, filler })).toBe(MAX_ITEM_BYTES);
+      await expect(put({ ...base, filler })).resolves.toBeDefined();
+      await expect(put({ ...base, filler: `${filler}f` })).rejects.toMatchObject({
+        name: 'ValidationException',
+        message: 'Item size has exceeded the maximum allowed size',
+      });
+    });
+
+    it('refuses a write DynamoDB rejects as invalid with an ItemRejectedError naming the reason', async () => {
+      const { raw, message } = moEvent({ eventId: 'bad-event', hash: 'BADITEM1' });
+      // DynamoDB numbers stop at 1e-130: a value no parser lets through, here to make DynamoDB say no.
+      const invalid = { ...message, parts: 1e-200 };
+      const fromIndexKey = putMessageOnce(table, { message: invalid, rawEvent: raw, eventId: 'bad-event', claim: creatorClaim('bad-event') });
+
+      await expect(fromIndexKey).rejects.toBeInstanceOf(ItemRejectedError);
+      await expect(fromIndexKey).rejects.toMatchObject({ reason: 'store_rejected', cause: { name: 'ValidationException' } });
     });
   });
 

@@ -1,5 +1,6 @@
 import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
-import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { DynamoDBServiceException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
@@ -438,6 +439,79 @@ describe('persist handler', () => {
         { level: 'DEBUG', message: 'dead-letter detail', reason: 'invalid_json', detail },
       ]);
       expect(JSON.stringify(printed.filter((log) => log.level !== 'DEBUG'))).not.toContain('4321');
+    });
+
+    describe('an item DynamoDB can never take (400 KB limit, ValidationException)', () => {
+      /** Text that gzip cannot shrink much, so that the raw copy costs nearly its own size again. */
+      const incompressibleText = (bytes: number): string => randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64').slice(0, bytes);
+
+      it('stores an authentic message without its raw copy when the copy would take the item past 400 KB, flags and counts it, and forwards it', async () => {
+        const text = incompressibleText(240 * 1024);
+        const deps = dependencies();
+        const event = await deliver(moMessage({ eventId: 'large-event', hash: 'LARGE001', text }));
+
+        expect(await createPersistHandler(deps)(event)).toEqual({ batchItemFailures: [] });
+
+        expect((await getMessage(table, 'LARGE001'))?.text).toBe(text);
+        expect(await storedItem('LARGE001')).toMatchObject({ rawOmitted: 'too_large', forwardedAt: NOW.toISOString() });
+        expect(await storedItem('LARGE001')).not.toHaveProperty('raw');
+        expect(await getRawEvent(table, 'LARGE001', 'message')).toBeUndefined();
+        expect(messageIdsOf(await inbox())).toEqual(['LARGE001']);
+        expect(await deadLetters()).toEqual([]);
+        expect(deps.metrics.serializeMetrics() as unknown as Record<string, unknown>).toMatchObject({ stored: 1, rawOmitted: 1 });
+      });
+
+      it('dead-letters at once, with the reason, a message too large to store even without its raw copy', async () => {
+        const message = moMessage({ eventId: 'huge-event', hash: 'HUGE0001', text: incompressibleText(410 * 1024) });
+        const event = await deliver(message, moMessage({ eventId: 'beside-huge', hash: 'BESIDEHU' }));
+
+        expect(await persistHandler()(event)).toEqual({ batchItemFailures: [] });
+
+        const [deadLetter, ...others] = await deadLetters();
+        expect(others).toEqual([]);
+        expect(deadLetter?.Body).toBe(message.MessageBody);
+        expect(deadLetter?.MessageAttributes).toMatchObject({
+          deadLetterReason: { DataType: 'String', StringValue: 'item_too_large' },
+          deadLetterDetail: { DataType: 'String', StringValue: expect.stringMatching(/HUGE0001 .*exceeds DynamoDB's 400 KB item limit even without its raw copy/) },
+          deadLetterSource: { DataType: 'String', StringValue: 'persist' },
+        });
+        expect(await storedItem('HUGE0001')).toBeUndefined();
+        expect(messageIdsOf(await inbox())).toEqual(['BESIDEHU']);
+      });
+
+      it('dead-letters at once, with the reason, a write DynamoDB refuses as invalid, instead of letting SQS retry it five times', async () => {
+        const refusing = createLocalClients({ dynamodbEndpoint: env.dynamodbEndpoint, sqsEndpoint: env.sqsEndpoint, region: env.region });
+        clientsToDestroy.push(refusing);
+        let refused = 0;
+        refusing.dynamodb.middlewareStack.add(
+          (next) => async (args) => {
+            if (marshalledPk(args.input as Record<string, unknown>) === 'sms#INVALID1' && 'Item' in (args.input as object)) {
+              refused += 1;
+              throw new DynamoDBServiceException({
+                name: 'ValidationException',
+                $fault: 'client',
+                $metadata: { httpStatusCode: 400 },
+                message: 'One or more parameter values were invalid: Number overflow',
+              });
+            }
+            return next(args);
+          },
+          { step: 'build', name: 'refuseOneItem' },
+        );
+        const message = moMessage({ eventId: 'invalid-event', hash: 'INVALID1' });
+        const event = await deliver(message, ingestQueueMessage(statusEventBody({ eventId: 'invalid-status', hash: 'INVALID1', eventAt: NOW, status: 'SENT' })));
+
+        expect(await persistHandler({ documents: refusing.documents })(event)).toEqual({ batchItemFailures: [] });
+
+        expect(refused).toBe(2);
+        const letters = await deadLetters();
+        expect(letters.map((letter) => letter.MessageAttributes?.deadLetterReason?.StringValue)).toEqual(['store_rejected', 'store_rejected']);
+        expect(letters.map((letter) => letter.MessageAttributes?.deadLetterDetail?.StringValue)).toEqual([
+          'DynamoDB refused the write: One or more parameter values were invalid: Number overflow',
+          'DynamoDB refused the write: One or more parameter values were invalid: Number overflow',
+        ]);
+        expect(await inbox()).toEqual([]);
+      });
     });
 
     it('leaves the record on the queue when the dead-letter queue refuses it', async () => {
