@@ -41,7 +41,7 @@ const timeOrderedKey = (message: InboundMessage): string => `${message.receivedA
  * (kept for audit and replay at a fraction of its size in write units), the `event_id` of the
  * delivery that stored it (its redelivery may still have to forward it) and the index keys.
  * `forwardedAt` is added once the message is on the inbox queue; until then the item also holds
- * the forward claim (`forwardClaimedAt`, `forwardClaimToken`, see claimForward).
+ * the forward claim (`forwardClaim`, see claimForward).
  */
 export function toMessageItem(message: InboundMessage, rawEvent: Uint8Array, eventId: string): Record<string, unknown> {
   return {
@@ -90,8 +90,16 @@ export interface PutMessageInput {
   readonly claim: ForwardClaim;
 }
 
-/** The attributes that hold the forward claim while a forward is pending. */
-const FORWARD_CLAIM = { at: ITEM_ATTRIBUTES.forwardClaimedAt, token: ITEM_ATTRIBUTES.forwardClaimToken } as const;
+/** The attribute that holds the forward claim while a forward is pending. */
+const FORWARD_CLAIM = ITEM_ATTRIBUTES.forwardClaim;
+
+/**
+ * The stored claim: `<ISO date it was taken>#<token>`. One attribute, not two, so that a pending
+ * forward keeps an ordinary message within one write unit; the date in front makes string order
+ * time order, so `claim < :staleBefore` (a bare ISO date) tells a stale claim, and equality tells
+ * ours.
+ */
+export const forwardClaimValue = (claim: ForwardClaim): string => `${claim.at.toISOString()}#${claim.token}`;
 
 /**
  * Stores a message unless its SMS hash is already stored, claimed for forwarding by its creator, so
@@ -110,8 +118,7 @@ export async function putMessageOnce(table: MessageTable, input: PutMessageInput
   const { item, rawOmitted } = fitToItemLimit(
     {
       ...toMessageItem(input.message, input.rawEvent, input.eventId),
-      [FORWARD_CLAIM.at]: input.claim.at.toISOString(),
-      [FORWARD_CLAIM.token]: input.claim.token,
+      [FORWARD_CLAIM]: forwardClaimValue(input.claim),
     },
     `message ${input.message.id}`,
   );
@@ -121,9 +128,9 @@ export async function putMessageOnce(table: MessageTable, input: PutMessageInput
         new PutCommand({
           TableName: table.tableName,
           Item: item,
-          ConditionExpression: 'attribute_not_exists(#pk) OR #claimToken = :claimToken',
-          ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#claimToken': FORWARD_CLAIM.token },
-          ExpressionAttributeValues: { ':claimToken': input.claim.token },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #claim = :claim',
+          ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#claim': FORWARD_CLAIM },
+          ExpressionAttributeValues: { ':claim': forwardClaimValue(input.claim) },
         }),
       ),
     );
@@ -177,22 +184,13 @@ export async function claimForward(table: MessageTable, smsHash: string, input: 
       new UpdateCommand({
         TableName: table.tableName,
         Key: itemKey(smsHash, ITEM_KIND.message),
-        UpdateExpression: 'SET #claimedAt = :claimedAt, #claimToken = :claimToken',
+        UpdateExpression: 'SET #claim = :claim',
         // attribute_exists(pk): on a missing item the rest holds, and the update would create one.
         ConditionExpression:
           'attribute_exists(#pk) AND attribute_not_exists(#forwardedAt) AND ' +
-          '(attribute_not_exists(#claimedAt) OR #claimedAt < :staleBefore OR #claimToken = :claimToken)',
-        ExpressionAttributeNames: {
-          '#pk': TABLE_KEYS.partitionKey,
-          '#forwardedAt': 'forwardedAt',
-          '#claimedAt': FORWARD_CLAIM.at,
-          '#claimToken': FORWARD_CLAIM.token,
-        },
-        ExpressionAttributeValues: {
-          ':claimedAt': input.claim.at.toISOString(),
-          ':claimToken': input.claim.token,
-          ':staleBefore': input.staleBefore.toISOString(),
-        },
+          '(attribute_not_exists(#claim) OR #claim < :staleBefore OR #claim = :claim)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#forwardedAt': 'forwardedAt', '#claim': FORWARD_CLAIM },
+        ExpressionAttributeValues: { ':claim': forwardClaimValue(input.claim), ':staleBefore': input.staleBefore.toISOString() },
       }),
     );
     return true;
@@ -209,16 +207,16 @@ export async function claimForward(table: MessageTable, smsHash: string, input: 
  * message was forwarded meanwhile). False when another copy holds a claim (it took ours over), or
  * the message is not stored.
  */
-export async function releaseForwardClaim(table: MessageTable, smsHash: string, claimToken: string): Promise<boolean> {
+export async function releaseForwardClaim(table: MessageTable, smsHash: string, claim: ForwardClaim): Promise<boolean> {
   try {
     await table.documents.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: itemKey(smsHash, ITEM_KIND.message),
-        UpdateExpression: 'REMOVE #claimedAt, #claimToken',
-        ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(#claimToken) OR #claimToken = :claimToken)',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#claimedAt': FORWARD_CLAIM.at, '#claimToken': FORWARD_CLAIM.token },
-        ExpressionAttributeValues: { ':claimToken': claimToken },
+        UpdateExpression: 'REMOVE #claim',
+        ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(#claim) OR #claim = :claim)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#claim': FORWARD_CLAIM },
+        ExpressionAttributeValues: { ':claim': forwardClaimValue(claim) },
       }),
     );
     return true;
@@ -238,14 +236,9 @@ export async function markMessageForwarded(table: MessageTable, smsHash: string,
       new UpdateCommand({
         TableName: table.tableName,
         Key: itemKey(smsHash, ITEM_KIND.message),
-        UpdateExpression: 'SET #forwardedAt = :at REMOVE #claimedAt, #claimToken',
+        UpdateExpression: 'SET #forwardedAt = :at REMOVE #claim',
         ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: {
-          '#forwardedAt': 'forwardedAt',
-          '#claimedAt': FORWARD_CLAIM.at,
-          '#claimToken': FORWARD_CLAIM.token,
-          '#pk': TABLE_KEYS.partitionKey,
-        },
+        ExpressionAttributeNames: { '#forwardedAt': 'forwardedAt', '#claim': FORWARD_CLAIM, '#pk': TABLE_KEYS.partitionKey },
         ExpressionAttributeValues: { ':at': at.toISOString() },
       }),
     );

@@ -17,9 +17,8 @@ export const ITEM_ATTRIBUTES = {
   raw: 'raw',
   /** Why `raw` is missing: `too_large` (the item would exceed DynamoDB's 400 KB with it). */
   rawOmitted: 'rawOmitted',
-  /** Message items, while a forward is pending: when the claim was taken, and by which attempt. */
-  forwardClaimedAt: 'forwardClaimedAt',
-  forwardClaimToken: 'forwardClaimToken',
+  /** Message items, while a forward is pending: `<ISO date taken>#<token of the attempt holding it>`. */
+  forwardClaim: 'forwardClaim',
   /** Status items: the persist attempt that wrote the status. */
   writeToken: 'writeToken',
 } as const;

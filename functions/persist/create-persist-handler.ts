@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
@@ -39,10 +39,10 @@ export interface PersistDependencies {
   readonly sqs: SQSClient;
   readonly now: () => Date;
   /**
-   * A new id for each processing of a record, unique across copies and Lambdas: the token of its
-   * forward claim and of its status write (see ForwardClaim). @default crypto.randomUUID
+   * A new token for each processing of a record, unique across copies and Lambdas: the token of
+   * its forward claim and of its status write (see ForwardClaim). @default 96 random bits
    */
-  readonly newAttemptId?: () => string;
+  readonly newAttemptToken?: () => string;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -91,9 +91,12 @@ export const RAW_OMITTED_METRIC = 'rawOmitted';
  */
 export const FORWARD_CLAIM_STALE_AFTER_MS = 2 * PERSIST_TIMEOUT_SECONDS * 1000;
 
+/** 96 random bits, base64url (16 characters): unique per attempt, and short, since it is stored. */
+const randomAttemptToken = (): string => randomBytes(12).toString('base64url');
+
 export function createPersistHandler(deps: PersistDependencies): PersistHandler {
   const table: MessageTable = { documents: deps.documents, tableName: deps.config.tableName };
-  const newAttemptId = deps.newAttemptId ?? randomUUID;
+  const newAttemptToken = deps.newAttemptToken ?? randomAttemptToken;
 
   async function processRecord(record: SQSRecord): Promise<PersistOutcome> {
     const logger = deps.logger.createChild();
@@ -131,9 +134,9 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
 
     logger.setCorrelationId(parsed.event.event_id);
     const event = parsed.event;
-    const attemptId = newAttemptId();
+    const attemptToken = newAttemptToken();
     try {
-      return await (event.type === 'sms.mo' ? persistInbound(event, rawEvent, attemptId, logger) : persistStatus(event, rawEvent, attemptId));
+      return await (event.type === 'sms.mo' ? persistInbound(event, rawEvent, attemptToken, logger) : persistStatus(event, rawEvent, attemptToken));
     } catch (error) {
       // Retrying cannot help (SQS would redeliver it until maxReceiveCount, then redrive it without
       // a reason): the dead-letter queue keeps the event, with why.
@@ -142,10 +145,10 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     }
   }
 
-  async function persistInbound(event: SmsMoEvent, rawEvent: Buffer, attemptId: string, logger: Logger): Promise<PersistOutcome> {
+  async function persistInbound(event: SmsMoEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
     const now = deps.now();
     const message = toInboundMessage(event, now);
-    const claim: ForwardClaim = { token: attemptId, at: now };
+    const claim: ForwardClaim = { token: attemptToken, at: now };
     const put = await putMessageOnce(table, { message, rawEvent, eventId: event.event_id, claim });
     if (put.stored) {
       if (put.rawOmitted) logger.warn('message stored without its raw copy', { messageId: message.id, rawOmitted: put.rawOmitted });
@@ -185,7 +188,7 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   /** Best effort: a claim left behind only delays the redelivery's forward until it goes stale. */
   async function releaseClaimAfterFailure(messageId: string, claim: ForwardClaim, logger: Logger): Promise<void> {
     try {
-      await releaseForwardClaim(table, messageId, claim.token);
+      await releaseForwardClaim(table, messageId, claim);
     } catch (error) {
       logger.warn('could not release the forward claim; it goes stale in time for the redelivery', {
         error,
@@ -195,9 +198,9 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     }
   }
 
-  async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer, attemptId: string): Promise<PersistOutcome> {
+  async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer, attemptToken: string): Promise<PersistOutcome> {
     const status = toOutboundStatus(event, deps.now());
-    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptId });
+    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken });
     if (!result.applied) return { kind: 'status_stale', messageId: status.id };
     return { kind: 'status_applied', messageId: status.id, ...(result.rawOmitted ? { rawOmitted: result.rawOmitted } : {}) };
   }

@@ -12,6 +12,7 @@ import {
   claimForward,
   markMessageForwarded,
   putMessageOnce,
+  forwardClaimValue,
   releaseForwardClaim,
   toMessageItem,
   type ForwardClaim,
@@ -147,11 +148,11 @@ describe('message store', () => {
       );
       return Item;
     }
-    const claimOf = async (hash: string): Promise<unknown> => (await itemOf(hash))?.forwardClaimedAt;
+    const claimOf = async (hash: string): Promise<unknown> => (await itemOf(hash))?.forwardClaim;
 
     it('stores a new message claimed by its creator, and drops the claim once it is forwarded', async () => {
       await store(table, { eventId: 'claim-event-1', hash: 'CLAIM001' });
-      expect(await claimOf('CLAIM001')).toBe(STORED_AT.toISOString());
+      expect(await claimOf('CLAIM001')).toBe(`${STORED_AT.toISOString()}#creator-of-claim-event-1`);
 
       await markMessageForwarded(table, 'CLAIM001', after(SECOND));
 
@@ -167,7 +168,7 @@ describe('message store', () => {
 
       expect(await claimAt(hash, after(elapsed))).toBe(claimed);
 
-      expect(await claimOf(hash)).toBe((claimed ? after(elapsed) : STORED_AT).toISOString());
+      expect(await claimOf(hash)).toBe(forwardClaimValue(claimed ? claimantAt(after(elapsed)) : creatorClaim(`claim-${elapsed}`)));
     });
 
     it('lets exactly one of two concurrent claimants take a stale claim', async () => {
@@ -196,16 +197,16 @@ describe('message store', () => {
       const takenOver = after(61 * SECOND);
       expect(await claimAt('CLAIM004', takenOver)).toBe(true);
 
-      expect(await releaseForwardClaim(table, 'CLAIM004', creatorClaim('claim-event-4').token)).toBe(false);
-      expect(await claimOf('CLAIM004')).toBe(takenOver.toISOString());
+      expect(await releaseForwardClaim(table, 'CLAIM004', creatorClaim('claim-event-4'))).toBe(false);
+      expect(await claimOf('CLAIM004')).toBe(forwardClaimValue(claimantAt(takenOver)));
 
-      expect(await releaseForwardClaim(table, 'CLAIM004', claimantAt(takenOver).token)).toBe(true);
+      expect(await releaseForwardClaim(table, 'CLAIM004', claimantAt(takenOver))).toBe(true);
       expect(await claimOf('CLAIM004')).toBeUndefined();
       expect(await claimAt('CLAIM004', after(62 * SECOND))).toBe(true);
     });
 
     it('releases nothing on a message that is not stored', async () => {
-      expect(await releaseForwardClaim(table, 'NOT-STORED', 'any-attempt')).toBe(false);
+      expect(await releaseForwardClaim(table, 'NOT-STORED', claimantAt(STORED_AT))).toBe(false);
       expect(await itemOf('NOT-STORED')).toBeUndefined();
     });
   });
@@ -247,7 +248,7 @@ describe('message store', () => {
 
       expect(lost.count()).toBe(1);
       expect(result).toEqual({ stored: true });
-      expect(await itemOf(hash)).toMatchObject({ forwardClaimToken: creatorClaim(`lost-put-${how}`).token });
+      expect(await itemOf(hash)).toMatchObject({ forwardClaim: forwardClaimValue(creatorClaim(`lost-put-${how}`)) });
       // Another attempt (a copy of the event) is still told it is a duplicate.
       const copy = await putMessageOnce(table, { message, rawEvent: raw, eventId: `lost-put-${how}`, claim: { token: 'a-copy', at: STORED_AT } });
       expect(copy).toMatchObject({ stored: false, reason: 'duplicate' });
@@ -257,7 +258,7 @@ describe('message store', () => {
       const hash = `LOSTCLM${LOST.indexOf(how)}`;
       await store(table, { eventId: `lost-claim-${how}`, hash });
       // The creator's forward failed and it gave the claim back: the redelivery claims.
-      expect(await releaseForwardClaim(table, hash, creatorClaim(`lost-claim-${how}`).token)).toBe(true);
+      expect(await releaseForwardClaim(table, hash, creatorClaim(`lost-claim-${how}`))).toBe(true);
       const { table: losing, lost } = tableLosing('UpdateItem', hash, how);
       const now = new Date(STORED_AT.getTime() + 1000);
       const staleBefore = new Date(now.getTime() - 60_000);
@@ -275,11 +276,11 @@ describe('message store', () => {
       await store(table, { eventId: `lost-release-${how}`, hash });
       const { table: losing, lost } = tableLosing('UpdateItem', hash, how);
 
-      const released = await releaseForwardClaim(losing, hash, creatorClaim(`lost-release-${how}`).token);
+      const released = await releaseForwardClaim(losing, hash, creatorClaim(`lost-release-${how}`));
 
       expect(lost.count()).toBe(1);
       expect(released).toBe(true);
-      expect(await itemOf(hash)).not.toHaveProperty('forwardClaimedAt');
+      expect(await itemOf(hash)).not.toHaveProperty('forwardClaim');
     });
 
     it.each(LOST)('markMessageForwarded: marked, the claim gone, no error (%s)', async (how) => {
@@ -292,7 +293,7 @@ describe('message store', () => {
 
       expect(lost.count()).toBe(1);
       expect(await itemOf(hash)).toMatchObject({ forwardedAt: at.toISOString() });
-      expect(await itemOf(hash)).not.toHaveProperty('forwardClaimedAt');
+      expect(await itemOf(hash)).not.toHaveProperty('forwardClaim');
     });
 
     it.each(LOST)('applyStatusUpdate: applied by us, not stale (%s)', async (how) => {

@@ -198,7 +198,7 @@ describe('persist handler', () => {
         batchItemFailures: [{ itemIdentifier: firstDelivery.Records[0]!.messageId }],
       });
       expect(await storedItem('RETRY001')).not.toHaveProperty('forwardedAt');
-      expect(await storedItem('RETRY001')).not.toHaveProperty('forwardClaimedAt');
+      expect(await storedItem('RETRY001')).not.toHaveProperty('forwardClaim');
       // When: the same SMS arrives through the other webhook, then SQS redelivers the first event.
       const otherWebhook = moMessage({ eventId: 'other-hook-event', hash: 'RETRY001', hookHash: null });
       expect(await persistHandler()(await deliver(otherWebhook))).toEqual({ batchItemFailures: [] });
@@ -237,7 +237,7 @@ describe('persist handler', () => {
       expect(messageIdsOf(await inbox())).toEqual(['MARKFAIL']);
       const afterFailure = await storedItem('MARKFAIL');
       expect(afterFailure).not.toHaveProperty('forwardedAt');
-      expect(afterFailure).not.toHaveProperty('forwardClaimedAt');
+      expect(afterFailure).not.toHaveProperty('forwardClaim');
 
       expect(await persistHandler()(await deliver(message))).toEqual({ batchItemFailures: [] });
       expect(messageIdsOf(await inbox())).toEqual(['MARKFAIL']);
