@@ -106,7 +106,7 @@ export const forwardClaimValue = (claim: ForwardClaim): string => `${claim.at.to
  * that no copy of the same event can forward it in between. A duplicate is an answer, not an error;
  * throttling and network errors propagate.
  *
- * The condition also holds for an item that carries our own claim token: that is this very put,
+ * The condition also holds for an item that carries our own claim: that is this very put,
  * committed once already, whose answer was lost and which the SDK is sending again. The retry then
  * writes the same item again and answers `stored`, where it would otherwise report a duplicate of
  * itself and leave the message stored, claimed, and never forwarded.

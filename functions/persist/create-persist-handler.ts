@@ -136,7 +136,8 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     const event = parsed.event;
     const attemptToken = newAttemptToken();
     try {
-      return await (event.type === 'sms.mo' ? persistInbound(event, rawEvent, attemptToken, logger) : persistStatus(event, rawEvent, attemptToken));
+      if (event.type === 'sms.mo') return await persistInbound(event, rawEvent, attemptToken, logger);
+      return await persistStatus(event, rawEvent, attemptToken, logger);
     } catch (error) {
       // Retrying cannot help (SQS would redeliver it until maxReceiveCount, then redrive it without
       // a reason): the dead-letter queue keeps the event, with why.
@@ -198,10 +199,11 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     }
   }
 
-  async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer, attemptToken: string): Promise<PersistOutcome> {
+  async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
     const status = toOutboundStatus(event, deps.now());
     const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken });
     if (!result.applied) return { kind: 'status_stale', messageId: status.id };
+    if (result.rawOmitted) logger.warn('status stored without its raw copy', { messageId: status.id, rawOmitted: result.rawOmitted });
     return { kind: 'status_applied', messageId: status.id, ...(result.rawOmitted ? { rawOmitted: result.rawOmitted } : {}) };
   }
 
