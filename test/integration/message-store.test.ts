@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parseCallrEvent, type SmsMoEvent, type SmsStatusEvent } from '../../functions/callr/events';
 import { InvalidQueryError, ItemRejectedError } from '../../functions/messages/errors';
@@ -54,6 +55,14 @@ describe('message store', () => {
     table = { documents: env.clients.documents, tableName: env.tableName };
   });
   afterAll(() => env.stop());
+
+  /** The whole stored item, as DynamoDB holds it. */
+  async function itemOf(hash: string, kind = 'message'): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await env.clients.documents.send(
+      new GetCommand({ TableName: env.tableName, Key: { pk: `sms#${hash}`, sk: kind }, ConsistentRead: true }),
+    );
+    return Item;
+  }
 
   describe('putMessageOnce', () => {
     it('stores a new message, then answers duplicate with what is stored', async () => {
@@ -123,6 +132,22 @@ describe('message store', () => {
       });
     });
 
+    it('writes a status whose raw copy would take the item past 400 KB without it, flagged', async () => {
+      const statusError = randomBytes(180 * 1024).toString('base64').slice(0, 240 * 1024);
+      const raw = statusEventBody({ eventId: 'large-status', hash: 'LARGEMT1', eventAt: at(1), status: 'FAILED', statusError });
+      const parsed = parseCallrEvent(raw.toString('utf8'));
+      if (!parsed.ok || !parsed.handled) throw new Error('test event does not parse');
+      const status = toOutboundStatus(parsed.event as SmsStatusEvent, STORED_AT);
+
+      expect(await applyStatusUpdate(table, { status, rawEvent: raw, writeToken: 'large-status-attempt' })).toEqual({
+        applied: true,
+        rawOmitted: 'too_large',
+      });
+      expect(await getOutboundStatus(table, 'LARGEMT1')).toEqual(status);
+      expect(await getRawEvent(table, 'LARGEMT1', 'status')).toBeUndefined();
+      expect(await itemOf('LARGEMT1', 'status')).toMatchObject({ rawOmitted: 'too_large' });
+    });
+
     it('refuses a write DynamoDB rejects as invalid with an ItemRejectedError naming the reason', async () => {
       const { raw, message } = moEvent({ eventId: 'bad-event', hash: 'BADITEM1' });
       // DynamoDB numbers stop at 1e-130: a value no parser lets through, here to make DynamoDB say no.
@@ -142,12 +167,6 @@ describe('message store', () => {
     const claimAt = (hash: string, now: Date): Promise<boolean> =>
       claimForward(table, hash, { claim: claimantAt(now), staleBefore: new Date(now.getTime() - 60 * SECOND) });
 
-    async function itemOf(hash: string): Promise<Record<string, unknown> | undefined> {
-      const { Item } = await env.clients.documents.send(
-        new GetCommand({ TableName: env.tableName, Key: { pk: `sms#${hash}`, sk: 'message' }, ConsistentRead: true }),
-      );
-      return Item;
-    }
     const claimOf = async (hash: string): Promise<unknown> => (await itemOf(hash))?.forwardClaim;
 
     it('stores a new message claimed by its creator, and drops the claim once it is forwarded', async () => {
@@ -231,12 +250,6 @@ describe('message store', () => {
         matches: (input) => marshalledPk(input) === `sms#${hash}` && (input.Item ?? input.Key) !== undefined && JSON.stringify(input).includes(`"${kind}"`),
       });
       return { table: { documents: clients.documents, tableName: env.tableName }, lost };
-    }
-    async function itemOf(hash: string, kind = 'message'): Promise<Record<string, unknown> | undefined> {
-      const { Item } = await env.clients.documents.send(
-        new GetCommand({ TableName: env.tableName, Key: { pk: `sms#${hash}`, sk: kind }, ConsistentRead: true }),
-      );
-      return Item;
     }
 
     it.each(LOST)('putMessageOnce: still stored by us, claimed by us (%s)', async (how) => {
