@@ -231,7 +231,9 @@ export async function copyDeadLettersBack(input: CopyRedriveInput): Promise<Copy
       );
       if (Messages.length === 0) break;
       for (const message of Messages) held.set(message.ReceiptHandle!, message);
-      const batch = Messages.filter((message) => Number(message.Attributes?.SentTimestamp) < startedAt);
+      // At or before: SentTimestamp has millisecond resolution, and a message dead-lettered in the
+      // millisecond the redrive started was there before it (nothing can bounce back that fast).
+      const batch = Messages.filter((message) => Number(message.Attributes?.SentTimestamp) <= startedAt);
       if (batch.length === 0) continue;
 
       const { Successful = [], Failed = [] } = await input.sqs.send(

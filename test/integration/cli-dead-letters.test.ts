@@ -122,6 +122,19 @@ describe('dead letters on the SQS emulator', () => {
     );
   });
 
+  it('redrive moves a message dead-lettered in the very millisecond it started (SentTimestamp has ms resolution)', async () => {
+    await fill(3);
+    const sentTimestamps = (await list()).deadLetters.map((letter) => Date.parse(letter.deadLetteredAt!));
+    const lastSent = Math.max(...sentTimestamps);
+
+    // The redrive's clock reads the same millisecond as the newest message's SentTimestamp.
+    const result = await copyDeadLettersBack({ sqs: env.clients.sqs, deadLetterQueueUrl: env.deadLetterQueueUrl, ingestQueueUrl: env.ingestQueueUrl, now: () => lastSent });
+
+    expect(result).toEqual({ mode: 'copy', moved: 3, failed: 0, failures: [] });
+    expect(await depth(env.deadLetterQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await depth(env.ingestQueueUrl)).toEqual({ visible: 3, inFlight: 0 });
+  });
+
   it('redrive leaves what reached the DLQ after it started, visible', async () => {
     await fill(3);
 
