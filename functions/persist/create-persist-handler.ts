@@ -4,7 +4,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseCallrEventBytes, type SmsMoEvent, type SmsStatusEvent } from '../callr/events';
+import { parseCallrEventBytes, type InboundSmsEvent, type SmsStatusEvent } from '../callr/events';
 import { toInboundMessage, type InboundMessage } from '../messages/inbound-message';
 import {
   claimForward,
@@ -111,17 +111,18 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     }
     const parsed = parseCallrEventBytes(rawEvent);
     if (!parsed.ok) return deadLetter(record, parsed.reason, parsed.detail);
-    if (!parsed.handled) return deadLetter(record, 'unhandled_event_type', `the persister does not handle "${parsed.event.type}" events`);
+    if (!parsed.handled) return deadLetter(record, 'unhandled_event_type', `the persister does not handle "${parsed.identity.type}" events`);
 
-    logger.setCorrelationId(parsed.event.event_id);
+    logger.setCorrelationId(parsed.identity.eventId);
     const event = parsed.event;
-    return event.type === 'sms.mo' ? persistInbound(event, rawEvent, logger) : persistStatus(event, rawEvent);
+    return event.type === 'sms.mt.status_update' ? persistStatus(event, rawEvent) : persistInbound(event, rawEvent, logger);
   }
 
-  async function persistInbound(event: SmsMoEvent, rawEvent: Buffer, logger: Logger): Promise<PersistOutcome> {
+  async function persistInbound(event: InboundSmsEvent, rawEvent: Buffer, logger: Logger): Promise<PersistOutcome> {
     const now = deps.now();
     const message = toInboundMessage(event, now);
-    const put = await putMessageOnce(table, { message, rawEvent, eventId: event.event_id, claimedAt: now });
+    // message.eventId: the delivery's event id in either format (v1 event_id, v2 id).
+    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claimedAt: now });
     if (put.stored) {
       await forwardClaimed(message, now, logger);
       return { kind: 'stored', messageId: message.id };
@@ -132,7 +133,7 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     // batch even: only the one that holds the claim forwards, the others are duplicates.
     const { existing } = put;
     if (
-      existing.createdByEventId === event.event_id &&
+      existing.createdByEventId === message.eventId &&
       existing.forwardedAt === null &&
       (await claimForward(table, message.id, { now, staleBefore: new Date(now.getTime() - FORWARD_CLAIM_STALE_AFTER_MS) }))
     ) {
