@@ -192,6 +192,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       .addOption(stackOption())
       .option('--dlq-url <url>', 'the dead-letter queue by URL (AWS credential chain)')
       .option('--queue-url <url>', 'with --dlq-url: the ingest queue to redrive to')
+      .option('--reason <code>', 'only dead letters with this reason (e.g. invalid_shape); repeat for several', collectReason, [] as string[])
       .addOption(regionOption())
       .addOption(jsonOption());
   queueTargetOptions(
@@ -207,6 +208,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         deadLetterQueueUrl: target.deadLetterQueueUrl,
         limit: options.limit,
         waitTimeSeconds: target.kind === 'local' ? 0 : 1,
+        reasons: options.reason,
       });
       if (options.json) printJson(listing);
       else print(formatDeadLetters(listing));
@@ -217,13 +219,24 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   queueTargetOptions(
     dlq.command('redrive')
       .exitOverride()
-      .description('Move dead letters back to the ingest queue (SQS message move task on AWS; receive, send, delete locally)'),
+      .description(
+        'Move dead letters back to the ingest queue (SQS message move task on AWS; receive, send, delete locally, and on AWS with --reason, which a move task cannot filter)',
+      ),
   ).action(async (options: DlqOptions) => {
     const target = await resolveQueues(options, targetDeps);
     let result: RedriveResult;
     try {
-      if (target.kind === 'local') {
-        result = await copyDeadLettersBack({ sqs: target.sqs, deadLetterQueueUrl: target.deadLetterQueueUrl, ingestQueueUrl: target.ingestQueueUrl! });
+      if (target.kind === 'local' || options.reason.length > 0) {
+        if (!target.ingestQueueUrl) throw new UsageError('redrive needs the ingest queue: add --queue-url <url> (or use --stack)');
+        result = await copyDeadLettersBack({
+          sqs: target.sqs,
+          deadLetterQueueUrl: target.deadLetterQueueUrl,
+          ingestQueueUrl: target.ingestQueueUrl,
+          reasons: options.reason,
+          // SQS: long polls (a short poll can come back empty while messages are left) and room
+          // for a large queue before a held message shows again.
+          ...(target.kind === 'aws' ? { waitTimeSeconds: 1, visibilityTimeoutSeconds: 300 } : {}),
+        });
       } else {
         result = await startDeadLetterMoveTask({ sqs: target.sqs, ...(await target.queueArns()) });
       }
@@ -280,12 +293,22 @@ interface MessagesOptions {
 }
 
 interface DlqOptions {
+  /** `--reason`, repeatable; empty when not given. */
+  reason: string[];
   dataDir?: string;
   stack?: string;
   dlqUrl?: string;
   queueUrl?: string;
   region?: string;
   json?: boolean;
+}
+
+function collectReason(value: string, previous: string[]): string[] {
+  const reason = value.trim();
+  if (!/^[a-z0-9_]+$/.test(reason)) {
+    throw new InvalidArgumentError(`a reason is a code such as invalid_shape, invalid_json, event_too_old, unhandled_event_type; got "${value}"`);
+  }
+  return [...previous, reason];
 }
 
 async function runSimulate(options: SimulateOptions, io: CliIo, targetDeps: TargetDeps): Promise<SimulationSummary> {
