@@ -246,6 +246,10 @@ describe('callr-mo against a local pipeline', () => {
         const [stored] = await listMessages(table.table, { by: 'hash', hash: event.smsHash });
         expect(stored).toMatchObject({ id: event.smsHash.toUpperCase(), eventId: event.eventId, source: { format: 'callr.v2', eventType: 'v2.sms.inbound.received' } });
       }
+      // `messages --hash` with the sid as v2 writes it (lower case) finds the message.
+      const run = await callrMo(['messages', '--data-dir', dataDir, '--hash', summary.events[0]!.smsHash.toLowerCase(), '--json']);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(run.stdout)).toEqual([expect.objectContaining({ id: summary.events[0]!.smsHash })]);
     });
 
     it('through the emulator: only to webhooks subscribed to v2.sms.inbound.received, and stored once though a v1 webhook gets the same SMS', async () => {
