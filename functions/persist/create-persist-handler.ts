@@ -5,7 +5,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseCallrEventBytes, type SmsMoEvent, type SmsStatusEvent } from '../callr/events';
+import { parseCallrEventBytes, type InboundSmsEvent, type SmsStatusEvent } from '../callr/events';
 import { ItemRejectedError, type ItemRejection } from '../messages/errors';
 import { toInboundMessage, type InboundMessage } from '../messages/inbound-message';
 import type { RawOmitted } from '../messages/item-size';
@@ -130,14 +130,15 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     }
     const parsed = parseCallrEventBytes(rawEvent);
     if (!parsed.ok) return deadLetter(record, parsed.reason, parsed.detail);
-    if (!parsed.handled) return deadLetter(record, 'unhandled_event_type', `the persister does not handle "${parsed.event.type}" events`);
+    if (!parsed.handled) return deadLetter(record, 'unhandled_event_type', `the persister does not handle "${parsed.identity.type}" events`);
 
-    logger.setCorrelationId(parsed.event.event_id);
+    logger.setCorrelationId(parsed.identity.eventId);
     const event = parsed.event;
     const attemptToken = newAttemptToken();
     try {
-      if (event.type === 'sms.mo') return await persistInbound(event, rawEvent, attemptToken, logger);
-      return await persistStatus(event, rawEvent, attemptToken, logger);
+      return event.type === 'sms.mt.status_update'
+        ? await persistStatus(event, rawEvent, attemptToken, logger)
+        : await persistInbound(event, rawEvent, attemptToken, logger);
     } catch (error) {
       // Retrying cannot help (SQS would redeliver it until maxReceiveCount, then redrive it without
       // a reason): the dead-letter queue keeps the event, with why.
@@ -146,11 +147,12 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     }
   }
 
-  async function persistInbound(event: SmsMoEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
+  async function persistInbound(event: InboundSmsEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
     const now = deps.now();
     const message = toInboundMessage(event, now);
     const claim: ForwardClaim = { token: attemptToken, at: now };
-    const put = await putMessageOnce(table, { message, rawEvent, eventId: event.event_id, claim });
+    // message.eventId: the delivery's event id in either format (v1 event_id, v2 id).
+    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim });
     if (put.stored) {
       if (put.rawOmitted) logger.warn('message stored without its raw copy', { messageId: message.id, rawOmitted: put.rawOmitted });
       await forwardClaimed(message, claim, logger);
@@ -162,7 +164,7 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     // batch even: only the one that holds the claim forwards, the others are duplicates.
     const { existing } = put;
     if (
-      existing.createdByEventId === event.event_id &&
+      existing.createdByEventId === message.eventId &&
       existing.forwardedAt === null &&
       (await claimForward(table, message.id, { claim, staleBefore: new Date(now.getTime() - FORWARD_CLAIM_STALE_AFTER_MS) }))
     ) {

@@ -2,7 +2,7 @@ import { formatCallrDate } from '../../functions/callr/dates';
 import type { CallrHmacAlgorithm } from '../../functions/callr/signature';
 import type { DeliveryEngine, DeliveryTarget } from './delivery';
 import { newEventId, newObjectHash } from './ids';
-import { inboundSmsObject, outboundSmsObject, type InboundSms, type OutboundSms, type StatusChange } from './sms-objects';
+import { inboundSmsObject, inboundSmsPayloadV2, outboundSmsObject, type InboundSms, type OutboundSms, type StatusChange } from './sms-objects';
 
 /**
  * One emulated CALLR account: its webhook subscriptions and SMS, and the events they cause.
@@ -39,6 +39,10 @@ export interface SendSmsRequest {
   readonly webhook?: { readonly endpoint: string; readonly hmacSecret?: string; readonly hmacAlgorithm?: CallrHmacAlgorithm };
 }
 
+/** Which webhooks an injected inbound SMS goes to: JSON-RPC `sms.mo` ones (v1), REST v2 `v2.sms.inbound.received` ones, or both (the default). */
+export type InboundSmsFormat = 'v1' | 'v2';
+export const V2_INBOUND_SMS_EVENT_TYPE = 'v2.sms.inbound.received';
+
 export interface InjectedSms {
   /** The SMS hash, the same in every event about this SMS. */
   readonly hash: string;
@@ -72,7 +76,7 @@ export interface EmulatedAccount {
   unsubscribe(hash: string): AccountResult<true>;
   webhooks(): EmulatedWebhook[];
   sendSms(request: SendSmsRequest): string;
-  injectInboundSms(sms: { from: string; to: string; text: string }): InjectedSms;
+  injectInboundSms(sms: { from: string; to: string; text: string; format?: InboundSmsFormat }): InjectedSms;
   sentSms(): Array<Record<string, unknown>>;
 }
 
@@ -180,13 +184,21 @@ export function createEmulatedAccount(options: EmulatedAccountOptions): Emulated
       return hash;
     },
 
-    injectInboundSms({ from, to, text }) {
+    injectInboundSms({ from, to, text, format }) {
       const sms: InboundSms = { hash: newObjectHash(), from, to, text, receivedAt: now() };
-      const data = inboundSmsObject(sms);
-      const eventIds = subscribersOf('sms.mo').map((webhook) => emit('sms.mo', data, globalTarget(webhook)));
-      // A reply to an SMS sent with a per-SMS webhook also goes to that webhook, as its own event.
-      const repliedTo = [...outbound].reverse().find((record) => record.webhook && record.sms.to === from && record.sms.from === to);
-      if (repliedTo?.webhook) eventIds.push(emit('sms.mo', data, perSmsTarget(repliedTo.webhook)));
+      const eventIds: string[] = [];
+      if (format !== 'v2') {
+        const data = inboundSmsObject(sms);
+        eventIds.push(...subscribersOf('sms.mo').map((webhook) => emit('sms.mo', data, globalTarget(webhook))));
+        // A reply to an SMS sent with a per-SMS webhook also goes to that webhook, as its own event.
+        const repliedTo = [...outbound].reverse().find((record) => record.webhook && record.sms.to === from && record.sms.from === to);
+        if (repliedTo?.webhook) eventIds.push(emit('sms.mo', data, perSmsTarget(repliedTo.webhook)));
+      }
+      if (format !== 'v1') {
+        // Each subscription gets its own format: the same SMS, `sid` = its hash in lower case.
+        const payload = inboundSmsPayloadV2(sms);
+        for (const webhook of subscribersOf(V2_INBOUND_SMS_EVENT_TYPE)) eventIds.push(emit(V2_INBOUND_SMS_EVENT_TYPE, payload, globalTarget(webhook)));
+      }
       return { hash: sms.hash, eventIds };
     },
 

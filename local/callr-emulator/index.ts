@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CallrCredentials } from '../../functions/callr/json-rpc-client';
-import { createEmulatedAccount, webhookView, type InjectedSms, type WebhookView } from './account';
+import { createEmulatedAccount, webhookView, type InboundSmsFormat, type InjectedSms, type WebhookView } from './account';
 import { createDeliveryEngine, type DeliveryAttempt, type DeliveryRetryPolicy } from './delivery';
 import {
   ANSWER_SHAPE_CHOICES,
@@ -85,8 +85,11 @@ export interface CallrEmulator {
   /** The control API base, e.g. `http://127.0.0.1:4010/control/`. */
   readonly controlUrl: string;
   readonly port: number;
-  /** An SMS from a handset to one of our numbers: delivered as `sms.mo` to every webhook it concerns. */
-  injectInboundSms(sms: { readonly from: string; readonly to: string; readonly text: string }): InjectedSms;
+  /**
+   * An SMS from a handset to one of our numbers: delivered to every webhook it concerns, each in
+   * its format (`sms.mo` v1, `v2.sms.inbound.received` v2); `format` restricts it to one.
+   */
+  injectInboundSms(sms: { readonly from: string; readonly to: string; readonly text: string; readonly format?: InboundSmsFormat }): InjectedSms;
   deliveries(): DeliveryAttempt[];
   subscriptions(): WebhookView[];
   /** Every JSON-RPC call received, oldest first. */
@@ -137,7 +140,7 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
   };
 
   const emulator = {
-    injectInboundSms: (sms: { from: string; to: string; text: string }) => account.injectInboundSms(sms),
+    injectInboundSms: (sms: { from: string; to: string; text: string; format?: InboundSmsFormat }) => account.injectInboundSms(sms),
     deliveries: () => delivery.attempts(),
     subscriptions: () => account.webhooks().map(webhookView),
     calls: () => [...calls],
@@ -212,7 +215,14 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
         if (!input || problems.length > 0) {
           return sendJson(response, 400, { error: 'invalid_request', message: `expected JSON {from, to, text} with non-empty strings; check: ${problems.join(', ') || 'body'}` });
         }
-        return sendJson(response, 200, emulator.injectInboundSms({ from: input.from as string, to: input.to as string, text: input.text as string }));
+        if (input.format !== undefined && input.format !== 'v1' && input.format !== 'v2') {
+          return sendJson(response, 400, { error: 'invalid_request', message: 'format, when given, is "v1" (sms.mo webhooks) or "v2" (v2.sms.inbound.received webhooks)' });
+        }
+        return sendJson(
+          response,
+          200,
+          emulator.injectInboundSms({ from: input.from as string, to: input.to as string, text: input.text as string, ...(input.format ? { format: input.format } : {}) }),
+        );
       }
       case 'GET deliveries':
         return sendJson(response, 200, { deliveries: emulator.deliveries() });
@@ -362,5 +372,5 @@ function parseInjectedFailure(input: Record<string, unknown> | undefined): Injec
 }
 
 export type { DeliveryAttempt, DeliveryRetryPolicy } from './delivery';
-export type { InjectedSms, WebhookView } from './account';
+export type { InboundSmsFormat, InjectedSms, WebhookView } from './account';
 export type { EmulatorAnswerShapes } from './json-rpc';

@@ -419,7 +419,7 @@ describe('persist handler', () => {
         deadLetterDetail: { DataType: 'String', StringValue: detail },
         deadLetterSource: { DataType: 'String', StringValue: 'persist' },
       });
-      expect(messageIdsOf(await inbox())).toEqual([`OK_${reason}`]);
+      expect(messageIdsOf(await inbox())).toEqual([`OK_${reason}`.toUpperCase()]);
     });
 
     it('logs why a record was dead-lettered at warn, and the detail, which can quote the body, only at debug', async () => {
