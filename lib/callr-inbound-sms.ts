@@ -1,6 +1,8 @@
 import { type CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -87,19 +89,40 @@ export interface CallrInboundSmsProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * What happens to the data — the messages table and the queues, which can hold authentic events
-   * not yet stored or not yet handled (dead letters) — when it leaves the stack or the stack is
-   * deleted.
-   * @default RemovalPolicy.RETAIN
+   * What happens to the data — the messages table, the queues (which can hold authentic events
+   * not yet stored or not yet handled) and the log groups — when it leaves the stack or the stack is
+   * deleted. The default keeps them on update and delete, but not when the first deploy fails, so
+   * that a failed create leaves nothing behind. A retained table is also protected from deletion.
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * Most persister instances the ingest queue's event source runs at once (2–1000), to protect
-   * the table or downstream consumers.
-   * @default - no limit besides the account's Lambda concurrency
+   * Most persister instances the ingest queue's event source runs at once (2–1000), so that
+   * draining a backlog cannot take the account's whole concurrency and throttle the ingest into 5xx.
+   * @default 50
    */
   readonly persistMaxConcurrency?: number;
+
+  /**
+   * Lambda concurrency reserved for the ingest (it then always has that much, and never more).
+   * @default - none: the ingest shares the account's unreserved concurrency
+   */
+  readonly ingestReservedConcurrency?: number;
+
+  /**
+   * How long a message received from the inbox queue stays hidden from other consumers: at least
+   * your consumer's timeout (six times it for a Lambda event source).
+   * @default Duration.seconds(30)
+   */
+  readonly inboxVisibilityTimeout?: Duration;
+
+  /**
+   * The customer-managed KMS key `callrCredentialsSecret` is encrypted with, if it is: the
+   * subscription Lambda gets `kms:Decrypt` on it, through Secrets Manager only.
+   * @default - the secret uses the AWS managed key, nothing to grant
+   */
+  readonly callrCredentialsKey?: kms.IKey;
 
   /**
    * An email address subscribed to the alarm topic (the address must confirm the subscription).
@@ -112,6 +135,33 @@ export interface CallrInboundSmsProps {
    * @default Duration.minutes(15)
    */
   readonly oldestMessageAgeAlarmThreshold?: Duration;
+
+  /**
+   * Alarm when the oldest message waiting in the inbox queue (for your consumers) is older than this.
+   * @default Duration.hours(1)
+   */
+  readonly oldestInboxMessageAgeAlarmThreshold?: Duration;
+
+  /**
+   * Heartbeat: alarm when no event was accepted for this many hours (a whole number, 1–24; missing
+   * data counts as silence). The most likely failure of a webhook is that it stops being called.
+   * 0 turns the heartbeat off, for numbers that are quiet for days.
+   * @default 24
+   */
+  readonly heartbeatHours?: number;
+
+  /**
+   * Alarm when more than this percentage of requests get a 4xx answer (2 of 3 five-minute periods,
+   * from 20 requests per period).
+   * @default 10
+   */
+  readonly clientErrorRateAlarmPercent?: number;
+
+  /**
+   * Alarm when more than this percentage of requests are throttled (429) in 5 minutes.
+   * @default 1
+   */
+  readonly throttledRateAlarmPercent?: number;
 
   /**
    * Alarm when at least this many requests in 5 minutes fail signature verification. A few are
@@ -161,10 +211,18 @@ const DEFAULTS = {
   throttlingRateLimit: 1000,
   throttlingBurstLimit: 2000,
   logRetention: logs.RetentionDays.ONE_MONTH,
-  removalPolicy: RemovalPolicy.RETAIN,
+  removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+  persistMaxConcurrency: 50,
   oldestMessageAgeAlarmThreshold: Duration.minutes(15),
+  oldestInboxMessageAgeAlarmThreshold: Duration.hours(1),
   signatureRejectionsAlarmThreshold: 10,
+  heartbeatHours: 24,
+  clientErrorRateAlarmPercent: 10,
+  throttledRateAlarmPercent: 1,
 } as const;
+
+/** The longest heartbeat: CloudWatch evaluates at most one day of hourly datapoints. */
+const MAX_HEARTBEAT_HOURS = 24;
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -182,6 +240,9 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
   }
   if (!subscribeWebhook && props.callrCredentialsSecret) {
     problems.push('callrCredentialsSecret is given but subscribeWebhook is false: nothing would use it');
+  }
+  if (!subscribeWebhook && props.callrCredentialsKey) {
+    problems.push('callrCredentialsKey is given but subscribeWebhook is false: nothing would use it');
   }
 
   if (props.eventTypes !== undefined) {
@@ -221,6 +282,27 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
     problems.push(`persistMaxConcurrency is ${concurrency}; SQS event sources accept a whole number from 2 to 1000`);
   }
 
+  const reserved = props.ingestReservedConcurrency;
+  if (reserved !== undefined && known(reserved) && !(Number.isInteger(reserved) && reserved >= 1)) {
+    problems.push(`ingestReservedConcurrency is ${reserved}; it must be a whole number of instances, at least 1 (0 would stop the webhook)`);
+  }
+  const inboxVisibility = props.inboxVisibilityTimeout;
+  if (inboxVisibility !== undefined && !inboxVisibility.isUnresolved() && inboxVisibility.toSeconds() > 12 * 3600) {
+    problems.push(`inboxVisibilityTimeout is ${inboxVisibility.toHumanString()}; SQS accepts 0 seconds to 12 hours`);
+  }
+  const heartbeat = props.heartbeatHours;
+  if (heartbeat !== undefined && known(heartbeat) && !(Number.isInteger(heartbeat) && heartbeat >= 0 && heartbeat <= MAX_HEARTBEAT_HOURS)) {
+    problems.push(`heartbeatHours is ${heartbeat}; it must be a whole number of hours from 0 (off) to ${MAX_HEARTBEAT_HOURS}`);
+  }
+  for (const [name, percent] of [
+    ['clientErrorRateAlarmPercent', props.clientErrorRateAlarmPercent],
+    ['throttledRateAlarmPercent', props.throttledRateAlarmPercent],
+  ] as const) {
+    if (percent !== undefined && known(percent) && !(Number.isFinite(percent) && percent > 0 && percent < 100)) {
+      problems.push(`${name} is ${percent}; it must be a percentage above 0 and below 100`);
+    }
+  }
+
   if (props.alarmEmail !== undefined && known(props.alarmEmail) && !EMAIL_PATTERN.test(props.alarmEmail)) {
     problems.push(`alarmEmail is ${JSON.stringify(props.alarmEmail)}; it must be an email address`);
   }
@@ -228,6 +310,10 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
   const ageThreshold = props.oldestMessageAgeAlarmThreshold;
   if (ageThreshold !== undefined && !ageThreshold.isUnresolved() && ageThreshold.toSeconds() < 60) {
     problems.push('oldestMessageAgeAlarmThreshold must be at least one minute (SQS reports the age once a minute)');
+  }
+  const inboxAgeThreshold = props.oldestInboxMessageAgeAlarmThreshold;
+  if (inboxAgeThreshold !== undefined && !inboxAgeThreshold.isUnresolved() && inboxAgeThreshold.toSeconds() < 60) {
+    problems.push('oldestInboxMessageAgeAlarmThreshold must be at least one minute (SQS reports the age once a minute)');
   }
   const rejections = props.signatureRejectionsAlarmThreshold;
   if (rejections !== undefined && known(rejections) && (!Number.isInteger(rejections) || rejections < 1)) {
@@ -302,6 +388,9 @@ export class CallrInboundSms extends Construct {
 
   readonly alarmTopic: sns.Topic;
   readonly alarms: CallrInboundSmsAlarms;
+  readonly dashboard: cloudwatch.Dashboard;
+  /** The dashboard in the CloudWatch console. */
+  readonly dashboardUrl: string;
 
   constructor(scope: Construct, id: string, props: CallrInboundSmsProps = {}) {
     super(scope, id);
@@ -313,12 +402,12 @@ export class CallrInboundSms extends Construct {
     const logSettings: LogGroupSettings = { retention: props.logRetention ?? DEFAULTS.logRetention, removalPolicy };
     const hmacAlgorithm = props.hmacAlgorithm ?? DEFAULTS.hmacAlgorithm;
 
-    this.queues = new CallrQueues(this, { removalPolicy });
+    this.queues = new CallrQueues(this, { removalPolicy, inboxVisibilityTimeout: props.inboxVisibilityTimeout });
     this.store = new MessageStore(this, {
       queues: this.queues,
       removalPolicy,
       logs: logSettings,
-      persistMaxConcurrency: props.persistMaxConcurrency,
+      persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
     });
     this.intake = new WebhookIntake(this, {
       queues: this.queues,
@@ -329,11 +418,13 @@ export class CallrInboundSms extends Construct {
       eventMaxAge: props.eventMaxAge,
       eventMaxFuture: props.eventMaxFuture,
       previousSecretGrace: props.previousSecretGrace,
+      ingestReservedConcurrency: props.ingestReservedConcurrency,
     });
     if (subscribeWebhook && props.callrCredentialsSecret) {
       this.subscription = new WebhookSubscription(this, {
         intake: this.intake,
         callrCredentialsSecret: props.callrCredentialsSecret,
+        callrCredentialsKey: props.callrCredentialsKey,
         eventTypes: props.eventTypes ?? DEFAULTS.eventTypes,
         hmacAlgorithm,
         hmacSecretVersion: props.hmacSecretVersion ?? DEFAULTS.hmacSecretVersion,
@@ -345,8 +436,13 @@ export class CallrInboundSms extends Construct {
       queues: this.queues,
       intake: this.intake,
       store: this.store,
+      subscription: this.subscription,
       oldestMessageAgeAlarmThreshold: props.oldestMessageAgeAlarmThreshold ?? DEFAULTS.oldestMessageAgeAlarmThreshold,
+      oldestInboxMessageAgeAlarmThreshold: props.oldestInboxMessageAgeAlarmThreshold ?? DEFAULTS.oldestInboxMessageAgeAlarmThreshold,
       signatureRejectionsAlarmThreshold: props.signatureRejectionsAlarmThreshold ?? DEFAULTS.signatureRejectionsAlarmThreshold,
+      heartbeatHours: props.heartbeatHours ?? DEFAULTS.heartbeatHours,
+      clientErrorRateAlarmPercent: props.clientErrorRateAlarmPercent ?? DEFAULTS.clientErrorRateAlarmPercent,
+      throttledRateAlarmPercent: props.throttledRateAlarmPercent ?? DEFAULTS.throttledRateAlarmPercent,
       alarmEmail: props.alarmEmail,
     });
 
@@ -368,6 +464,6 @@ export class CallrInboundSms extends Construct {
     this.subscriptionFunction = this.subscription?.subscriptionFunction;
     this.subscriptionProvider = this.subscription?.subscriptionProvider;
     this.webhookSubscriptions = this.subscription?.webhookSubscriptions ?? [];
-    ({ alarmTopic: this.alarmTopic, alarms: this.alarms } = this.monitoring);
+    ({ alarmTopic: this.alarmTopic, alarms: this.alarms, dashboard: this.dashboard, dashboardUrl: this.dashboardUrl } = this.monitoring);
   }
 }

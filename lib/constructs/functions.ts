@@ -1,11 +1,11 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../functions/observability/observability';
+import { METRICS_NAMESPACE, STACK_NAME_VARIABLE } from '../../functions/observability/observability';
 
 /** The handler entry of each Lambda the construct deploys. */
 export const LAMBDA_ENTRIES = {
@@ -21,7 +21,7 @@ export interface LogGroupSettings {
 }
 
 export function createLogGroup(scope: Construct, id: string, settings: LogGroupSettings): logs.LogGroup {
-  return new logs.LogGroup(scope, id, { retention: settings.retention });
+  return new logs.LogGroup(scope, id, { retention: settings.retention, removalPolicy: settings.removalPolicy });
 }
 
 /** A role that may write to its own log group only (instead of the account-wide managed policy). */
@@ -39,6 +39,8 @@ export interface CallrFunctionOptions {
   readonly memorySize: number;
   readonly environment: Record<string, string>;
   readonly logs: LogGroupSettings;
+  /** @default - no reserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /** One of the construct's Lambdas: Node.js on arm64, its own log group and role, Powertools' settings. */
@@ -54,10 +56,13 @@ export function createCallrFunction(scope: Construct, id: string, options: Callr
     memorySize: options.memorySize,
     role: createLambdaRole(scope, `${id}Role`, logGroup),
     logGroup,
+    ...(options.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: options.reservedConcurrentExecutions } : {}),
     environment: {
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: options.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      // The Stack dimension of every custom metric, which the alarms select on.
+      [STACK_NAME_VARIABLE]: Stack.of(scope).stackName,
       ...options.environment,
     },
     bundling: {

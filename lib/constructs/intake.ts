@@ -15,10 +15,18 @@ import type { CallrQueues } from './queues';
 export const WEBHOOK_PATH = '/webhooks/callr';
 
 /**
+ * The ingest Lambda's timeout: CALLR wants a fast answer, and the HTTP API gives up on its
+ * integration after 30 s anyway.
+ */
+export const INGEST_TIMEOUT = Duration.seconds(10);
+
+/**
  * HTTP API context variables written to the access log. Request headers are left out on purpose:
  * they carry the CALLR signature.
  */
-const ACCESS_LOG_FIELDS = {
+export const ACCESS_LOG_FIELDS = {
+  // The API's id names the API in metrics counted from these logs (429s: see the monitoring).
+  apiId: '$context.apiId',
   requestId: '$context.requestId',
   requestTime: '$context.requestTime',
   sourceIp: '$context.identity.sourceIp',
@@ -62,6 +70,11 @@ export interface WebhookIntakeProps {
    * @default - the ingest Lambda's default: 24 hours
    */
   readonly previousSecretGrace?: Duration;
+  /**
+   * Lambda concurrency reserved for the ingest: it then always has that much, and never takes more.
+   * @default - none: the ingest shares the account's unreserved concurrency
+   */
+  readonly ingestReservedConcurrency?: number;
 }
 
 /**
@@ -99,8 +112,7 @@ export class WebhookIntake {
       entry: LAMBDA_ENTRIES.ingest,
       serviceName: SERVICE_NAMES.ingest,
       description: 'Verifies CALLR webhook signatures and queues authentic events',
-      // CALLR wants a fast answer; the HTTP API gives up on its integration after 30 s anyway.
-      timeout: Duration.seconds(10),
+      timeout: INGEST_TIMEOUT,
       memorySize: 512,
       environment: {
         QUEUE_URL: queues.ingestQueue.queueUrl,
@@ -114,6 +126,7 @@ export class WebhookIntake {
           : {}),
       },
       logs: props.logs,
+      reservedConcurrentExecutions: props.ingestReservedConcurrency,
     });
     queues.ingestQueue.grantSendMessages(this.ingestFunction);
     queues.deadLetterQueue.grantSendMessages(this.ingestFunction);

@@ -17,6 +17,9 @@ import type { CallrQueues } from './queues';
  */
 export const PERSIST_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 
+/** The same operations, as DynamoDB's metrics name them (the throttle alarm watches these). */
+export const PERSIST_TABLE_OPERATIONS = [dynamodb.Operation.GET_ITEM, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM] as const;
+
 /** Props of {@link MessageStore}. */
 export interface MessageStoreProps {
   /** The queues the persister reads (ingest) and writes (dead-letter, inbox). */
@@ -25,10 +28,10 @@ export interface MessageStoreProps {
   readonly removalPolicy: RemovalPolicy;
   readonly logs: LogGroupSettings;
   /**
-   * Most persister instances the ingest queue's event source runs at once (2–1000).
-   * @default - no limit besides the account's Lambda concurrency
+   * Most persister instances the ingest queue's event source runs at once (2–1000), so that
+   * draining a backlog cannot take the account's whole concurrency and throttle the ingest.
    */
-  readonly persistMaxConcurrency?: number;
+  readonly persistMaxConcurrency: number;
 }
 
 /**
@@ -49,6 +52,8 @@ export class MessageStore {
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: props.removalPolicy,
+      // A retained table is also protected from a DeleteTable by hand (or by another tool).
+      deletionProtection: props.removalPolicy !== RemovalPolicy.DESTROY,
       globalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
         indexName: index.indexName,
         partitionKey: stringKey(index.partitionKey),
@@ -83,7 +88,7 @@ export class MessageStore {
       new SqsEventSource(queues.ingestQueue, {
         batchSize: PERSIST_BATCH_SIZE,
         reportBatchItemFailures: true,
-        ...(props.persistMaxConcurrency !== undefined ? { maxConcurrency: props.persistMaxConcurrency } : {}),
+        maxConcurrency: props.persistMaxConcurrency,
       }),
     );
   }

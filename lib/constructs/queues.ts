@@ -3,6 +3,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
   DEAD_LETTER_RETENTION_DAYS,
+  INBOX_RETENTION_DAYS,
   INGEST_RETENTION_DAYS,
   INGEST_VISIBILITY_TIMEOUT_SECONDS,
   MAX_RECEIVE_COUNT,
@@ -15,7 +16,16 @@ export interface CallrQueuesProps {
    * leave the stack or the stack is deleted.
    */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * How long a message received from the inbox stays hidden from other consumers: at least the
+   * timeout of the consumer (six times it for a Lambda event source, as AWS advises).
+   * @default Duration.seconds(30)
+   */
+  readonly inboxVisibilityTimeout?: Duration;
 }
+
+/** SQS's default, which a consumer Lambda with a timeout above 5 s outgrows. */
+export const DEFAULT_INBOX_VISIBILITY_TIMEOUT = Duration.seconds(30);
 
 /**
  * The four queues: ingest (verified events waiting to be stored) with its dead-letter queue, and the
@@ -55,6 +65,8 @@ export class CallrQueues {
       retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
     });
     this.inboxQueue = createQueue('InboxQueue', {
+      retentionPeriod: Duration.days(INBOX_RETENTION_DAYS),
+      ...(props.inboxVisibilityTimeout !== undefined ? { visibilityTimeout: props.inboxVisibilityTimeout } : {}),
       deadLetterQueue: { queue: this.inboxDeadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
   }

@@ -1,4 +1,6 @@
 import { CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -25,6 +27,12 @@ export interface WebhookSubscriptionProps {
   readonly intake: WebhookIntake;
   /** The CALLR API credentials (JSON `apiKey`, or `login` + `password`), read by ARN. */
   readonly callrCredentialsSecret: secretsmanager.ISecret;
+  /**
+   * The customer-managed KMS key the credentials secret is encrypted with: the subscription Lambda
+   * may then decrypt with it, through Secrets Manager only.
+   * @default - the secret is encrypted with the AWS managed key `aws/secretsmanager` (nothing to grant)
+   */
+  readonly callrCredentialsKey?: kms.IKey;
   /** One webhook per type. */
   readonly eventTypes: readonly HandledEventType[];
   readonly hmacAlgorithm: CallrHmacAlgorithm;
@@ -63,6 +71,15 @@ export class WebhookSubscription {
     });
     intake.hmacSecret.grantRead(this.subscriptionFunction);
     credentials.grantRead(this.subscriptionFunction);
+    if (props.callrCredentialsKey) {
+      this.subscriptionFunction.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [props.callrCredentialsKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(scope).region}.amazonaws.com` } },
+        }),
+      );
+    }
 
     const providerLogs = createLogGroup(scope, 'SubscriptionProviderLogs', props.logs);
     const providerRole = createLambdaRole(scope, 'SubscriptionProviderRole', providerLogs);
