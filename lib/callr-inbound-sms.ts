@@ -288,7 +288,7 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
   }
   const inboxVisibility = props.inboxVisibilityTimeout;
   if (inboxVisibility !== undefined && !inboxVisibility.isUnresolved() && inboxVisibility.toSeconds() > 12 * 3600) {
-    problems.push(`inboxVisibilityTimeout is ${inboxVisibility.toHumanString()}; SQS accepts 0 seconds to 12 hours`);
+    problems.push(`inboxVisibilityTimeout is ${inboxVisibility.toSeconds()} seconds; SQS accepts 0 to 43200 seconds (12 hours)`);
   }
   const heartbeat = props.heartbeatHours;
   if (heartbeat !== undefined && known(heartbeat) && !(Number.isInteger(heartbeat) && heartbeat >= 0 && heartbeat <= MAX_HEARTBEAT_HOURS)) {
