@@ -288,7 +288,7 @@ export class Monitoring {
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         alarmDescription:
           `No CALLR event was accepted for ${heartbeatHours} hours: CALLR stopped calling (webhook removed, ` +
-          'credentials or DNS changed) or every request is refused. Check `callr-mo subscriptions --stack`.',
+          'credentials or DNS changed) or every request is refused. Check `callr-mo subscriptions` (with the CALLR credentials).',
       }),
       apiServerErrors: errorsInMostMinutes(
         'ApiServerErrorsAlarm',
@@ -376,7 +376,7 @@ export class Monitoring {
             'WebhookUnsubscribeFailedAlarm',
             this.customMetric(SERVICE_NAMES.subscription, SUBSCRIPTION_METRICS.unsubscribeFailed, {}, fiveMinutes),
             'A CALLR webhook could not be unsubscribed on a replacement or delete: it may still post to an old URL. ' +
-              'List them with `callr-mo subscriptions --stack` and remove it at CALLR.',
+              'List them with `callr-mo subscriptions` (with the CALLR credentials) and remove it at CALLR.',
           )
         : undefined,
     };
