@@ -33,6 +33,7 @@ export const STACK_CONTEXT_KEYS = [
   'heartbeatHours',
   'ingestReservedConcurrency',
   'inboxVisibilityTimeoutSeconds',
+  'webhookWebAclArn',
 ] as const;
 export type StackContextKey = (typeof STACK_CONTEXT_KEYS)[number];
 
@@ -165,6 +166,7 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     heartbeatHours: reader.number('heartbeatHours'),
     ingestReservedConcurrency: reader.number('ingestReservedConcurrency'),
     inboxVisibilityTimeout: durationOf(inboxVisibilityTimeoutSeconds, Duration.seconds),
+    webhookWebAclArn: reader.string('webhookWebAclArn'),
   };
 
   const subscribes = subscribeWebhook ?? true;

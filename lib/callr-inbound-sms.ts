@@ -13,12 +13,14 @@ import { Construct } from 'constructs';
 import { HANDLED_EVENT_TYPES, type HandledEventType } from '../functions/callr/events';
 import { CALLR_HMAC_ALGORITHMS, type CallrHmacAlgorithm } from '../functions/callr/signature';
 import type { LogGroupSettings } from './constructs/functions';
+import { WebhookFrontDoor } from './constructs/flood-protection';
 import { WebhookIntake } from './constructs/intake';
 import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
 import { CallrQueues } from './constructs/queues';
 import { WebhookSubscription } from './constructs/webhook-subscription';
 
+export { CLOUDFRONT_WAF_REGION, WebhookRateLimitAcl, type WebhookRateLimitAclProps } from './constructs/flood-protection';
 export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
@@ -81,6 +83,14 @@ export interface CallrInboundSmsProps {
    * @default 2000
    */
   readonly throttlingBurstLimit?: number;
+
+  /**
+   * Flood protection, opt in: the ARN of a WAFv2 web ACL of scope CLOUDFRONT (created in us-east-1,
+   * e.g. by {@link WebhookRateLimitAcl}). A CloudFront distribution with that web ACL is put in front
+   * of the HTTP API and CALLR is subscribed to its URL. See docs/threat-model.md for the options.
+   * @default - no distribution: CALLR posts to the HTTP API, protected by the stage throttling only
+   */
+  readonly webhookWebAclArn?: string;
 
   /**
    * Retention of every log group the construct creates (Lambdas, API access logs, provider).
@@ -221,6 +231,9 @@ const DEFAULTS = {
   throttledRateAlarmPercent: 1,
 } as const;
 
+/** A web ACL for CloudFront: WAFv2, global scope, in us-east-1. */
+const CLOUDFRONT_WEB_ACL_ARN = /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[^/]+\/[^/]+$/;
+
 /** The longest heartbeat: CloudWatch evaluates at most one day of hourly datapoints. */
 const MAX_HEARTBEAT_HOURS = 24;
 
@@ -303,6 +316,13 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
     }
   }
 
+  if (props.webhookWebAclArn !== undefined && known(props.webhookWebAclArn) && !CLOUDFRONT_WEB_ACL_ARN.test(props.webhookWebAclArn)) {
+    problems.push(
+      `webhookWebAclArn is ${JSON.stringify(props.webhookWebAclArn)}; it must be a WAFv2 web ACL for CloudFront, created in ` +
+        'us-east-1 (arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)',
+    );
+  }
+
   if (props.alarmEmail !== undefined && known(props.alarmEmail) && !EMAIL_PATTERN.test(props.alarmEmail)) {
     problems.push(`alarmEmail is ${JSON.stringify(props.alarmEmail)}; it must be an email address`);
   }
@@ -358,12 +378,14 @@ export class CallrInboundSms extends Construct {
   /** Undefined when `subscribeWebhook` is false. */
   readonly subscription?: WebhookSubscription;
   readonly monitoring: Monitoring;
+  /** The CloudFront distribution behind the web ACL; undefined without `webhookWebAclArn`. */
+  readonly frontDoor?: WebhookFrontDoor;
 
   readonly httpApi: apigwv2.HttpApi;
   /** The `$default` stage, with throttling and access logs. */
   readonly stage: apigwv2.HttpStage;
   readonly accessLogGroup: logs.LogGroup;
-  /** The URL CALLR posts to: the API endpoint + `/webhooks/callr`. */
+  /** The URL CALLR posts to: the API endpoint (or the distribution's, with `webhookWebAclArn`) + `/webhooks/callr`. */
   readonly webhookUrl: string;
 
   readonly ingestFunction: NodejsFunction;
@@ -420,9 +442,15 @@ export class CallrInboundSms extends Construct {
       previousSecretGrace: props.previousSecretGrace,
       ingestReservedConcurrency: props.ingestReservedConcurrency,
     });
+    if (props.webhookWebAclArn !== undefined) {
+      this.frontDoor = new WebhookFrontDoor(this, { intake: this.intake, webAclArn: props.webhookWebAclArn });
+    }
+    this.webhookUrl = this.frontDoor?.webhookUrl ?? this.intake.webhookUrl;
     if (subscribeWebhook && props.callrCredentialsSecret) {
       this.subscription = new WebhookSubscription(this, {
         intake: this.intake,
+        endpoint: this.webhookUrl,
+        frontDoor: this.frontDoor,
         callrCredentialsSecret: props.callrCredentialsSecret,
         callrCredentialsKey: props.callrCredentialsKey,
         eventTypes: props.eventTypes ?? DEFAULTS.eventTypes,
@@ -459,7 +487,6 @@ export class CallrInboundSms extends Construct {
       httpApi: this.httpApi,
       stage: this.stage,
       accessLogGroup: this.accessLogGroup,
-      webhookUrl: this.webhookUrl,
     } = this.intake);
     this.subscriptionFunction = this.subscription?.subscriptionFunction;
     this.subscriptionProvider = this.subscription?.subscriptionProvider;

@@ -10,6 +10,7 @@ import type { HandledEventType } from '../../functions/callr/events';
 import type { CallrHmacAlgorithm } from '../../functions/callr/signature';
 import { SERVICE_NAMES } from '../../functions/observability/observability';
 import { createCallrFunction, createLambdaRole, createLogGroup, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
+import type { WebhookFrontDoor } from './flood-protection';
 import type { WebhookIntake } from './intake';
 
 /** CloudFormation resource type of one CALLR webhook subscription. */
@@ -23,8 +24,15 @@ export const WEBHOOK_SERVICE_TIMEOUT = Duration.minutes(5);
 
 /** Props of {@link WebhookSubscription}. */
 export interface WebhookSubscriptionProps {
-  /** The endpoint subscribed, and the HMAC secret CALLR is given. */
+  /** The HMAC secret CALLR is given, and the API that must exist while subscribed. */
   readonly intake: WebhookIntake;
+  /** The URL subscribed: the API's, or the distribution's in front of it. */
+  readonly endpoint: string;
+  /**
+   * The distribution in front of the API, which must exist while subscribed too.
+   * @default - none: CALLR posts to the API
+   */
+  readonly frontDoor?: WebhookFrontDoor;
   /** The CALLR API credentials (JSON `apiKey`, or `login` + `password`), read by ARN. */
   readonly callrCredentialsSecret: secretsmanager.ISecret;
   /**
@@ -102,7 +110,7 @@ export class WebhookSubscription {
         resourceType: WEBHOOK_RESOURCE_TYPE,
         serviceTimeout: WEBHOOK_SERVICE_TIMEOUT,
         properties: {
-          Endpoint: intake.webhookUrl,
+          Endpoint: props.endpoint,
           EventType: eventType,
           HmacAlgorithm: props.hmacAlgorithm,
           HmacSecretArn: intake.hmacSecret.secretArn,
@@ -113,6 +121,7 @@ export class WebhookSubscription {
       });
       // CALLR may deliver as soon as it is subscribed, and must be unsubscribed before the API goes.
       subscription.node.addDependency(intake.httpApi, intake.stage, intake.ingestFunction);
+      if (props.frontDoor) subscription.node.addDependency(props.frontDoor.distribution);
       return subscription;
     });
   }

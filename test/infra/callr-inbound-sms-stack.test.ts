@@ -101,6 +101,7 @@ describe('readStackContext', () => {
         heartbeatHours: '12',
         ingestReservedConcurrency: '200',
         inboxVisibilityTimeoutSeconds: '600',
+        webhookWebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/callr/0a1b',
       },
       {
         callrCredentialsSecretName: undefined,
@@ -108,7 +109,12 @@ describe('readStackContext', () => {
         callrCredentialsKmsKeyArn: 'arn:aws:kms:eu-west-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
         usesDefaultCredentialsSecretName: false,
         unusedKeys: [],
-        props: { heartbeatHours: 12, ingestReservedConcurrency: 200, inboxVisibilityTimeout: Duration.seconds(600) },
+        props: {
+          heartbeatHours: 12,
+          ingestReservedConcurrency: 200,
+          inboxVisibilityTimeout: Duration.seconds(600),
+          webhookWebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/callr/0a1b',
+        },
       },
     ],
   ])('reads %s', (_name, context, expected) => {

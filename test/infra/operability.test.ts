@@ -1,11 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { CallrInboundSmsPropsError } from '../../lib/callr-inbound-sms';
+import { CallrInboundSmsPropsError, CLOUDFRONT_WAF_REGION, WebhookRateLimitAcl } from '../../lib/callr-inbound-sms';
 import { INGEST_METRICS } from '../../functions/ingest/metrics';
 import { METRICS_NAMESPACE, SERVICE_NAMES, STACK_DIMENSION, STACK_NAME_VARIABLE } from '../../functions/observability/observability';
 import { SUBSCRIPTION_METRICS } from '../../functions/subscription/metrics';
-import { attributeOf, logicalId, refTo, statementsOfRole, synthConstruct, type SynthesizedConstruct } from './synth';
+import { attributeOf, logicalId, refTo, statementsOfRole, synthConstruct, testContext, type SynthesizedConstruct } from './synth';
 
 // Issue 8: what an operator on a real account needs. Each block failed on the construct before it.
 
@@ -319,5 +319,65 @@ describe('defaults that lose nothing and orphan nothing', () => {
     }
     expect(thrown).toBeInstanceOf(CallrInboundSmsPropsError);
     expect((thrown as CallrInboundSmsPropsError).problems).toEqual([problem]);
+  });
+});
+
+describe('flood protection (opt in)', () => {
+  const WEB_ACL_ARN = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/callr-webhook/0a1b2c3d-1111-2222-3333-444455556666';
+
+  it('puts a CloudFront distribution behind the web ACL in front of the API, caching nothing and passing every header on', () => {
+    const { stack, system, template } = synthConstruct({ webhookWebAclArn: WEB_ACL_ARN });
+    const distribution = Object.values(template.findResources('AWS::CloudFront::Distribution'));
+    expect(distribution).toHaveLength(1);
+    const config = distribution[0].Properties.DistributionConfig;
+    expect(config.WebACLId).toBe(WEB_ACL_ARN);
+    expect(config.DefaultCacheBehavior).toMatchObject({
+      AllowedMethods: expect.arrayContaining(['POST']),
+      ViewerProtocolPolicy: 'https-only',
+      CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // Managed-CachingDisabled
+      OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac', // Managed-AllViewerExceptHostHeader
+    });
+    expect(JSON.stringify(config.Origins[0].DomainName)).toContain(logicalId(stack, system.httpApi));
+    expect(config.Origins[0].CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] });
+    // CALLR is subscribed to the distribution's URL.
+    const [webhook] = Object.values(template.findResources('Custom::CallrWebhook'));
+    expect(webhook.Properties.Endpoint).toEqual(stack.resolve(system.webhookUrl));
+    expect(JSON.stringify(webhook.Properties.Endpoint)).toContain('DomainName');
+    expect(webhook.DependsOn).toContain(logicalId(stack, system.frontDoor!.distribution));
+  });
+
+  it('creates no distribution by default', () => {
+    defaults.template.resourceCountIs('AWS::CloudFront::Distribution', 0);
+  });
+
+  it('refuses a web ACL that CloudFront cannot take', () => {
+    expect(() => synthConstruct({ webhookWebAclArn: 'arn:aws:wafv2:eu-west-3:123456789012:regional/webacl/x/1' })).toThrow(
+      /webhookWebAclArn .* must be a WAFv2 web ACL for CloudFront, created in us-east-1/,
+    );
+  });
+
+  it('offers the web ACL: a rate-based rule per source address, for CloudFront, in us-east-1 only', () => {
+    const app = new App({ context: testContext() });
+    const stack = new Stack(app, 'Acl', { env: { region: CLOUDFRONT_WAF_REGION } });
+    new WebhookRateLimitAcl(stack, 'Acl', { requestsPer5MinutesPerIp: 5000, trustedSourceCidrs: ['198.51.100.0/24'] });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'CLOUDFRONT',
+      DefaultAction: { Allow: {} },
+      Rules: [
+        Match.objectLike({
+          Action: { Block: {} },
+          Statement: {
+            RateBasedStatement: Match.objectLike({
+              AggregateKeyType: 'IP',
+              Limit: 5000,
+              ScopeDownStatement: { NotStatement: { Statement: { IPSetReferenceStatement: Match.anyValue() } } },
+            }),
+          },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::WAFv2::IPSet', { Scope: 'CLOUDFRONT', Addresses: ['198.51.100.0/24'] });
+    expect(() => new WebhookRateLimitAcl(new Stack(app, 'Paris', { env: { region: 'eu-west-3' } }), 'Acl')).toThrow(/must be in us-east-1, not eu-west-3/);
   });
 });
