@@ -2,7 +2,11 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createObservability, METRICS_NAMESPACE, STACK_DIMENSION, STACK_NAME_VARIABLE } from '../../functions/observability/observability';
 
 /** The EMF documents Powertools writes, as CloudWatch receives them. */
-function publishedMetrics(run: (metrics: ReturnType<typeof createObservability>['metrics']) => void, env: Record<string, string>) {
+function publishedMetrics(
+  run: (metrics: ReturnType<typeof createObservability>['metrics']) => void,
+  env: Record<string, string>,
+  { flush = true }: { flush?: boolean } = {},
+) {
   const lines: string[] = [];
   // Powertools writes metrics to stdout through a Console of its own.
   const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -12,7 +16,7 @@ function publishedMetrics(run: (metrics: ReturnType<typeof createObservability>[
   try {
     const { metrics } = createObservability('callr-inbound-sms-ingest', env);
     run(metrics);
-    metrics.publishStoredMetrics();
+    if (flush) metrics.publishStoredMetrics();
   } finally {
     write.mockRestore();
   }
@@ -52,6 +56,8 @@ describe('createObservability', () => {
         single.addMetric('deadLettered', MetricUnit.Count, 1);
       },
       { [STACK_NAME_VARIABLE]: 'prod' },
+      // A single metric is written at once; the shared instance has nothing stored.
+      { flush: false },
     );
     expect(document._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', STACK_DIMENSION, 'reason']]);
     expect(document[STACK_DIMENSION]).toBe('prod');
