@@ -3,13 +3,13 @@
  * dependencies, calls the command functions of cli/, prints what they return and owns the exit
  * codes: 0 done, 1 the operation failed, 2 usage or configuration error.
  */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CALLR_HMAC_ALGORITHMS, type CallrHmacAlgorithm } from '../functions/callr/signature';
 import { CallrApiError, CallrClientConfigError, CallrTransportError } from '../functions/callr/errors';
 import { InvalidQueryError } from '../functions/messages/errors';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../functions/messages/message-store';
 import { LocalPipelineNotFoundError } from '../local/endpoints';
+import { createCloudWatchClient } from '../functions/aws/cloudwatch';
 import { DEFAULT_ALARM_TEST_WAIT_MS, formatAlarmTest, stackAlarmTopic, testAlarmDelivery } from '../cli/alarms';
 import {
   copyDeadLettersBack,
@@ -298,7 +298,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .addHelpText('after', `\nExample:\n  ${PROGRAM} alarms test --stack CallrInboundSms --region eu-west-1`)
     .action(async (options: AlarmsTestOptions) => {
       const topicArn = await stackAlarmTopic(options.stack, options.region, targetDeps.stackOutputs ?? defaultStackOutputs);
-      const cloudWatch = new CloudWatchClient(options.region ? { region: options.region } : {});
+      const cloudWatch = createCloudWatchClient(options.region ? { region: options.region } : {});
       try {
         const result = await testAlarmDelivery({ cloudWatch, topicArn, alarmName: options.alarm, waitMs: options.wait * 1000 });
         if (options.json) printJson(result);
