@@ -18,6 +18,7 @@ export const STACK_CONTEXT_KEYS = [
   'subscribeWebhook',
   'eventTypes',
   'hmacAlgorithm',
+  'signatureHeader',
   'hmacSecretVersion',
   'callrApiUrl',
   'alarmEmail',
@@ -148,6 +149,7 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     // Values are checked against the supported ones by findPropsProblems below.
     eventTypes: eventTypes as HandledEventType[] | undefined,
     hmacAlgorithm: reader.string('hmacAlgorithm') as CallrHmacAlgorithm | undefined,
+    signatureHeader: reader.string('signatureHeader'),
     hmacSecretVersion: reader.string('hmacSecretVersion', { allowNumber: true }),
     callrApiUrl: reader.string('callrApiUrl'),
     alarmEmail: reader.string('alarmEmail'),

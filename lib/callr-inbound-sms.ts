@@ -11,7 +11,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { HANDLED_EVENT_TYPES, type HandledEventType } from '../functions/callr/events';
-import { CALLR_HMAC_ALGORITHMS, type CallrHmacAlgorithm } from '../functions/callr/signature';
+import { CALLR_HMAC_ALGORITHMS, isHttpHeaderName, type CallrHmacAlgorithm } from '../functions/callr/signature';
 import type { LogGroupSettings } from './constructs/functions';
 import { WebhookFrontDoor } from './constructs/flood-protection';
 import { WebhookIntake } from './constructs/intake';
@@ -56,6 +56,13 @@ export interface CallrInboundSmsProps {
    * @default 'SHA256'
    */
   readonly hmacAlgorithm?: CallrHmacAlgorithm;
+
+  /**
+   * The request header the ingest reads CALLR's signature from (`HMAC_SIGNATURE_HEADER`). A setting
+   * because CALLR has not documented how REST v2 deliveries are signed; JSON-RPC webhooks use the default.
+   * @default 'X-CALLR-HmacSignature'
+   */
+  readonly signatureHeader?: string;
 
   /**
    * A non-secret label of the HMAC secret's current value. Change it after rotating the secret
@@ -271,6 +278,9 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
   if (props.hmacAlgorithm !== undefined && !(CALLR_HMAC_ALGORITHMS as readonly string[]).includes(props.hmacAlgorithm)) {
     problems.push(`hmacAlgorithm is ${props.hmacAlgorithm}; supported: ${CALLR_HMAC_ALGORITHMS.join(', ')}`);
   }
+  if (props.signatureHeader !== undefined && known(props.signatureHeader) && !isHttpHeaderName(props.signatureHeader)) {
+    problems.push(`signatureHeader is "${props.signatureHeader}"; it must be an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~, no spaces or colon)`);
+  }
   if (props.hmacSecretVersion !== undefined && known(props.hmacSecretVersion) && props.hmacSecretVersion.trim() === '') {
     problems.push('hmacSecretVersion must not be empty');
   }
@@ -434,6 +444,7 @@ export class CallrInboundSms extends Construct {
     this.intake = new WebhookIntake(this, {
       queues: this.queues,
       hmacAlgorithm,
+      signatureHeader: props.signatureHeader,
       throttlingRateLimit: props.throttlingRateLimit ?? DEFAULTS.throttlingRateLimit,
       throttlingBurstLimit: props.throttlingBurstLimit ?? DEFAULTS.throttlingBurstLimit,
       logs: logSettings,

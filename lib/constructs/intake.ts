@@ -50,6 +50,8 @@ export interface WebhookIntakeProps {
   readonly queues: CallrQueues;
   /** The algorithm CALLR is subscribed with (the ingest verifies both). */
   readonly hmacAlgorithm: CallrHmacAlgorithm;
+  /** @default - the ingest's default header, X-CALLR-HmacSignature */
+  readonly signatureHeader?: string;
   /** Steady-state requests per second the API stage accepts before answering 429. */
   readonly throttlingRateLimit: number;
   /** Requests the API stage accepts at once above the steady rate. */
@@ -119,6 +121,7 @@ export class WebhookIntake {
         DEAD_LETTER_QUEUE_URL: queues.deadLetterQueue.queueUrl,
         HMAC_SECRET_ARN: this.hmacSecret.secretArn,
         HMAC_ALGORITHM: props.hmacAlgorithm,
+        ...(props.signatureHeader ? { HMAC_SIGNATURE_HEADER: props.signatureHeader } : {}),
         ...(props.eventMaxAge ? { EVENT_MAX_AGE_SECONDS: String(props.eventMaxAge.toSeconds()) } : {}),
         ...(props.eventMaxFuture ? { EVENT_MAX_FUTURE_SECONDS: String(props.eventMaxFuture.toSeconds()) } : {}),
         ...(props.previousSecretGrace

@@ -145,6 +145,13 @@ describe('readStackContext', () => {
       ],
     ],
     [
+      'a signature header that is no HTTP header name',
+      { signatureHeader: 'X-CALLR Signature' },
+      [
+        'signatureHeader is "X-CALLR Signature"; it must be an HTTP header name (letters, digits and !#$%&\'*+-.^_`|~, no spaces or colon)',
+      ],
+    ],
+    [
       'a negative previous-secret grace (it would cut the previous secret off at once)',
       { previousSecretGraceSeconds: '-60' },
       ['previousSecretGraceSeconds is -60; it must not be negative (0 cuts the previous secret off at once)'],

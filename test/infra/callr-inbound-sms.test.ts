@@ -63,6 +63,7 @@ beforeAll(() => {
       eventMaxAge: Duration.days(2),
       eventMaxFuture: Duration.seconds(90),
       previousSecretGrace: Duration.seconds(0),
+      signatureHeader: 'X-Callr-Signature-V2',
     });
     unsubscribed = synthConstruct({ subscribeWebhook: false }, { credentials: false });
   } finally {
@@ -316,11 +317,12 @@ describe('Lambdas', () => {
     });
   });
 
-  it('passes the configured algorithm, event window and previous-secret grace to the ingest Lambda', () => {
+  it('passes the configured algorithm, signature header, event window and previous-secret grace to the ingest Lambda', () => {
     const { stack, system, template } = custom;
     const ingest = template.findResources('AWS::Lambda::Function')[logicalId(stack, system.ingestFunction)];
     expect(ingest.Properties.Environment.Variables).toMatchObject({
       HMAC_ALGORITHM: 'SHA512',
+      HMAC_SIGNATURE_HEADER: 'X-Callr-Signature-V2',
       EVENT_MAX_AGE_SECONDS: String(2 * 24 * 3600),
       EVENT_MAX_FUTURE_SECONDS: '90',
       // Zero is a value, not an absence: it is how a leaked secret is cut off at once.
