@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseCallrDate } from './dates';
+import { issueMessage } from './issue-messages';
 
 /**
  * Schemas of what CALLR posts to a webhook, in both of its formats:
@@ -34,24 +35,24 @@ function noteLenient(field: string, value: unknown): void {
 }
 
 /** A field read leniently: absent when it is not what `schema` takes. */
-function lenient<T extends z.ZodType>(field: string, schema: T) {
-  return schema.optional().catch((ctx) => {
+function lenient<T extends z.ZodMiniType>(field: string, schema: T) {
+  return z.catch(z.optional(schema), (ctx) => {
     noteLenient(field, ctx.value);
     return undefined;
   });
 }
 
 /** A field read leniently, with `fallback` when it is absent or not what `schema` takes. */
-function lenientOr<T extends z.ZodType>(field: string, schema: T, fallback: z.output<T>) {
-  return schema.catch((ctx) => {
+function lenientOr<T extends z.ZodMiniType>(field: string, schema: T, fallback: z.output<T>) {
+  return z.catch(schema, (ctx) => {
     noteLenient(field, ctx.value);
     return fallback;
   });
 }
 
 /** A list read leniently: the entries `item` cannot read are dropped, one by one (`field[]`). */
-function lenientList<T extends z.ZodType>(field: string, item: T) {
-  return lenient(field, z.array(z.unknown())).transform((values): Array<z.output<T>> | undefined => {
+function lenientList<T extends z.ZodMiniType>(field: string, item: T) {
+  const readEntries = z.transform((values: unknown[] | undefined): Array<z.output<T>> | undefined => {
     if (values === undefined) return undefined;
     return values.flatMap((value) => {
       const entry = item.safeParse(value);
@@ -60,6 +61,20 @@ function lenientList<T extends z.ZodType>(field: string, item: T) {
       return [];
     });
   });
+  return z.pipe(lenient(field, z.array(z.unknown())), readEntries);
+}
+
+/** `text` read by `read`, which answers an issue message where it cannot: a string schema that converts. */
+function convertedString<T>(read: (value: string) => { ok: true; value: T } | { ok: false; message: string }) {
+  return z.pipe(
+    z.string(),
+    z.transform((value: string, payload) => {
+      const result = read(value);
+      if (result.ok) return result.value;
+      payload.issues.push({ code: 'custom', message: result.message, input: value });
+      return z.NEVER;
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -68,37 +83,35 @@ function lenientList<T extends z.ZodType>(field: string, item: T) {
 /** Any CALLR date (see dates.ts) as ISO 8601 UTC, `null` for "no date" (CALLR's zeros, or JSON null). */
 export const CallrDate = z.union([
   z.null(),
-  z.string().transform((value, ctx) => {
+  convertedString((value) => {
     const parsed = parseCallrDate(value);
-    if (!parsed.ok) {
-      ctx.addIssue({ code: 'custom', message: `not a CALLR date (YYYY-MM-DD HH:MM:SS[.sss] UTC, or ISO 8601): ${value}` });
-      return z.NEVER;
-    }
-    return parsed.iso;
+    return parsed.ok
+      ? { ok: true, value: parsed.iso }
+      : { ok: false, message: `not a CALLR date (YYYY-MM-DD HH:MM:SS[.sss] UTC, or ISO 8601): ${value}` };
   }),
 ]);
 
 /** A date the event cannot do without (`event_at`, `at`): any CALLR format, never "no date". */
-const RequiredDate = z.string().transform((value, ctx) => {
+const RequiredDate = convertedString((value) => {
   const parsed = parseCallrDate(value);
-  if (!parsed.ok || parsed.iso === null) {
-    ctx.addIssue({ code: 'custom', message: `not a date (ISO 8601, or YYYY-MM-DD HH:MM:SS[.sss] UTC): ${value}` });
-    return z.NEVER;
-  }
-  return parsed.iso;
+  return parsed.ok && parsed.iso !== null
+    ? { ok: true, value: parsed.iso }
+    : { ok: false, message: `not a date (ISO 8601, or YYYY-MM-DD HH:MM:SS[.sss] UTC): ${value}` };
 });
 
-const EventId = z.string().min(1).max(128);
-const SmsId = z.string().min(1).max(64);
-const OptionalText = z.string().nullable();
-const Count = z.number().int().nonnegative();
+/** A string of 1 to `max` characters. */
+const nonEmptyString = (max?: number) => z.string().check(z.minLength(1), ...(max === undefined ? [] : [z.maxLength(max)]));
+const EventId = nonEmptyString(128);
+const SmsId = nonEmptyString(64);
+const OptionalText = z.nullable(z.string());
+const Count = z.int().check(z.nonnegative());
 
 // ---------------------------------------------------------------------------------------------
 // callr.v1: JSON-RPC webhooks
 
 const StatusChange = z.looseObject({
   old_status: lenientOr('data.status_history[].old_status', OptionalText, null),
-  new_status: z.string().min(1),
+  new_status: nonEmptyString(),
   updated_at: lenientOr('data.status_history[].updated_at', CallrDate, null),
 });
 
@@ -124,15 +137,15 @@ const SmsObject = z.looseObject({
 });
 
 /** An inbound SMS: who sent what to which of our numbers is what we exist to keep. */
-export const SmsMoData = SmsObject.extend({
-  from: z.string().min(1),
-  to: z.string().min(1),
+export const SmsMoData = z.extend(SmsObject, {
+  from: nonEmptyString(),
+  to: nonEmptyString(),
   text: z.string(),
 });
 
 /** A delivery status change of an SMS we sent: which SMS, and its status. */
-export const SmsStatusData = SmsObject.extend({
-  status: z.string().min(1),
+export const SmsStatusData = z.extend(SmsObject, {
+  status: nonEmptyString(),
 });
 
 /** The envelope every CALLR JSON-RPC webhook event shares; `data` depends on `type`. */
@@ -140,14 +153,14 @@ export const CallrEnvelope = z.looseObject({
   event_id: EventId,
   event_at: RequiredDate,
   hook_hash: lenient('hook_hash', OptionalText),
-  type: z.string().min(1),
+  type: nonEmptyString(),
   try: lenient('try', Count),
   data: z.unknown(),
 });
 export type CallrEnvelope = z.infer<typeof CallrEnvelope>;
 
-export const SmsMoEvent = CallrEnvelope.extend({ type: z.literal('sms.mo'), data: SmsMoData });
-export const SmsStatusEvent = CallrEnvelope.extend({ type: z.literal('sms.mt.status_update'), data: SmsStatusData });
+export const SmsMoEvent = z.extend(CallrEnvelope, { type: z.literal('sms.mo'), data: SmsMoData });
+export const SmsStatusEvent = z.extend(CallrEnvelope, { type: z.literal('sms.mt.status_update'), data: SmsStatusData });
 export type SmsMoEvent = z.infer<typeof SmsMoEvent>;
 export type SmsStatusEvent = z.infer<typeof SmsStatusEvent>;
 
@@ -156,15 +169,15 @@ export type SmsStatusEvent = z.infer<typeof SmsStatusEvent>;
 
 const V2StatusChange = z.looseObject({
   before: lenientOr('payload.statusHistory[].before', OptionalText, null),
-  after: z.string().min(1),
+  after: nonEmptyString(),
   at: lenientOr('payload.statusHistory[].at', CallrDate, null),
 });
 
 /** The REST v2 SMS of an inbound event: `sid` is the JSON-RPC `hash`, in lower case. */
 export const SmsInboundV2Payload = z.looseObject({
   sid: SmsId,
-  from: z.string().min(1),
-  to: z.string().min(1),
+  from: nonEmptyString(),
+  to: nonEmptyString(),
   body: z.looseObject({ text: z.string() }),
   direction: lenient('payload.direction', z.string()),
   trafficType: lenient('payload.trafficType', OptionalText),
@@ -187,13 +200,13 @@ export const CallrV2Envelope = z.looseObject({
   id: EventId,
   at: RequiredDate,
   sid: lenient('sid', OptionalText),
-  type: z.string().min(1),
+  type: nonEmptyString(),
   try: lenient('try', Count),
   payload: z.unknown(),
 });
 export type CallrV2Envelope = z.infer<typeof CallrV2Envelope>;
 
-export const SmsInboundV2Event = CallrV2Envelope.extend({ type: z.literal('v2.sms.inbound.received'), payload: SmsInboundV2Payload });
+export const SmsInboundV2Event = z.extend(CallrV2Envelope, { type: z.literal('v2.sms.inbound.received'), payload: SmsInboundV2Payload });
 export type SmsInboundV2Event = z.infer<typeof SmsInboundV2Event>;
 
 // ---------------------------------------------------------------------------------------------
@@ -266,30 +279,33 @@ export function parseCallrEvent(text: string): CallrEventParse {
   }
 }
 
+/** Issues in words (zod/mini has none of its own). */
+const WITH_MESSAGES = { error: issueMessage } as const;
+
 function parseEventObject(json: Record<string, unknown>, lenientFields: Set<string>): CallrEventParse {
   const format = formatOf(json);
   const claimed = claimedIdentity(json, format);
-  const invalid = (error: z.ZodError): CallrEventParse => ({ ok: false, reason: 'invalid_shape', detail: describeIssues(error), ...claimed });
+  const invalid = (error: z.core.$ZodError): CallrEventParse => ({ ok: false, reason: 'invalid_shape', detail: describeIssues(error), ...claimed });
 
   if (format === 'callr.v1') {
-    const envelope = CallrEnvelope.safeParse(json);
+    const envelope = CallrEnvelope.safeParse(json, WITH_MESSAGES);
     if (!envelope.success) return invalid(envelope.error);
     const identity: EventIdentity = { format, eventId: envelope.data.event_id, eventAt: envelope.data.event_at, type: envelope.data.type };
     const type = identity.type;
     if (!Object.hasOwn(V1_EVENT_SCHEMAS, type)) return { ok: true, handled: false, identity, event: envelope.data, lenientFields: [...lenientFields] };
     lenientFields.clear(); // the full parse reads the envelope again
-    const event = V1_EVENT_SCHEMAS[type as keyof typeof V1_EVENT_SCHEMAS].safeParse(json);
+    const event = V1_EVENT_SCHEMAS[type as keyof typeof V1_EVENT_SCHEMAS].safeParse(json, WITH_MESSAGES);
     if (!event.success) return invalid(event.error);
     return { ok: true, handled: true, identity, event: event.data, lenientFields: [...lenientFields] };
   }
 
-  const envelope = CallrV2Envelope.safeParse(json);
+  const envelope = CallrV2Envelope.safeParse(json, WITH_MESSAGES);
   if (!envelope.success) return invalid(envelope.error);
   const identity: EventIdentity = { format, eventId: envelope.data.id, eventAt: envelope.data.at, type: envelope.data.type };
   const type = identity.type;
   if (!Object.hasOwn(V2_EVENT_SCHEMAS, type)) return { ok: true, handled: false, identity, event: envelope.data, lenientFields: [...lenientFields] };
   lenientFields.clear();
-  const event = V2_EVENT_SCHEMAS[type as keyof typeof V2_EVENT_SCHEMAS].safeParse(json);
+  const event = V2_EVENT_SCHEMAS[type as keyof typeof V2_EVENT_SCHEMAS].safeParse(json, WITH_MESSAGES);
   if (!event.success) return invalid(event.error);
   return { ok: true, handled: true, identity, event: event.data, lenientFields: [...lenientFields] };
 }
@@ -298,7 +314,7 @@ function parseEventObject(json: Record<string, unknown>, lenientFields: Set<stri
 function claimedIdentity(json: Record<string, unknown>, format: EventFormat): { eventId?: string; eventType?: string } {
   const id = format === 'callr.v1' ? json.event_id : json.id;
   const eventId = EventId.safeParse(typeof id === 'string' ? id.trim() : undefined);
-  const eventType = z.string().min(1).max(128).safeParse(json.type);
+  const eventType = nonEmptyString(128).safeParse(json.type);
   return {
     ...(eventId.success ? { eventId: eventId.data } : {}),
     ...(eventType.success ? { eventType: eventType.data } : {}),
@@ -322,7 +338,7 @@ export function parseCallrEventBytes(bytes: Uint8Array): CallrEventParse {
   return parseCallrEvent(text);
 }
 
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { CallrHmacAlgorithm } from './signature';
 import { CallrApiError, CallrClientConfigError, CallrTransportError, type CallrTransportFailure } from './errors';
 
@@ -126,11 +126,11 @@ const SAFE_TO_REPEAT: Readonly<Record<string, boolean>> = {
 const NOT_SENT_ERROR_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** The one field of a Webhook object that public code confirms; everything else is read leniently. */
-const WebhookHash = z.looseObject({ hash: z.string().min(1) });
+const WebhookHash = z.looseObject({ hash: z.string().check(z.minLength(1)) });
 
 /** JSON-RPC 2.0 lets an error omit `data`; CALLR's SDKs read only `message` and `code`. */
 const ErrorEnvelope = z.looseObject({
-  error: z.looseObject({ code: z.unknown().optional(), message: z.string().optional(), data: z.unknown().optional() }),
+  error: z.looseObject({ code: z.optional(z.unknown()), message: z.optional(z.string()), data: z.optional(z.unknown()) }),
 });
 
 type AttemptOutcome =

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { EVENT_FORMATS, type InboundSmsEvent } from '../callr/events';
 
 /**
@@ -22,32 +22,42 @@ export function canonicalMessageId(callrSmsId: string): string {
   return callrSmsId.toUpperCase();
 }
 
-export const InboundMessage = z
-  .object({
+/** `schema` with its description for the generated JSON Schema (zod/mini has no `.describe()`). */
+const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
+
+export const InboundMessage = described(
+  z.object({
     schemaVersion: z.literal(INBOUND_MESSAGE_SCHEMA_VERSION),
-    id: z
-      .string()
-      .describe('CALLR SMS id in upper case (JSON-RPC `hash`, REST v2 `sid` upper-cased): the identity of the message, the same on every delivery in either format'),
-    from: z.string().describe('Sender, as CALLR gives it (E.164 for a mobile number)'),
-    to: z.string().describe('Our number or shortcode the message was sent to'),
+    id: described(
+      z.string(),
+      'CALLR SMS id in upper case (JSON-RPC `hash`, REST v2 `sid` upper-cased): the identity of the message, the same on every delivery in either format',
+    ),
+    from: described(z.string(), 'Sender, as CALLR gives it (E.164 for a mobile number)'),
+    to: described(z.string(), 'Our number or shortcode the message was sent to'),
     text: z.string(),
-    encoding: z.string().nullable().describe('GSM or UNICODE (upper case whatever the format); null where CALLR gives none or one that could not be read'),
-    parts: z.number().int().nullable().describe('Number of SMS parts the text arrived in'),
-    network: z.string().nullable().describe('Mobile network code of the sender, where CALLR knows it'),
-    receivedAt: IsoDate.describe('When CALLR received the SMS (ISO 8601 UTC, v1 date_received, v2 created); event_at where CALLR gives no date'),
-    eventId: z.string().describe('CALLR event id of the delivery that stored it (v1 event_id, v2 id)'),
-    eventAt: IsoDate.describe('CALLR event time of that delivery (v1 event_at, v2 at)'),
-    hookHash: z.string().nullable().describe('CALLR webhook that delivered it (v1 hook_hash, v2 sid); null for a per-SMS webhook'),
-    storedAt: IsoDate.describe('When this system stored it'),
-    source: z
-      .object({
-        format: z.enum(EVENT_FORMATS).describe('callr.v1: a JSON-RPC webhook event (sms.mo); callr.v2: a REST v2 webhook event (v2.sms.inbound.received)'),
-        eventType: z.string().describe('CALLR event type of the delivery that stored it'),
-      })
-      .optional()
-      .describe('Which CALLR webhook format the stored delivery came in. Always written; absent only on messages stored before it existed (all of them callr.v1)'),
-  })
-  .describe('A CALLR inbound SMS (MO), as stored and forwarded by callr-inbound-sms');
+    encoding: described(z.nullable(z.string()), 'GSM or UNICODE (upper case whatever the format); null where CALLR gives none or one that could not be read'),
+    parts: described(z.nullable(z.int()), 'Number of SMS parts the text arrived in'),
+    network: described(z.nullable(z.string()), 'Mobile network code of the sender, where CALLR knows it'),
+    receivedAt: described(IsoDate, 'When CALLR received the SMS (ISO 8601 UTC, v1 date_received, v2 created); event_at where CALLR gives no date'),
+    eventId: described(z.string(), 'CALLR event id of the delivery that stored it (v1 event_id, v2 id)'),
+    eventAt: described(IsoDate, 'CALLR event time of that delivery (v1 event_at, v2 at)'),
+    hookHash: described(z.nullable(z.string()), 'CALLR webhook that delivered it (v1 hook_hash, v2 sid); null for a per-SMS webhook'),
+    storedAt: described(IsoDate, 'When this system stored it'),
+    source: described(
+      z.optional(
+        z.object({
+          format: described(
+            z.enum(EVENT_FORMATS),
+            'callr.v1: a JSON-RPC webhook event (sms.mo); callr.v2: a REST v2 webhook event (v2.sms.inbound.received)',
+          ),
+          eventType: described(z.string(), 'CALLR event type of the delivery that stored it'),
+        }),
+      ),
+      'Which CALLR webhook format the stored delivery came in. Always written; absent only on messages stored before it existed (all of them callr.v1)',
+    ),
+  }),
+  'A CALLR inbound SMS (MO), as stored and forwarded by callr-inbound-sms',
+);
 
 export type InboundMessage = z.infer<typeof InboundMessage>;
 

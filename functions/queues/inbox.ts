@@ -29,7 +29,7 @@ export function encodeInboxMessage(message: InboundMessage): QueueMessage {
   };
 }
 
-/** For consumers and tests: the body back into a validated message; throws a ZodError if it is not one. */
+/** For consumers and tests: the body back into a validated message; throws a zod error (`$ZodError`) if it is not one. */
 export function decodeInboxMessage(body: string): InboundMessage {
   return InboundMessage.parse(JSON.parse(body));
 }

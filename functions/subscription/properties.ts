@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DEFAULT_CALLR_API_URL } from '../callr/json-rpc-client';
 import { CALLR_HMAC_ALGORITHMS } from '../callr/signature';
 import { SubscriptionPropertiesError } from './errors';
@@ -9,37 +9,36 @@ import { SubscriptionPropertiesError } from './errors';
  * Secrets travel as ARNs only; their values are read at run time and never appear here.
  */
 const httpUrl = (what: string) =>
-  z.string({ error: `${what} is required` }).refine(
-    (value) => {
+  z.string({ error: `${what} is required` }).check(
+    z.refine((value) => {
       try {
         const url = new URL(value);
         return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password;
       } catch {
         return false;
       }
-    },
-    { error: `${what} must be an http(s) URL without credentials in it` },
+    }, { error: `${what} must be an http(s) URL without credentials in it` }),
   );
 
-const required = (what: string) => z.string({ error: `${what} is required` }).trim().min(1, { error: `${what} is required` });
+const required = (what: string) => z.string({ error: `${what} is required` }).check(z.trim(), z.minLength(1, { error: `${what} is required` }));
 
 export const SubscriptionProperties = z.object({
   /** The webhook URL CALLR posts to: the API URL + `/webhooks/callr`. */
   Endpoint: httpUrl('Endpoint'),
   /** CALLR event type, e.g. `sms.mo` or `sms.mt.status_update`. */
-  EventType: required('EventType').regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/, {
-    error: 'EventType must be a CALLR event type such as sms.mo or sms.mt.status_update',
-  }),
+  EventType: required('EventType').check(
+    z.regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/, { error: 'EventType must be a CALLR event type such as sms.mo or sms.mt.status_update' }),
+  ),
   /** @default 'SHA256' */
-  HmacAlgorithm: z.enum(CALLR_HMAC_ALGORITHMS, { error: `HmacAlgorithm must be one of ${CALLR_HMAC_ALGORITHMS.join(', ')}` }).default('SHA256'),
+  HmacAlgorithm: z._default(z.enum(CALLR_HMAC_ALGORITHMS, { error: `HmacAlgorithm must be one of ${CALLR_HMAC_ALGORITHMS.join(', ')}` }), 'SHA256'),
   /** Secrets Manager ARN of the plain-string HMAC secret CALLR signs deliveries with. */
   HmacSecretArn: required('HmacSecretArn'),
   /** Secrets Manager ARN of the CALLR credentials, JSON `{"apiKey"}` or `{"login","password"}`. */
   CredentialsSecretArn: required('CredentialsSecretArn'),
   /** @default DEFAULT_CALLR_API_URL */
-  ApiUrl: httpUrl('ApiUrl').default(DEFAULT_CALLR_API_URL),
+  ApiUrl: z._default(httpUrl('ApiUrl'), DEFAULT_CALLR_API_URL),
   /** Not secret; changing it (on a rotation of the HMAC secret) re-subscribes. */
-  SecretVersion: z.string().optional(),
+  SecretVersion: z.optional(z.string()),
 });
 export type SubscriptionProperties = z.infer<typeof SubscriptionProperties>;
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import * as z from 'zod/mini';
 import { signCallrBody } from '../../functions/callr/signature';
 import { InboundMessage } from '../../functions/messages/inbound-message';
 import { copyDeadLettersBack, listDeadLetters } from '../../cli/dead-letters';
@@ -186,7 +187,7 @@ describe('callr-mo against a local pipeline', () => {
 
       const run = await callrMo(['messages', '--json', '--limit', '1000'], { LOCAL_DATA_DIR: dataDir });
       expect(run).toMatchObject({ code: 0, stderr: '' });
-      expect(InboundMessage.array().parse(JSON.parse(run.stdout)).map((message) => message.id)).toEqual(recent.map((message) => message.id));
+      expect(z.array(InboundMessage).parse(JSON.parse(run.stdout)).map((message) => message.id)).toEqual(recent.map((message) => message.id));
     });
 
     it('--hash of an unknown SMS is an empty list', async () => {
@@ -200,7 +201,7 @@ describe('callr-mo against a local pipeline', () => {
       ]);
 
       expect(json).toMatchObject({ code: 0, stderr: '' });
-      const messages = InboundMessage.array().parse(JSON.parse(json.stdout));
+      const messages = z.array(InboundMessage).parse(JSON.parse(json.stdout));
       expect(messages.map((message) => message.id)).toEqual([hashes[2], hashes[1], hashes[0]]);
       expect(messages.every((message) => message.from === from && message.to === to)).toBe(true);
 

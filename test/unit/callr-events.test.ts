@@ -194,6 +194,16 @@ describe('parseCallrEvent', () => {
     expect(result).toMatchObject({ ok: false, reason: 'invalid_shape', detail: expect.stringContaining(`${field}:`) });
   });
 
+  it.each([
+    ['an empty sender', moText({ data: { from: '' } }), 'data.from: Too small: expected string to have >=1 characters'],
+    ['a number for a recipient', moText({ data: { to: 33612345678 } }), 'data.to: Invalid input: expected string, received number'],
+    ['no event id', moText({ edit: without('event_id') }), 'event_id: Invalid input: expected string, received undefined'],
+    ['an event id of 129 characters', moText({ edit: (e) => Object.assign(e, { event_id: 'e'.repeat(129) }) }), 'event_id: Too big: expected string to have <=128 characters'],
+    ['a status update without a status', statusText({ edit: withoutData('status') }), 'data.status: Invalid input: expected string, received undefined'],
+  ])('says in words what is wrong with %s (what was expected, never the value)', (_name, text, detail) => {
+    expect(parseCallrEvent(text)).toMatchObject({ ok: false, reason: 'invalid_shape', detail });
+  });
+
   it('says which event a body it refuses claims to be, where it says so as text', () => {
     expect(parseCallrEvent(moText({ edit: withoutData('hash') }))).toEqual({
       ok: false,
