@@ -81,6 +81,8 @@ export interface MoChaosReport {
   readonly durationMs: number;
   /** Hashes behind each non-zero must-be-zero, for the investigation (a few of each). */
   readonly examples: Readonly<Record<string, readonly string[]>>;
+  /** For each example hash, the faults injected on calls about it (`client.operation.kind`), in order. */
+  readonly faultsBySms: Readonly<Record<string, readonly string[]>>;
   readonly ok: boolean;
 }
 
@@ -223,6 +225,11 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
       },
       durationMs: Date.now() - startedAt,
       examples,
+      faultsBySms: Object.fromEntries(
+        Object.values(examples)
+          .flat()
+          .map((hash) => [hash, faults.filter((fault) => fault.smsHash === hash).map((fault) => `${fault.client}.${fault.operation}${fault.target ? `(${fault.target})` : ''}.${fault.kind}`)]),
+      ),
       ok: storedTwice === 0 && uniqueNotStored === 0 && storedWrong === 0 && storedNotForwarded === 0 && extraForwardsUnexplained === 0,
     };
     return report;
