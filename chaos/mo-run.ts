@@ -58,7 +58,7 @@ export interface MoChaosReport {
   readonly callrGaveUp: number;
   readonly unique: number;
   readonly stored: number;
-  /** SMS whose message item was created more than once (a PutItem committed twice): must be 0. */
+  /** SMS whose message item was created more than once (two different items committed, not one write resent): must be 0. */
   readonly storedTwice: number;
   /** Sent SMS with no message item: must be 0. */
   readonly uniqueNotStored: number;
@@ -97,8 +97,9 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
   const options = { ...DEFAULT_MO_CHAOS_OPTIONS, ...input, rates: { ...DEFAULT_MO_CHAOS_OPTIONS.rates, ...input.rates } };
   const progress = options.onProgress ?? (() => undefined);
   const startedAt = Date.now();
-  // Creating writes that reached DynamoDB and committed, per SMS hash.
-  const createdItems = new Map<string, number>();
+  // The distinct message items whose creating write reached DynamoDB and committed, per SMS hash.
+  // An SDK retry sends the very same item again (a lost answer): one creation, however many commits.
+  const createdItems = new Map<string, Set<string>>();
   const pipeline = await startChaosPipeline({
     seed: options.seed,
     rates: options.rates,
@@ -111,7 +112,9 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
       const key = item?.pk?.S;
       if (item?.sk?.S === 'message' && key?.startsWith('sms#')) {
         const hash = key.slice('sms#'.length);
-        createdItems.set(hash, (createdItems.get(hash) ?? 0) + 1);
+        const creations = createdItems.get(hash) ?? new Set<string>();
+        creations.add(JSON.stringify(item));
+        createdItems.set(hash, creations);
       }
     },
   });
@@ -192,7 +195,7 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
     }
     let storedTwice = 0;
     for (const [hash, creations] of createdItems) {
-      if (creations > 1) {
+      if (creations.size > 1) {
         storedTwice += 1;
         note('storedTwice', hash);
       }
