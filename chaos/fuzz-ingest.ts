@@ -37,6 +37,8 @@ export interface IngestFuzzOptions {
   readonly runs: number;
   /** Per-attempt failure rate of queue writes (half refused, half answer lost). */
   readonly queueFailureRate: number;
+  /** The secrets the handler accepts (tests: one too many, to show the property catches it). @default the chaos secrets */
+  readonly acceptedSecrets?: readonly string[];
 }
 
 export interface IngestFuzzReport {
@@ -78,6 +80,9 @@ interface FuzzCase {
   readonly headerEventId: string | undefined;
   readonly garbage: string;
 }
+
+/** What a forger signs with. */
+export const FORGER_SECRET = 'not-the-secret';
 
 const phoneNumber = fc.stringMatching(/^\+3363998\d{4}$/);
 const smsHash = fc.stringMatching(/^[A-Z0-9]{8}$/);
@@ -176,7 +181,7 @@ function signatureFor(testCase: FuzzCase, body: Buffer): string | undefined {
     case 'valid_previous':
       return sign(CHAOS_PREVIOUS_HMAC_SECRET);
     case 'wrong_secret':
-      return sign('not-the-secret');
+      return sign(FORGER_SECRET);
     case 'other_body':
       return signCallrBody(Buffer.concat([body, Buffer.from(' ')]), CHAOS_HMAC_SECRET);
     case 'missing':
@@ -253,14 +258,15 @@ export async function runIngestFuzz(input: Partial<IngestFuzzOptions> = {}): Pro
     );
 
     const observability = createObservability(SERVICE_NAMES.ingest);
+    const acceptedSecrets = options.acceptedSecrets ?? [CHAOS_HMAC_SECRET, CHAOS_PREVIOUS_HMAC_SECRET];
     const config = loadIngestConfig({
       QUEUE_URL: queues.ingestQueueUrl,
       DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
-      CALLR_HMAC_SECRET: [CHAOS_HMAC_SECRET, CHAOS_PREVIOUS_HMAC_SECRET].join(','),
+      CALLR_HMAC_SECRET: acceptedSecrets.join(','),
       HMAC_ALGORITHM: 'SHA256',
     });
     const handler = withLambdaMiddleware(
-      createIngestHandler({ config, sqs: clients.sqs, secrets: staticHmacSecrets([CHAOS_HMAC_SECRET, CHAOS_PREVIOUS_HMAC_SECRET]), now: () => new Date(), ...observability }),
+      createIngestHandler({ config, sqs: clients.sqs, secrets: staticHmacSecrets(acceptedSecrets), now: () => new Date(), ...observability }),
       observability,
     );
 
@@ -327,7 +333,10 @@ export async function runIngestFuzz(input: Partial<IngestFuzzOptions> = {}): Pro
     try {
       await fc.assert(property, { numRuns: options.runs, seed: options.seed, endOnFailure: true });
     } catch (error) {
-      failure = (error as Error).message.slice(0, 4000);
+      // fast-check reports the property's own error as the cause: what was broken comes first, then the input.
+      const cause = (error as { cause?: unknown }).cause;
+      const broken = cause instanceof Error ? cause.message : '';
+      failure = `${broken}${broken ? ' — ' : ''}${(error as Error).message}`.slice(0, 4000);
     }
     return { seed: options.seed, runs: options.runs, answers, failure, durationMs: Date.now() - startedAt, ok: failure === null };
   } finally {

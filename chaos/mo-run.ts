@@ -6,7 +6,7 @@ import { INBOX_ATTRIBUTE } from '../functions/queues/inbox';
 import { fromSqsSafeText } from '../functions/queues/sqs-safe-json';
 import type { InjectedFault } from './faults';
 import { DEFAULT_CHAOS_RATES, type ChaosRates } from './options';
-import { startChaosPipeline } from './pipeline';
+import { startChaosPipeline, type ChaosPipelineOptions } from './pipeline';
 
 /**
  * The fault-injection run: signed inbound SMS through the CALLR emulator (its retries, and a share
@@ -28,6 +28,8 @@ export interface MoChaosOptions {
   /** How long the pipeline may take to settle after the last injection. */
   readonly settleTimeoutMs: number;
   readonly onProgress?: (line: string) => void;
+  /** See ChaosPipelineOptions.persistWrapper. */
+  readonly persistWrapper?: ChaosPipelineOptions['persistWrapper'];
 }
 
 export const DEFAULT_MO_CHAOS_OPTIONS: MoChaosOptions = {
@@ -106,6 +108,7 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
     timeScale: options.timeScale,
     deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
     deliveryRetry: DELIVERY_RETRY,
+    persistWrapper: options.persistWrapper,
     onReached: (call) => {
       if (call.operation !== 'PutItem' || call.statusCode !== 200) return;
       const item = call.input.Item as Record<string, { S?: string }> | undefined;

@@ -21,7 +21,7 @@ import { startHttpApiFront } from '../local/http-api-front';
 import { localLambdaContext } from '../local/lambda-context';
 import { createMessageTable, createQueues, type LocalQueues } from '../local/provision';
 import { WEBHOOK_ROUTE } from '../local/runner';
-import { startSqsEventSource, type RunningSqsEventSource } from '../local/sqs-event-source';
+import { startSqsEventSource, type RunningSqsEventSource, type SqsBatchHandler } from '../local/sqs-event-source';
 import { seededRandom } from '../cli/mo-generator';
 import { createFaultInjector, type FaultInjector, type ReachedCall } from './faults';
 import type { ChaosRates } from './options';
@@ -50,6 +50,8 @@ export interface ChaosPipelineOptions {
   readonly deliveryRetry: { readonly baseDelayMs: number; readonly maxTries: number };
   /** Told about each attempt that reached DynamoDB or SQS through a faulty client. */
   readonly onReached?: (call: ReachedCall) => void;
+  /** Replaces the persister the poller invokes (tests: a broken one, to show the books catch it). */
+  readonly persistWrapper?: (persist: SqsBatchHandler) => SqsBatchHandler;
 }
 
 export interface ChaosPipeline {
@@ -170,7 +172,7 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
       sqs: clean.sqs,
       queueUrl: queues.ingestQueueUrl,
       region,
-      handler: async (event: SQSEvent) => {
+      handler: (options.persistWrapper ?? ((handler) => handler))(async (event: SQSEvent) => {
         if (event.Records.length > 1 && crashRandom() < rates.persistCrash) {
           // The invocation dies after some of its records were fully handled: none is
           // acknowledged, all come back after the visibility timeout.
@@ -181,7 +183,7 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
           throw new Error(`injected crash after ${done} of ${event.Records.length} records`);
         }
         return persist(event, context());
-      },
+      }),
       batchSize: PERSIST_BATCH_SIZE,
       handlerTimeoutMs: persistTimeoutMs,
       visibilityTimeoutSeconds: Math.max(1, Math.round(INGEST_VISIBILITY_TIMEOUT_SECONDS / options.timeScale)),
