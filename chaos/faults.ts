@@ -32,7 +32,7 @@ export interface InjectedFault {
   readonly kind: FaultKind;
   /** The SMS hash the call was about, when it names one (a table key, an inbox message). */
   readonly smsHash: string | undefined;
-  /** `forward_mark` for the update that records a forward; `inbox` / `ingest` / `dead-letter` for SQS sends. */
+  /** `forward_mark` for the update that records a forward; the queue's name (FaultInjectorOptions.queueNames) for SQS calls. */
   readonly target: string | undefined;
 }
 
@@ -61,8 +61,16 @@ export interface FaultInjector {
   readonly reached: readonly ReachedCall[];
 }
 
+export interface FaultInjectorOptions {
+  /** Told about each attempt that reached a service. */
+  readonly onReached?: (call: ReachedCall) => void;
+  /** Names for queue URLs in the fault log (`inbox`, `ingest`…); a URL not named is logged as it is. */
+  readonly queueNames?: Readonly<Record<string, string>>;
+}
+
 /** Seeded decisions: one stream per client, derived from the run's seed and the client's name. */
-export function createFaultInjector(seed: number, onReached?: (call: ReachedCall) => void): FaultInjector {
+export function createFaultInjector(seed: number, options: FaultInjectorOptions = {}): FaultInjector {
+  const { onReached, queueNames = {} } = options;
   const faults: InjectedFault[] = [];
   const reached: ReachedCall[] = [];
   return {
@@ -70,7 +78,7 @@ export function createFaultInjector(seed: number, onReached?: (call: ReachedCall
     reached,
     install(client, name, rules) {
       const random = seededRandom(seed ^ hashName(name));
-      client.middlewareStack.add(
+      (client.middlewareStack as unknown as DeserializeStack).add(
         (next) => async (args) => {
           const request = args.request as { headers?: Record<string, string> };
           const operation = (request.headers?.['x-amz-target'] ?? '').split('.').pop() ?? '';
@@ -78,11 +86,11 @@ export function createFaultInjector(seed: number, onReached?: (call: ReachedCall
           const rule = rules.find((candidate) => candidate.operations.includes(operation) && (candidate.when?.(input) ?? true));
           const kind = rule ? pick(random(), rule.rates) : undefined;
           const record = (faultKind: FaultKind) =>
-            faults.push({ client: name, operation, kind: faultKind, smsHash: smsHashOf(input), target: targetOf(operation, input) });
+            faults.push({ client: name, operation, kind: faultKind, smsHash: smsHashOf(input), target: targetOf(operation, input, queueNames) });
 
           if (kind === 'error_500' || kind === 'throttled') {
             record(kind);
-            return { response: errorResponse(client, kind), output: undefined as never };
+            return { response: errorResponse(client, kind), output: undefined };
           }
           const result = await next(args);
           const statusCode = (result.response as { statusCode?: number }).statusCode ?? 0;
@@ -92,7 +100,7 @@ export function createFaultInjector(seed: number, onReached?: (call: ReachedCall
           if (kind === 'lost_answer_500') {
             record(kind);
             await drain(result.response);
-            return { response: errorResponse(client, 'error_500'), output: undefined as never };
+            return { response: errorResponse(client, 'error_500'), output: undefined };
           }
           if (kind === 'lost_answer_reset') {
             record(kind);
@@ -107,6 +115,19 @@ export function createFaultInjector(seed: number, onReached?: (call: ReachedCall
       );
     },
   };
+}
+
+/** The one signature of `middlewareStack.add` used here, shared by every client's stack. */
+interface DeserializeStack {
+  add(
+    middleware: (next: (args: HandlerArguments) => Promise<{ response: unknown; output: unknown }>) => (args: HandlerArguments) => Promise<{ response: unknown; output: unknown }>,
+    options: { step: 'deserialize'; priority: 'low'; name: string },
+  ): void;
+}
+
+interface HandlerArguments {
+  readonly input: unknown;
+  readonly request: unknown;
 }
 
 function pick(draw: number, rates: Partial<Record<FaultKind, number>>): FaultKind | undefined {
@@ -154,12 +175,9 @@ export function smsHashOf(input: Record<string, unknown>): string | undefined {
   return SMS_KEY.exec(JSON.stringify(input.Key ?? input.Item ?? null))?.[1];
 }
 
-function targetOf(operation: string, input: Record<string, unknown>): string | undefined {
+function targetOf(operation: string, input: Record<string, unknown>, queueNames: Readonly<Record<string, string>>): string | undefined {
   if (operation === 'UpdateItem' && /SET #forwardedAt/.test(String(input.UpdateExpression ?? ''))) return 'forward_mark';
-  if (operation === 'SendMessage' || operation === 'SendMessageBatch') {
-    const url = String(input.QueueUrl ?? '');
-    return url.endsWith('-inbox') ? 'inbox' : url.endsWith('-dead-letter') ? 'dead-letter' : url.endsWith('-ingest') ? 'ingest' : url;
-  }
+  if (typeof input.QueueUrl === 'string') return queueNames[input.QueueUrl] ?? input.QueueUrl;
   return undefined;
 }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseCallrEventBytes } from '../functions/callr/events';
-import { CALLR_EVENT_ID_HEADER, CALLR_SIGNATURE_HEADER, signCallrBody, type CallrHmacAlgorithm } from '../functions/callr/signature';
+import { CALLR_EVENT_ID_HEADER, signCallrBody, type CallrHmacAlgorithm } from '../functions/callr/signature';
 import { MAX_BODY_BYTES, loadIngestConfig } from '../functions/ingest/config';
 import { createIngestHandler } from '../functions/ingest/create-ingest-handler';
 import { staticHmacSecrets } from '../functions/ingest/hmac-secrets';

@@ -103,7 +103,10 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
     await createMessageTable(clean.dynamodb, tableName);
     const queues = await createQueues(clean.sqs, LOCAL_RESOURCE_NAMES);
 
-    const injector = createFaultInjector(options.seed, options.onReached);
+    const injector = createFaultInjector(options.seed, {
+      onReached: options.onReached,
+      queueNames: { [queues.ingestQueueUrl]: 'ingest', [queues.deadLetterQueueUrl]: 'dead-letter', [queues.inboxQueueUrl]: 'inbox' },
+    });
     const toQueue = (url: string) => (input: Record<string, unknown>) => input.QueueUrl === url;
     injector.install(ingestClients.sqs, 'ingest-sqs', [
       {
