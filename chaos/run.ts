@@ -57,13 +57,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  // Bound now: while a run's output is captured, progress still reaches the terminal.
+  const writeErr = process.stderr.write.bind(process.stderr);
+  const say = (line: string) => writeErr(`${line}\n`);
   const print = (line: string) => process.stdout.write(`${line}\n`);
 
   say(`chaos: fuzzing the ingest handler with ${options.fuzzRuns} inputs (seed ${options.seed})`);
   const fuzz = await captureOutput(() => runIngestFuzz({ seed: options.seed, runs: options.fuzzRuns }));
   say(`chaos: ${options.count} inbound SMS through the pipeline at ${options.rate}/s, faults ${JSON.stringify(rates)}`);
-  const progress: string[] = [];
   const chaos = await captureOutput(() =>
     runMoChaos({
       seed: options.seed,
@@ -72,7 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       perSmsWebhookShare: options.perSmsShare,
       timeScale: options.timeScale,
       rates,
-      onProgress: (line) => progress.push(line),
+      onProgress: (line) => say(`chaos: ${line}`),
     }),
   );
   const logs = fuzz.output + chaos.output;
