@@ -28,7 +28,7 @@ describe('npm run chaos, reduced', () => {
 
   beforeAll(async () => {
     const fuzzRun = await captureOutput(() => runIngestFuzz({ seed: 7, runs: 1_000 }));
-    const chaosRun = await captureOutput(() => runMoChaos({ seed: 7, count: 300, ratePerSecond: 150, settleTimeoutMs: 60_000 }));
+    const chaosRun = await captureOutput(() => runMoChaos({ seed: 7, count: 300, ratePerSecond: 50, timeScale: 20, settleTimeoutMs: 90_000 }));
     fuzz = fuzzRun.result;
     chaos = chaosRun.result;
     logs = fuzzRun.output + chaosRun.output;
