@@ -113,13 +113,16 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
 
   command('simulate')
     .summary('send signed, realistic inbound SMS through the local CALLR emulator, or to a webhook URL')
-    .description('Send signed, realistic, varied inbound SMS (sms.mo) at a steady rate: through the CALLR emulator of the local pipeline by default, or straight to a webhook URL (a deployed stack) signed with its secret.')
+    .description('Send signed, realistic, varied inbound SMS (sms.mo, or v2.sms.inbound.received with --format v2) at a steady rate: through the CALLR emulator of the local pipeline by default, or straight to a webhook URL (a deployed stack) signed with its secret.')
     .addOption(new Option('-n, --count <n>', 'how many SMS').default(DEFAULT_SIMULATE_COUNT).argParser(integer(1, MAX_SIMULATE_COUNT)))
     .addOption(new Option('-r, --rate <per-second>', 'SMS per second').default(DEFAULT_SIMULATE_RATE).argParser(positiveNumber(MAX_SIMULATE_RATE)))
     .addOption(new Option('--url <webhook-url>', 'post straight to this webhook (e.g. the WebhookUrl output of a stack) instead of through the emulator').argParser(httpUrl))
     .addOption(new Option('--secret <hmac-secret>', 'HMAC secret to sign with, with --url (default: $CALLR_HMAC_SECRET)'))
     .addOption(new Option('--algorithm <algorithm>', 'HMAC algorithm, with --url').choices(CALLR_HMAC_ALGORITHMS).default('SHA256'))
     .addOption(new Option('--direct', 'post straight to the local pipeline\'s webhook, signed with its secret, bypassing the CALLR emulator').conflicts('url'))
+    .addOption(
+      new Option('--format <format>', 'CALLR webhook format: v1 (JSON-RPC sms.mo) or v2 (REST v2 v2.sms.inbound.received); through the emulator, only the webhooks subscribed to it (default: every webhook, each in its format; with --url/--direct: v1)').choices(['v1', 'v2']),
+    )
     .option('--from <number>', 'send every SMS from this number')
     .option('--to <number>', 'send every SMS to this number (default: a mix of our simulated numbers and a shortcode)')
     .addOption(new Option('--timeout <seconds>', `with --url/--direct: per request (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000}); through the emulator: wait for final deliveries (default ${DEFAULT_DELIVERY_WAIT_MS / 1000})`).argParser(positiveNumber(600)))
@@ -135,6 +138,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       '',
       'Examples:',
       `  ${PROGRAM} simulate --count 100 --rate 20`,
+      `  ${PROGRAM} simulate --format v2 --direct`,
       `  ${PROGRAM} simulate --url https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/callr --secret "$SECRET"`,
     ].join('\n'))
     .action(async (options: SimulateOptions) => {
@@ -193,6 +197,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       .addOption(stackOption())
       .option('--dlq-url <url>', 'the dead-letter queue by URL (AWS credential chain)')
       .option('--queue-url <url>', 'with --dlq-url: the ingest queue to redrive to')
+      .option('--reason <code>', 'only dead letters with this reason (e.g. invalid_shape); repeat for several', collectReason, [] as string[])
       .addOption(regionOption())
       .addOption(jsonOption());
   queueTargetOptions(
@@ -208,6 +213,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         deadLetterQueueUrl: target.deadLetterQueueUrl,
         limit: options.limit,
         waitTimeSeconds: target.kind === 'local' ? 0 : 1,
+        reasons: options.reason,
       });
       if (options.json) printJson(listing);
       else print(formatDeadLetters(listing));
@@ -218,13 +224,24 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   queueTargetOptions(
     dlq.command('redrive')
       .exitOverride()
-      .description('Move dead letters back to the ingest queue (SQS message move task on AWS; receive, send, delete locally)'),
+      .description(
+        'Move dead letters back to the ingest queue (SQS message move task on AWS; receive, send, delete locally, and on AWS with --reason, which a move task cannot filter)',
+      ),
   ).action(async (options: DlqOptions) => {
     const target = await resolveQueues(options, targetDeps);
     let result: RedriveResult;
     try {
-      if (target.kind === 'local') {
-        result = await copyDeadLettersBack({ sqs: target.sqs, deadLetterQueueUrl: target.deadLetterQueueUrl, ingestQueueUrl: target.ingestQueueUrl! });
+      if (target.kind === 'local' || options.reason.length > 0) {
+        if (!target.ingestQueueUrl) throw new UsageError('redrive needs the ingest queue: add --queue-url <url> (or use --stack)');
+        result = await copyDeadLettersBack({
+          sqs: target.sqs,
+          deadLetterQueueUrl: target.deadLetterQueueUrl,
+          ingestQueueUrl: target.ingestQueueUrl,
+          reasons: options.reason,
+          // SQS: long polls (a short poll can come back empty while messages are left) and room
+          // for a large queue before a held message shows again.
+          ...(target.kind === 'aws' ? { waitTimeSeconds: 1, visibilityTimeoutSeconds: 300 } : {}),
+        });
       } else {
         result = await startDeadLetterMoveTask({ sqs: target.sqs, ...(await target.queueArns()) });
       }
@@ -253,6 +270,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
 
 interface SimulateOptions {
   count: number;
+  format?: 'v1' | 'v2';
   rate: number;
   url?: string;
   secret?: string;
@@ -281,12 +299,22 @@ interface MessagesOptions {
 }
 
 interface DlqOptions {
+  /** `--reason`, repeatable; empty when not given. */
+  reason: string[];
   dataDir?: string;
   stack?: string;
   dlqUrl?: string;
   queueUrl?: string;
   region?: string;
   json?: boolean;
+}
+
+function collectReason(value: string, previous: string[]): string[] {
+  const reason = value.trim();
+  if (!/^[a-z0-9_]+$/.test(reason)) {
+    throw new InvalidArgumentError(`a reason is a code such as invalid_shape, invalid_json, event_too_old, unhandled_event_type; got "${value}"`);
+  }
+  return [...previous, reason];
 }
 
 async function runSimulate(options: SimulateOptions, io: CliIo, targetDeps: TargetDeps): Promise<SimulationSummary> {
@@ -301,7 +329,7 @@ async function runSimulate(options: SimulateOptions, io: CliIo, targetDeps: Targ
   });
   const expectedMs = (options.count / options.rate) * 1000;
   const progress = shouldShowProgress(io.stderr, expectedMs) ? createProgressReporter(io.stderr) : undefined;
-  const common = { count: options.count, ratePerSecond: options.rate, generator, onProgress: progress?.update };
+  const common = { count: options.count, ratePerSecond: options.rate, generator, onProgress: progress?.update, ...(options.format ? { format: options.format } : {}) };
   const timeoutMs = options.timeout === undefined ? undefined : Math.round(options.timeout * 1000);
   try {
     if (options.url !== undefined) {

@@ -45,6 +45,17 @@ function banner(endpoints: LocalEndpoints, endpointsFile: string): string {
 }
 
 async function main(): Promise<number> {
+  // Listen for signals before starting: endpoints.json is written during start-up, and a SIGTERM
+  // that a supervisor (or a test) sends as soon as it appears would otherwise hit Node's default
+  // action and kill the process without draining or unsubscribing. One that comes early is kept
+  // and acted on once the pipeline is up.
+  let requestedStop: string | undefined;
+  let onSignal = (signal: string) => {
+    requestedStop ??= signal;
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+
   let pipeline: LocalPipeline;
   try {
     const config = loadLocalConfig(process.env);
@@ -80,8 +91,8 @@ async function main(): Promise<number> {
         },
       );
     };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    onSignal = shutdown;
+    if (requestedStop) shutdown(requestedStop);
   });
 }
 

@@ -57,8 +57,10 @@ export interface DeadLetterView {
 
 export interface DeadLetterListing {
   readonly deadLetters: DeadLetterView[];
-  /** SQS's approximate count of messages on the queue (visible and in flight) before the listing. */
+  /** SQS's approximate count of messages on the queue (visible and in flight) before the listing, whatever their reason. */
   readonly approximateTotal: number | null;
+  /** The `--reason` filter, when one was given. */
+  readonly reasons?: readonly string[];
 }
 
 export interface ListDeadLettersInput {
@@ -71,22 +73,40 @@ export interface ListDeadLettersInput {
    * The local emulator needs none. @default 1
    */
   readonly waitTimeSeconds?: number;
+  /** Only dead letters with one of these `deadLetterReason`s (`--reason`, repeatable); all when absent or empty. */
+  readonly reasons?: readonly string[];
+}
+
+/** The `--reason` filter: none (or an empty list) takes every dead letter. */
+function reasonFilter(reasons: readonly string[] | undefined): (message: Message) => boolean {
+  if (!reasons || reasons.length === 0) return () => true;
+  const wanted = new Set(reasons);
+  return (message) => wanted.has(reasonOf(message) ?? '');
+}
+
+function reasonOf(message: Message): string | null {
+  const value = message.MessageAttributes?.[ATTRIBUTE.deadLetterReason]?.StringValue;
+  return value === undefined ? null : fromSqsSafeText(value);
 }
 
 /**
- * Reads up to `limit` dead letters without removing them: received with a short visibility
- * timeout so paging goes past the first ten, then made visible again at once, whatever happens.
+ * Reads up to `limit` dead letters (with one of `reasons`, if given) without removing them:
+ * received with a short visibility timeout so paging goes past the first ten, then made visible
+ * again at once, whatever happens. With a filter it reads past the ones that do not match.
  */
 export async function listDeadLetters(input: ListDeadLettersInput): Promise<DeadLetterListing> {
   const limit = input.limit ?? DEFAULT_DEAD_LETTER_LIST_LIMIT;
+  const matches = reasonFilter(input.reasons);
+  const filtered = (input.reasons?.length ?? 0) > 0;
   const approximateTotal = await approximateCount(input.sqs, input.deadLetterQueueUrl);
   const received = new Map<string, Message>();
+  const listed: Message[] = [];
   try {
-    while (received.size < limit) {
+    while (listed.length < limit) {
       const { Messages = [] } = await input.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: input.deadLetterQueueUrl,
-          MaxNumberOfMessages: Math.min(10, limit - received.size),
+          MaxNumberOfMessages: filtered ? 10 : Math.min(10, limit - listed.length),
           VisibilityTimeout: LISTING_VISIBILITY_SECONDS,
           WaitTimeSeconds: input.waitTimeSeconds ?? 1,
           MessageAttributeNames: ['All'],
@@ -95,12 +115,15 @@ export async function listDeadLetters(input: ListDeadLettersInput): Promise<Dead
       );
       const fresh = Messages.filter((message) => message.MessageId && !received.has(message.MessageId));
       if (fresh.length === 0) break;
-      for (const message of fresh) received.set(message.MessageId!, message);
+      for (const message of fresh) {
+        received.set(message.MessageId!, message);
+        if (matches(message) && listed.length < limit) listed.push(message);
+      }
     }
   } finally {
     await makeVisible(input.sqs, input.deadLetterQueueUrl, [...received.values()]);
   }
-  return { deadLetters: [...received.values()].map(toView), approximateTotal };
+  return { deadLetters: listed.map(toView), approximateTotal, ...(filtered ? { reasons: [...input.reasons!] } : {}) };
 }
 
 function toView(message: Message): DeadLetterView {
@@ -119,7 +142,7 @@ function toView(message: Message): DeadLetterView {
   }
   return {
     messageId: message.MessageId!,
-    reason: attribute(ATTRIBUTE.deadLetterReason),
+    reason: reasonOf(message),
     detail: attribute(ATTRIBUTE.deadLetterDetail),
     source: attribute(ATTRIBUTE.deadLetterSource),
     eventId: attribute(ATTRIBUTE.eventId),
@@ -152,8 +175,9 @@ async function makeVisible(sqs: Sqs, queueUrl: string, messages: readonly Messag
 }
 
 export function formatDeadLetters(listing: DeadLetterListing): string {
-  const { deadLetters, approximateTotal } = listing;
-  if (deadLetters.length === 0) return 'the dead-letter queue is empty';
+  const { deadLetters, approximateTotal, reasons } = listing;
+  const filter = reasons ? ` with reason ${reasons.join(' or ')}` : '';
+  if (deadLetters.length === 0) return reasons ? `no dead letter${filter}` : 'the dead-letter queue is empty';
   const table = renderTable(
     ['dead-lettered', 'source', 'reason', 'type', 'event id', 'detail', 'event'],
     deadLetters.map((letter) => [
@@ -166,7 +190,12 @@ export function formatDeadLetters(listing: DeadLetterListing): string {
       oneLine(letter.preview, 60),
     ]),
   );
-  const more = approximateTotal !== null && approximateTotal > deadLetters.length ? `\n(showing ${deadLetters.length} of about ${approximateTotal}; --limit shows more)` : '';
+  const more =
+    approximateTotal !== null && approximateTotal > deadLetters.length
+      ? reasons
+        ? `\n(showing ${deadLetters.length}${filter}; about ${approximateTotal} on the queue in all, whatever their reason)`
+        : `\n(showing ${deadLetters.length} of about ${approximateTotal}; --limit shows more)`
+      : '';
   return `${table}${more}`;
 }
 
@@ -179,6 +208,9 @@ export interface CopyRedriveResult {
   readonly failed: number;
   /** Why each failed message stayed on the dead-letter queue. */
   readonly failures: ReadonlyArray<{ readonly messageId: string; readonly error: string }>;
+  /** With `--reason`: the reasons redriven, and how many dead letters with another reason were left on the queue. */
+  readonly reasons?: readonly string[];
+  readonly skipped?: number;
 }
 
 export interface MoveTaskRedriveResult {
@@ -197,41 +229,72 @@ export interface CopyRedriveInput {
   readonly sqs: Sqs;
   readonly deadLetterQueueUrl: string;
   readonly ingestQueueUrl: string;
+  /** Only dead letters with one of these `deadLetterReason`s (`--reason`); all when absent or empty. */
+  readonly reasons?: readonly string[];
+  /**
+   * Long polling for each receive. On SQS a short poll (0) samples only some servers and can come
+   * back empty while messages are left, which would end the redrive early. @default 0 (the local emulator)
+   */
+  readonly waitTimeSeconds?: number;
+  /** How long a received message stays hidden from other readers while the redrive runs. @default 60 */
+  readonly visibilityTimeoutSeconds?: number;
   /** Epoch milliseconds, compared with SQS's SentTimestamp. @default Date.now */
   readonly now?: () => number;
 }
 
+/** Empty receives in a row, while SQS still counts visible messages, before the redrive believes the queue drained. */
+const MAX_EMPTY_RECEIVES_WITH_VISIBLE_MESSAGES = 3;
+
 /**
- * Where SQS message move tasks are not available (the local emulator): receive, send to the
- * ingest queue with the same body and attributes (minus the dead-letter reason), then delete.
+ * Redrive by copying: receive, send to the ingest queue with the same body and attributes (minus
+ * the dead-letter reason), then delete. Used where SQS message move tasks are not available (the
+ * local emulator), and on AWS for `--reason`: a move task moves every message, it cannot filter.
  * A message is deleted only once its copy is sent, so a failure can duplicate but never lose:
  * the persister stores a message once, whatever number of times it arrives.
  *
  * Only what was on the queue when the redrive started moves, as with an SQS move task: an event
- * that still cannot be processed comes straight back, and would otherwise go round for ever.
+ * that still cannot be processed comes straight back, and would otherwise go round for ever. The
+ * others (another reason, arrived since) are hidden while the redrive runs, so the loop meets each
+ * message once, and made visible again at the end, whatever happens. The loop ends only on an
+ * empty receive that SQS's own count confirms, never on a short batch.
  */
 export async function copyDeadLettersBack(input: CopyRedriveInput): Promise<CopyRedriveResult> {
   const startedAt = (input.now ?? Date.now)();
+  const matches = reasonFilter(input.reasons);
+  const filtered = (input.reasons?.length ?? 0) > 0;
   let moved = 0;
+  let emptyReceives = 0;
   const failures: Array<{ messageId: string; error: string }> = [];
-  // Received and not deleted (arrived after the start, or not copied): hidden until the end, so the
-  // loop cannot meet them again and ends when the queue is drained; then visible again, whatever happens.
+  // Received and not deleted, by message id with its latest receipt handle (a message seen again
+  // after its visibility timeout has a new one).
   const held = new Map<string, Message>();
+  const skipped = new Set<string>();
   try {
     for (;;) {
       const { Messages = [] } = await input.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: input.deadLetterQueueUrl,
           MaxNumberOfMessages: 10,
-          VisibilityTimeout: COPY_VISIBILITY_SECONDS,
-          WaitTimeSeconds: 0,
+          VisibilityTimeout: input.visibilityTimeoutSeconds ?? COPY_VISIBILITY_SECONDS,
+          WaitTimeSeconds: input.waitTimeSeconds ?? 0,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['SentTimestamp'],
         }),
       );
-      if (Messages.length === 0) break;
-      for (const message of Messages) held.set(message.ReceiptHandle!, message);
-      const batch = Messages.filter((message) => Number(message.Attributes?.SentTimestamp) < startedAt);
+      if (Messages.length === 0) {
+        // Visible messages SQS still counts (a false empty short poll, messages becoming visible):
+        // look again, a bounded number of times.
+        const visible = await visibleCount(input.sqs, input.deadLetterQueueUrl);
+        if (visible > 0 && ++emptyReceives < MAX_EMPTY_RECEIVES_WITH_VISIBLE_MESSAGES) continue;
+        break;
+      }
+      emptyReceives = 0;
+      for (const message of Messages) held.set(message.MessageId!, message);
+      // At or before: SentTimestamp has millisecond resolution, and a message dead-lettered in the
+      // millisecond the redrive started was there before it (nothing can bounce back that fast).
+      const before = Messages.filter((message) => Number(message.Attributes?.SentTimestamp) <= startedAt);
+      for (const message of before) if (!matches(message)) skipped.add(message.MessageId!);
+      const batch = before.filter(matches);
       if (batch.length === 0) continue;
 
       const { Successful = [], Failed = [] } = await input.sqs.send(
@@ -258,7 +321,7 @@ export async function copyDeadLettersBack(input: CopyRedriveInput): Promise<Copy
       moved += sent.length;
       const notDeleted = new Set((deleted.Failed ?? []).map((failure) => Number(failure.Id)));
       sent.forEach((message, index) => {
-        if (!notDeleted.has(index)) held.delete(message.ReceiptHandle!);
+        if (!notDeleted.has(index)) held.delete(message.MessageId!);
       });
       // Its copy is on its way, so it counts as moved; the leftover will show up on the DLQ again.
       for (const failure of deleted.Failed ?? []) {
@@ -268,7 +331,19 @@ export async function copyDeadLettersBack(input: CopyRedriveInput): Promise<Copy
   } finally {
     await makeVisible(input.sqs, input.deadLetterQueueUrl, [...held.values()]);
   }
-  return { mode: 'copy', moved, failed: failures.length, failures };
+  return {
+    mode: 'copy',
+    moved,
+    failed: failures.length,
+    failures,
+    ...(filtered ? { reasons: [...input.reasons!], skipped: skipped.size } : {}),
+  };
+}
+
+async function visibleCount(sqs: Sqs, queueUrl: string): Promise<number> {
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+  const visible = Number(Attributes?.ApproximateNumberOfMessages);
+  return Number.isFinite(visible) ? visible : 0;
 }
 
 /** SQS refuses the empty list fields some readers return; a copy carries only the value. */
@@ -309,7 +384,11 @@ export async function startDeadLetterMoveTask(input: MoveTaskRedriveInput): Prom
 export function formatRedrive(result: RedriveResult): string {
   // SQS's failure messages and task fields are remote text: escaped like a table cell.
   if (result.mode === 'copy') {
-    const lines = [`moved ${result.moved} dead letter${result.moved === 1 ? '' : 's'} back to the ingest queue${result.failed > 0 ? `; ${result.failed} failed:` : ''}`];
+    const filter = result.reasons ? ` with reason ${result.reasons.join(' or ')}` : '';
+    const skipped = result.reasons ? `; ${result.skipped ?? 0} with another reason left on the dead-letter queue` : '';
+    const lines = [
+      `moved ${result.moved} dead letter${result.moved === 1 ? '' : 's'}${filter} back to the ingest queue${skipped}${result.failed > 0 ? `; ${result.failed} failed:` : ''}`,
+    ];
     for (const failure of result.failures) lines.push(`  ${escapeForTerminal(failure.messageId)}: ${escapeForTerminal(failure.error)}`);
     return lines.join('\n');
   }

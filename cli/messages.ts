@@ -1,4 +1,4 @@
-import type { InboundMessage } from '../functions/messages/inbound-message';
+import { canonicalMessageId, type InboundMessage } from '../functions/messages/inbound-message';
 import {
   DEFAULT_LIST_LIMIT,
   getMessage,
@@ -42,7 +42,8 @@ export function parseMessageSelector(flags: MessagesFlags): MessageSelector {
   }
   if (given.length === 0) return { by: 'recent' };
   if (flags.from !== undefined) return { by: 'from', from: flags.from.trim() };
-  if (flags.hash !== undefined) return { by: 'hash', hash: flags.hash.trim() };
+  // Stored ids are the SMS id in upper case: a REST v2 `sid` (lower case) finds its message too.
+  if (flags.hash !== undefined) return { by: 'hash', hash: canonicalMessageId(flags.hash.trim()) };
   const since = flags.since === undefined ? undefined : parseIsoDate('--since', flags.since);
   const until = flags.until === undefined ? undefined : parseIsoDate('--until', flags.until);
   if (since && until && since >= until) throw new UsageError(`--since (${since.toISOString()}) must be before --until (${until.toISOString()})`);

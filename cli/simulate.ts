@@ -3,11 +3,13 @@ import {
   DEFAULT_EMULATOR_DELIVERY_TIMEOUT_MS,
   DEFAULT_EMULATOR_RETRY,
   type DeliveryAttempt,
+  type InboundSmsFormat,
   type InjectedSms,
 } from '../local/callr-emulator';
 import { retryHorizonMs, webhookRequest } from '../local/callr-emulator/delivery';
 import { newEventId, newObjectHash } from '../local/callr-emulator/ids';
-import { inboundSmsObject, smsEncoding } from '../local/callr-emulator/sms-objects';
+import { inboundSmsObject, inboundSmsPayloadV2, smsEncoding } from '../local/callr-emulator/sms-objects';
+import { V2_INBOUND_SMS_EVENT_TYPE } from '../local/callr-emulator/account';
 import type { CallrHmacAlgorithm } from '../functions/callr/signature';
 import { TargetError } from './errors';
 import type { MoGenerator, SimulatedSms, TextKind } from './mo-generator';
@@ -21,6 +23,10 @@ import { summarizeLatencies, type LatencySummary } from './stats';
  *   delivery and the time from injection to it; or
  * - straight to a webhook URL (a deployed stack), signed with the given secret exactly as CALLR
  *   signs, reporting the HTTP answers and their latency.
+ *
+ * `format` chooses CALLR's webhook format: `v1` (JSON-RPC `sms.mo`) or `v2` (REST v2
+ * `v2.sms.inbound.received`). Through the emulator it restricts delivery to the webhooks
+ * subscribed to that format's event type (none given: every webhook, each in its own format).
  */
 
 export const DEFAULT_SIMULATE_COUNT = 10;
@@ -118,7 +124,12 @@ interface SimulateCommon {
   /** @default systemClock */
   readonly clock?: SimulationClock;
   readonly onProgress?: (progress: SimulateProgress) => void;
+  /** CALLR's webhook format. Direct: @default 'v1'. Emulator: every subscribed format when absent. */
+  readonly format?: InboundSmsFormat;
 }
+
+/** The event type each format delivers an inbound SMS as. */
+export const INBOUND_EVENT_TYPE: Readonly<Record<InboundSmsFormat, string>> = { v1: 'sms.mo', v2: V2_INBOUND_SMS_EVENT_TYPE };
 
 export interface EmulatorSimulationInput extends SimulateCommon {
   /** The emulator's base URL (`callrEmulatorUrl` of endpoints.json). */
@@ -150,7 +161,7 @@ export async function simulateThroughEmulator(input: EmulatorSimulationInput): P
   const injected = await runPaced(input.count, input.ratePerSecond, 8, clock, async () => {
     const sms = input.generator.next();
     const injectedAt = clock.now().getTime();
-    const result = await injectInboundSms(fetchImpl, controlUrl, sms);
+    const result = await injectInboundSms(fetchImpl, controlUrl, sms, input.format);
     input.onProgress?.({ phase: 'sending', done: ++injectedCount, total: input.count });
     return { sms, injectedAt, result };
   });
@@ -174,7 +185,8 @@ export async function simulateThroughEmulator(input: EmulatorSimulationInput): P
   const events = injected.flatMap(({ sms, injectedAt, result }): SimulatedEventResult[] => {
     const base = { smsHash: result.hash, from: sms.from, to: sms.to, kind: sms.kind, parts: smsEncoding(sms.text).parts };
     if (result.eventIds.length === 0) {
-      return [{ ...base, eventId: null, outcome: 'no_webhook', status: 'no_webhook', httpStatus: null, tries: 0, latencyMs: null, detail: 'the CALLR emulator has no sms.mo webhook subscribed' }];
+      const subscribed = input.format ? INBOUND_EVENT_TYPE[input.format] : `${INBOUND_EVENT_TYPE.v1} or ${INBOUND_EVENT_TYPE.v2}`;
+      return [{ ...base, eventId: null, outcome: 'no_webhook', status: 'no_webhook', httpStatus: null, tries: 0, latencyMs: null, detail: `the CALLR emulator has no ${subscribed} webhook subscribed` }];
     }
     return result.eventIds.map((eventId) => {
       const attempts = attemptsByEvent.get(eventId) ?? [];
@@ -211,11 +223,13 @@ export async function simulateDirect(input: DirectSimulationInput): Promise<Simu
     const sms = input.generator.next();
     const now = clock.now();
     const smsHash = newObjectHash();
+    const inbound = { hash: smsHash, from: sms.from, to: sms.to, text: sms.text, receivedAt: now };
+    const format = input.format ?? 'v1';
     const event = {
       eventId: newEventId(),
       eventAt: now.toISOString(),
-      type: 'sms.mo',
-      data: inboundSmsObject({ hash: smsHash, from: sms.from, to: sms.to, text: sms.text, receivedAt: now }),
+      type: INBOUND_EVENT_TYPE[format],
+      data: format === 'v2' ? inboundSmsPayloadV2(inbound) : inboundSmsObject(inbound),
     };
     const { body, headers } = webhookRequest(event, target, 0);
     const base = { smsHash, eventId: event.eventId, from: sms.from, to: sms.to, kind: sms.kind, parts: smsEncoding(sms.text).parts, tries: 1 };
@@ -319,11 +333,11 @@ export async function runPaced<T>(
   return Promise.all(results);
 }
 
-async function injectInboundSms(fetchImpl: typeof fetch, controlUrl: string, sms: SimulatedSms): Promise<InjectedSms> {
+async function injectInboundSms(fetchImpl: typeof fetch, controlUrl: string, sms: SimulatedSms, format: InboundSmsFormat | undefined): Promise<InjectedSms> {
   const response = await callEmulator(fetchImpl, new URL('inbound-sms', controlUrl).toString(), {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ from: sms.from, to: sms.to, text: sms.text }),
+    body: JSON.stringify({ from: sms.from, to: sms.to, text: sms.text, ...(format ? { format } : {}) }),
   });
   return response as InjectedSms;
 }

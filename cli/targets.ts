@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SQSClient, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { awsClientConfig } from '../functions/aws/client-config';
+import { createDynamoDbClients } from '../functions/aws/dynamodb';
+import { createSqsClient } from '../functions/aws/sqs';
 import { createCallrClient, DEFAULT_CALLR_API_URL, type CallrClient, type CallrCredentials } from '../functions/callr/json-rpc-client';
 import type { MessageTable } from '../functions/messages/message-store';
 import { createLocalClients } from '../local/aws-clients';
@@ -101,7 +102,7 @@ export async function describeStackOutputs(cloudFormation: CloudFormationClient,
 
 async function defaultStackOutputs(stackName: string, region: string | undefined): Promise<Record<string, string>> {
   const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
-  const client = new CloudFormationClient(region ? { region } : {});
+  const client = new CloudFormationClient(awsClientConfig({ region }, undefined));
   try {
     return await describeStackOutputs(client, stackName, region);
   } finally {
@@ -145,10 +146,10 @@ export async function resolveMessageTable(options: MessageTableOptions, deps: Ta
     const tableName = options.stack !== undefined
       ? (await readStackOutputs({ ...options, stack: options.stack }, deps, [STACK_OUTPUT.tableName]))[STACK_OUTPUT.tableName]!
       : options.table!;
-    const dynamodb = new DynamoDBClient(options.region ? { region: options.region } : {});
+    const { dynamodb, documents } = createDynamoDbClients({ region: options.region });
     return {
       kind: 'aws',
-      table: { documents: DynamoDBDocumentClient.from(dynamodb), tableName },
+      table: { documents, tableName },
       description: `DynamoDB table ${tableName}${options.stack ? ` (stack ${options.stack})` : ''}`,
       close: () => dynamodb.destroy(),
     };
@@ -195,7 +196,7 @@ export async function resolveQueues(options: QueueOptions, deps: TargetDeps): Pr
       : {};
     const deadLetterQueueUrl = options.dlqUrl ?? outputs[STACK_OUTPUT.deadLetterQueueUrl]!;
     const ingestQueueUrl = options.queueUrl ?? outputs[STACK_OUTPUT.ingestQueueUrl];
-    const sqs = new SQSClient(options.region ? { region: options.region } : {});
+    const sqs = createSqsClient({ region: options.region });
     const queueArn = async (url: string, fromOutputs: string | undefined) => fromOutputs ?? (await getQueueArn(sqs, url));
     return {
       sqs,

@@ -1,11 +1,15 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { createDynamoDbClients } from '../functions/aws/dynamodb';
+import { createSqsClient } from '../functions/aws/sqs';
 
 /**
- * Real AWS SDK clients pointed at the emulators. The endpoint is set explicitly: fauxqs answers
- * with queue URLs on `sqs.<region>.localhost`, which does not resolve everywhere, and the SDK
- * sends to the configured endpoint rather than the queue URL's host when one is given.
+ * Real AWS SDK clients pointed at the emulators, built by the same factories as the Lambdas'
+ * (functions/aws/), so local mode runs with the same timeouts, retries and marshalling. The
+ * endpoint is set explicitly: fauxqs answers with queue URLs on `sqs.<region>.localhost`, which
+ * does not resolve everywhere, and the SDK sends to the configured endpoint rather than the queue
+ * URL's host when one is given.
  */
 export interface EmulatorEndpoints {
   readonly dynamodbEndpoint: string;
@@ -21,13 +25,16 @@ export interface LocalClients {
 }
 
 /** The emulators accept any credentials; these keep the SDK from searching for real ones. */
-const EMULATOR_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+export const EMULATOR_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export function createLocalClients(endpoints: EmulatorEndpoints): LocalClients {
-  const common = { region: endpoints.region, credentials: EMULATOR_CREDENTIALS, maxAttempts: 3 };
-  const dynamodb = new DynamoDBClient({ ...common, endpoint: endpoints.dynamodbEndpoint });
-  const documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-  const sqs = new SQSClient({ ...common, endpoint: endpoints.sqsEndpoint });
+  const options = {
+    region: endpoints.region,
+    credentials: EMULATOR_CREDENTIALS,
+    endpoints: { dynamodb: endpoints.dynamodbEndpoint, sqs: endpoints.sqsEndpoint },
+  };
+  const { dynamodb, documents } = createDynamoDbClients(options);
+  const sqs = createSqsClient(options);
   return {
     dynamodb,
     documents,

@@ -15,7 +15,7 @@ import { queueArn } from '../../local/provision';
 import { ingestQueueMessage, moEventBody, toSqsRecord } from '../../test/support/sqs-events';
 import type { PairSpec } from '../harness/compare';
 import type { BenchEnvironment } from '../harness/emulators';
-import { dynamoItemSize } from './dynamo-item-size';
+import { dynamoItemSize } from '../../functions/messages/item-size';
 
 /**
  * The persist Lambda per full batch (PERSIST_BATCH_SIZE, 10) of new inbound SMS, with unique

@@ -4,7 +4,8 @@
  * - `CallrApiError`: CALLR answered, and the answer is an error (`{"error":{code,message,data}}`).
  *   Retrying the same call would get the same answer, so the client never does.
  * - `CallrTransportError`: no usable answer (timeout, network, HTTP status without an error
- *   envelope, unreadable body). Worth retrying when it is a timeout, a network error or a 5xx.
+ *   envelope, unreadable body). Worth retrying when it is a timeout, a network error or a 5xx,
+ *   and the call is safe to repeat.
  *
  * Neither message ever carries credentials or the HMAC secret: the client scrubs the values it
  * sent from whatever CALLR echoes back before building these errors.
@@ -100,20 +101,36 @@ export class CallrTransportError extends Error {
     readonly method: string,
     readonly failure: CallrTransportFailure,
     detail: string,
-    options: { readonly httpStatus?: number; readonly attempts: number; readonly cause?: unknown },
+    options: {
+      readonly httpStatus?: number;
+      readonly attempts: number;
+      readonly cause?: unknown;
+      /**
+       * Whether sending the call again cannot do twice what CALLR may already have done (false for
+       * `sms.send`, unless the request provably never left). @default true
+       */
+      readonly safeToRepeat?: boolean;
+    },
   ) {
-    super(`CALLR ${method} failed after ${options.attempts} attempt${options.attempts === 1 ? '' : 's'}: ${detail}`, {
+    const transient = isTransient(failure, options.httpStatus);
+    const safeToRepeat = options.safeToRepeat ?? true;
+    const notRepeated = transient && !safeToRepeat ? `; not retried: ${method} is not safe to repeat (CALLR may have done it already)` : '';
+    super(`CALLR ${method} failed after ${options.attempts} attempt${options.attempts === 1 ? '' : 's'}: ${detail}${notRepeated}`, {
       cause: options.cause,
     });
     this.name = 'CallrTransportError';
     this.httpStatus = options.httpStatus;
     this.attempts = options.attempts;
+    this.retryable = transient && safeToRepeat;
   }
 
-  /** Worth another try: CALLR may well answer next time. */
-  get retryable(): boolean {
-    return this.failure === 'timeout' || this.failure === 'network' || (this.httpStatus ?? 0) >= 500;
-  }
+  /** Worth another try: CALLR may well answer next time, and a repeat cannot do anything twice. */
+  readonly retryable: boolean;
+}
+
+/** A timeout, a network error or a 5xx: CALLR may well answer next time. */
+function isTransient(failure: CallrTransportFailure, httpStatus: number | undefined): boolean {
+  return failure === 'timeout' || failure === 'network' || (httpStatus ?? 0) >= 500;
 }
 
 /** CALLR refused a subscription because the same type and endpoint are already subscribed. */

@@ -2,47 +2,125 @@ import { z } from 'zod';
 import { parseCallrDate } from './dates';
 
 /**
- * Schemas of what CALLR posts to a webhook (`Webhook.Event` and the SMS object).
+ * Schemas of what CALLR posts to a webhook, in both of its formats:
  *
- * Strict on the fields this system relies on, tolerant of everything else: CALLR adds fields
- * over time, and an authentic event must not be refused for carrying one we do not know.
+ * - `callr.v1`, the JSON-RPC webhooks: `Webhook.Event` `{event_id, event_at, hook_hash, type, try, data}`,
+ *   `data` the SMS object (`sms.mo`, `sms.mt.status_update`);
+ * - `callr.v2`, the REST v2 webhooks: `{id, at, sid, type, try, payload}` (`v2.sms.inbound.received`,
+ *   CALLR reference "webhook-v2-sms-inbound-received").
+ *
+ * A tolerant reader: strict only where a wrong value would store a wrong message — the event's
+ * identity, time and type, and the SMS's id, sender, recipient and text (a status update's id and
+ * status). Every other field is read leniently: a value of an unexpected type or format becomes
+ * absent (the raw event, stored byte for byte, keeps it) and is reported in `lenientFields`, never
+ * a reason to quarantine. Unknown fields are kept.
  */
 
-/** A CALLR `YYYY-MM-DD HH:MM:SS` UTC date, turned into ISO 8601 (or `null` for "no date"). */
-export const CallrDate = z.string().transform((value, ctx) => {
+export const EVENT_FORMATS = ['callr.v1', 'callr.v2'] as const;
+export type EventFormat = (typeof EVENT_FORMATS)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Lenient fields
+
+/**
+ * The fields read leniently during the parse in progress. Parsing is synchronous (no async
+ * refinements), so one parse at a time runs and this never mixes two events' fields.
+ */
+let lenientFieldsOfParse: Set<string> | undefined;
+
+function noteLenient(field: string, value: unknown): void {
+  // Absent is not unexpected: only a value that was there and could not be read is counted.
+  if (value !== undefined) lenientFieldsOfParse?.add(field);
+}
+
+/** A field read leniently: absent when it is not what `schema` takes. */
+function lenient<T extends z.ZodType>(field: string, schema: T) {
+  return schema.optional().catch((ctx) => {
+    noteLenient(field, ctx.value);
+    return undefined;
+  });
+}
+
+/** A field read leniently, with `fallback` when it is absent or not what `schema` takes. */
+function lenientOr<T extends z.ZodType>(field: string, schema: T, fallback: z.output<T>) {
+  return schema.catch((ctx) => {
+    noteLenient(field, ctx.value);
+    return fallback;
+  });
+}
+
+/** A list read leniently: the entries `item` cannot read are dropped, one by one (`field[]`). */
+function lenientList<T extends z.ZodType>(field: string, item: T) {
+  return lenient(field, z.array(z.unknown())).transform((values): Array<z.output<T>> | undefined => {
+    if (values === undefined) return undefined;
+    return values.flatMap((value) => {
+      const entry = item.safeParse(value);
+      if (entry.success) return [entry.data as z.output<T>];
+      noteLenient(`${field}[]`, value);
+      return [];
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+/** Any CALLR date (see dates.ts) as ISO 8601 UTC, `null` for "no date" (CALLR's zeros, or JSON null). */
+export const CallrDate = z.union([
+  z.null(),
+  z.string().transform((value, ctx) => {
+    const parsed = parseCallrDate(value);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: 'custom', message: `not a CALLR date (YYYY-MM-DD HH:MM:SS[.sss] UTC, or ISO 8601): ${value}` });
+      return z.NEVER;
+    }
+    return parsed.iso;
+  }),
+]);
+
+/** A date the event cannot do without (`event_at`, `at`): any CALLR format, never "no date". */
+const RequiredDate = z.string().transform((value, ctx) => {
   const parsed = parseCallrDate(value);
-  if (!parsed.ok) {
-    ctx.addIssue({ code: 'custom', message: `not a CALLR date (YYYY-MM-DD HH:MM:SS): ${value}` });
+  if (!parsed.ok || parsed.iso === null) {
+    ctx.addIssue({ code: 'custom', message: `not a date (ISO 8601, or YYYY-MM-DD HH:MM:SS[.sss] UTC): ${value}` });
     return z.NEVER;
   }
   return parsed.iso;
 });
 
+const EventId = z.string().min(1).max(128);
+const SmsId = z.string().min(1).max(64);
+const OptionalText = z.string().nullable();
+const Count = z.number().int().nonnegative();
+
+// ---------------------------------------------------------------------------------------------
+// callr.v1: JSON-RPC webhooks
+
 const StatusChange = z.looseObject({
-  old_status: z.string().optional(),
-  new_status: z.string(),
-  updated_at: CallrDate,
+  old_status: lenientOr('data.status_history[].old_status', OptionalText, null),
+  new_status: z.string().min(1),
+  updated_at: lenientOr('data.status_history[].updated_at', CallrDate, null),
 });
 
-/** The SMS object, as far as both directions share it. */
+/** The SMS object, as far as both directions share it; everything but the id read leniently. */
 const SmsObject = z.looseObject({
-  type: z.enum(['IN', 'OUT']).optional(),
-  hash: z.string().min(1).max(64),
-  from: z.string(),
-  to: z.string(),
-  text: z.string().optional(),
-  encoding: z.string().optional(),
-  parts: z.number().int().nonnegative().optional(),
-  network: z.string().nullable().optional(),
-  nature: z.string().nullable().optional(),
-  user_data: z.string().nullable().optional(),
-  status: z.string().optional(),
-  status_error: z.string().nullable().optional(),
-  status_history: z.array(StatusChange).optional(),
-  date_creation: CallrDate.optional(),
-  date_update: CallrDate.optional(),
-  date_sent: CallrDate.optional(),
-  date_received: CallrDate.optional(),
+  type: lenient('data.type', z.string()),
+  hash: SmsId,
+  from: lenientOr('data.from', z.string(), ''),
+  to: lenientOr('data.to', z.string(), ''),
+  text: lenient('data.text', z.string()),
+  encoding: lenient('data.encoding', OptionalText),
+  parts: lenient('data.parts', Count),
+  network: lenient('data.network', OptionalText),
+  nature: lenient('data.nature', OptionalText),
+  user_data: lenient('data.user_data', OptionalText),
+  status: lenient('data.status', z.string()),
+  status_error: lenient('data.status_error', OptionalText),
+  status_history: lenientList('data.status_history', StatusChange),
+  date_creation: lenient('data.date_creation', CallrDate),
+  date_update: lenient('data.date_update', CallrDate),
+  date_sent: lenient('data.date_sent', CallrDate),
+  date_received: lenient('data.date_received', CallrDate),
 });
 
 /** An inbound SMS: who sent what to which of our numbers is what we exist to keep. */
@@ -52,43 +130,117 @@ export const SmsMoData = SmsObject.extend({
   text: z.string(),
 });
 
-/** A delivery status change of an SMS we sent. */
+/** A delivery status change of an SMS we sent: which SMS, and its status. */
 export const SmsStatusData = SmsObject.extend({
   status: z.string().min(1),
 });
 
-/** The envelope every CALLR webhook event shares; `data` depends on `type`. */
+/** The envelope every CALLR JSON-RPC webhook event shares; `data` depends on `type`. */
 export const CallrEnvelope = z.looseObject({
-  event_id: z.string().min(1).max(128),
-  event_at: z.iso.datetime({ offset: true }),
-  hook_hash: z.string().nullable().optional(),
+  event_id: EventId,
+  event_at: RequiredDate,
+  hook_hash: lenient('hook_hash', OptionalText),
   type: z.string().min(1),
-  try: z.number().int().nonnegative().optional(),
+  try: lenient('try', Count),
   data: z.unknown(),
 });
-
-export const HANDLED_EVENT_TYPES = ['sms.mo', 'sms.mt.status_update'] as const;
-export type HandledEventType = (typeof HANDLED_EVENT_TYPES)[number];
-
 export type CallrEnvelope = z.infer<typeof CallrEnvelope>;
 
 export const SmsMoEvent = CallrEnvelope.extend({ type: z.literal('sms.mo'), data: SmsMoData });
 export const SmsStatusEvent = CallrEnvelope.extend({ type: z.literal('sms.mt.status_update'), data: SmsStatusData });
 export type SmsMoEvent = z.infer<typeof SmsMoEvent>;
 export type SmsStatusEvent = z.infer<typeof SmsStatusEvent>;
-export type HandledCallrEvent = SmsMoEvent | SmsStatusEvent;
+
+// ---------------------------------------------------------------------------------------------
+// callr.v2: REST v2 webhooks
+
+const V2StatusChange = z.looseObject({
+  before: lenientOr('payload.statusHistory[].before', OptionalText, null),
+  after: z.string().min(1),
+  at: lenientOr('payload.statusHistory[].at', CallrDate, null),
+});
+
+/** The REST v2 SMS of an inbound event: `sid` is the JSON-RPC `hash`, in lower case. */
+export const SmsInboundV2Payload = z.looseObject({
+  sid: SmsId,
+  from: z.string().min(1),
+  to: z.string().min(1),
+  body: z.looseObject({ text: z.string() }),
+  direction: lenient('payload.direction', z.string()),
+  trafficType: lenient('payload.trafficType', OptionalText),
+  status: lenient('payload.status', z.string()),
+  error: lenient('payload.error', OptionalText),
+  encoding: lenient('payload.encoding', OptionalText),
+  parts: lenient('payload.parts', Count),
+  network: lenient('payload.network', OptionalText),
+  cost: lenient('payload.cost', z.union([z.string(), z.number()])),
+  paymentType: lenient('payload.paymentType', OptionalText),
+  created: lenient('payload.created', CallrDate),
+  updated: lenient('payload.updated', CallrDate),
+  sent: lenient('payload.sent', CallrDate),
+  delivered: lenient('payload.delivered', CallrDate),
+  statusHistory: lenientList('payload.statusHistory', V2StatusChange),
+});
+
+/** The REST v2 envelope: `sid` is the webhook's (JSON-RPC `hook_hash`), `payload` depends on `type`. */
+export const CallrV2Envelope = z.looseObject({
+  id: EventId,
+  at: RequiredDate,
+  sid: lenient('sid', OptionalText),
+  type: z.string().min(1),
+  try: lenient('try', Count),
+  payload: z.unknown(),
+});
+export type CallrV2Envelope = z.infer<typeof CallrV2Envelope>;
+
+export const SmsInboundV2Event = CallrV2Envelope.extend({ type: z.literal('v2.sms.inbound.received'), payload: SmsInboundV2Payload });
+export type SmsInboundV2Event = z.infer<typeof SmsInboundV2Event>;
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+/**
+ * The JSON-RPC (v1) event types this system processes and the stack subscribes. REST v2 events
+ * (`V2_HANDLED_EVENT_TYPES`) are processed too; they are subscribed through CALLR's REST v2 API,
+ * which the stack does not call (yet).
+ */
+export const HANDLED_EVENT_TYPES = ['sms.mo', 'sms.mt.status_update'] as const;
+export type HandledEventType = (typeof HANDLED_EVENT_TYPES)[number];
+export const V2_HANDLED_EVENT_TYPES = ['v2.sms.inbound.received'] as const;
+
+/** An inbound SMS, in either format: what becomes a stored message. */
+export type InboundSmsEvent = SmsMoEvent | SmsInboundV2Event;
+export type HandledCallrEvent = InboundSmsEvent | SmsStatusEvent;
+
+/** The envelope fields both formats have, under one set of names. */
+export interface EventIdentity {
+  readonly format: EventFormat;
+  /** v1 `event_id`, v2 `id`: the same on every retry of one delivery. */
+  readonly eventId: string;
+  /** v1 `event_at`, v2 `at`, as ISO 8601 UTC. */
+  readonly eventAt: string;
+  readonly type: string;
+}
 
 export type CallrEventParse =
-  /** A type we process, fully validated. */
-  | { ok: true; handled: true; event: HandledCallrEvent }
+  /** A type we process, validated; `lenientFields` lists the fields read leniently (empty when none). */
+  | { ok: true; handled: true; identity: EventIdentity; event: HandledCallrEvent; lenientFields: readonly string[] }
   /** Authentic and well-formed, but a type we do not process (calls, DIDs, billing, ...). */
-  | { ok: true; handled: false; event: CallrEnvelope }
-  | { ok: false; reason: 'invalid_json' | 'invalid_shape'; detail: string };
+  | { ok: true; handled: false; identity: EventIdentity; event: CallrEnvelope | CallrV2Envelope; lenientFields: readonly string[] }
+  /**
+   * Unusable. `eventId` and `eventType` are what the body says, where it says it as text, so that
+   * a quarantined event keeps its identity.
+   */
+  | { ok: false; reason: 'invalid_json' | 'invalid_shape'; detail: string; eventId?: string; eventType?: string };
 
-const EVENT_SCHEMAS = { 'sms.mo': SmsMoEvent, 'sms.mt.status_update': SmsStatusEvent } as const;
+const V1_EVENT_SCHEMAS = { 'sms.mo': SmsMoEvent, 'sms.mt.status_update': SmsStatusEvent } as const;
+const V2_EVENT_SCHEMAS = { 'v2.sms.inbound.received': SmsInboundV2Event } as const;
 
-function isHandledType(type: string): type is HandledEventType {
-  return Object.hasOwn(EVENT_SCHEMAS, type);
+/** v2 when the body says so (a `v2.` type, or `id` + `at` without `event_id`); v1 otherwise. */
+function formatOf(json: Record<string, unknown>): EventFormat {
+  if (typeof json.type === 'string' && json.type.startsWith('v2.')) return 'callr.v2';
+  if (!('event_id' in json) && 'id' in json && 'at' in json) return 'callr.v2';
+  return 'callr.v1';
 }
 
 /**
@@ -102,15 +254,55 @@ export function parseCallrEvent(text: string): CallrEventParse {
   } catch (error) {
     return { ok: false, reason: 'invalid_json', detail: (error as Error).message };
   }
-  const envelope = CallrEnvelope.safeParse(json);
-  if (!envelope.success) return { ok: false, reason: 'invalid_shape', detail: describeIssues(envelope.error) };
+  if (!json || typeof json !== 'object' || Array.isArray(json)) {
+    return { ok: false, reason: 'invalid_shape', detail: '(root): expected a JSON object' };
+  }
+  const lenientFields = new Set<string>();
+  lenientFieldsOfParse = lenientFields;
+  try {
+    return parseEventObject(json as Record<string, unknown>, lenientFields);
+  } finally {
+    lenientFieldsOfParse = undefined;
+  }
+}
 
-  const type = envelope.data.type;
-  if (!isHandledType(type)) return { ok: true, handled: false, event: envelope.data };
+function parseEventObject(json: Record<string, unknown>, lenientFields: Set<string>): CallrEventParse {
+  const format = formatOf(json);
+  const claimed = claimedIdentity(json, format);
+  const invalid = (error: z.ZodError): CallrEventParse => ({ ok: false, reason: 'invalid_shape', detail: describeIssues(error), ...claimed });
 
-  const event = EVENT_SCHEMAS[type].safeParse(json);
-  if (!event.success) return { ok: false, reason: 'invalid_shape', detail: describeIssues(event.error) };
-  return { ok: true, handled: true, event: event.data };
+  if (format === 'callr.v1') {
+    const envelope = CallrEnvelope.safeParse(json);
+    if (!envelope.success) return invalid(envelope.error);
+    const identity: EventIdentity = { format, eventId: envelope.data.event_id, eventAt: envelope.data.event_at, type: envelope.data.type };
+    const type = identity.type;
+    if (!Object.hasOwn(V1_EVENT_SCHEMAS, type)) return { ok: true, handled: false, identity, event: envelope.data, lenientFields: [...lenientFields] };
+    lenientFields.clear(); // the full parse reads the envelope again
+    const event = V1_EVENT_SCHEMAS[type as keyof typeof V1_EVENT_SCHEMAS].safeParse(json);
+    if (!event.success) return invalid(event.error);
+    return { ok: true, handled: true, identity, event: event.data, lenientFields: [...lenientFields] };
+  }
+
+  const envelope = CallrV2Envelope.safeParse(json);
+  if (!envelope.success) return invalid(envelope.error);
+  const identity: EventIdentity = { format, eventId: envelope.data.id, eventAt: envelope.data.at, type: envelope.data.type };
+  const type = identity.type;
+  if (!Object.hasOwn(V2_EVENT_SCHEMAS, type)) return { ok: true, handled: false, identity, event: envelope.data, lenientFields: [...lenientFields] };
+  lenientFields.clear();
+  const event = V2_EVENT_SCHEMAS[type as keyof typeof V2_EVENT_SCHEMAS].safeParse(json);
+  if (!event.success) return invalid(event.error);
+  return { ok: true, handled: true, identity, event: event.data, lenientFields: [...lenientFields] };
+}
+
+/** The event id and type a body claims, where they are usable text, for the dead-letter attributes. */
+function claimedIdentity(json: Record<string, unknown>, format: EventFormat): { eventId?: string; eventType?: string } {
+  const id = format === 'callr.v1' ? json.event_id : json.id;
+  const eventId = EventId.safeParse(typeof id === 'string' ? id.trim() : undefined);
+  const eventType = z.string().min(1).max(128).safeParse(json.type);
+  return {
+    ...(eventId.success ? { eventId: eventId.data } : {}),
+    ...(eventType.success ? { eventType: eventType.data } : {}),
+  };
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });

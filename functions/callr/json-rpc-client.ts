@@ -15,7 +15,10 @@ import { CallrApiError, CallrClientConfigError, CallrTransportError, type CallrT
 export const DEFAULT_CALLR_API_URL = 'https://api.callr.com/json-rpc/v1.1/';
 /** Per attempt. CALLR answers in well under a second when healthy. */
 export const DEFAULT_CALLR_TIMEOUT_MS = 8_000;
-/** Retries after the first attempt, on timeouts, network errors and 5xx only. */
+/**
+ * Retries after the first attempt, on timeouts, network errors and 5xx only, and only for calls
+ * that are safe to repeat (`sms.send` is not: see `SAFE_TO_REPEAT`).
+ */
 export const DEFAULT_CALLR_RETRIES = 2;
 export const DEFAULT_CALLR_RETRY_BASE_DELAY_MS = 250;
 
@@ -39,6 +42,14 @@ export interface CallrClientOptions {
   readonly fetch?: typeof fetch;
   /** Told about each retry (for logs); never receives credentials. */
   readonly onRetry?: (retry: CallrRetry) => void;
+  /** Told about parts of an answer the client had to leave out (for logs); never receives credentials. */
+  readonly onWarning?: (warning: CallrWarning) => void;
+}
+
+export interface CallrWarning {
+  readonly method: string;
+  readonly message: string;
+  readonly [detail: string]: unknown;
 }
 
 export interface CallrRetry {
@@ -68,7 +79,11 @@ export interface SubscribeWebhookInput {
 }
 
 export interface SendSmsInput {
-  readonly from: string;
+  /**
+   * The sender. Leave it out (or empty) to receive replies: CALLR then sends from one of its
+   * shortcodes, and a reply to that shortcode comes back to the per-SMS webhook.
+   */
+  readonly from?: string;
   readonly to: string;
   readonly text: string;
   /** A per-SMS ("dynamic") webhook: status updates of this SMS, and replies to it, go there too. */
@@ -91,21 +106,45 @@ export interface CallrClient {
 
 export type CallrClientFactory = (options: CallrClientOptions) => CallrClient;
 
-const WebhookObject = z.looseObject({
-  hash: z.string().min(1),
-  type: z.string(),
-  endpoint: z.string(),
-  options: z.looseObject({ hmac_algo: z.string().nullish() }).nullish(),
-});
+/**
+ * Whether a method may be sent again after an attempt whose fate is unknown (a timeout, a 5xx, a
+ * connection reset: CALLR may have done it). A repeated subscribe meets TYPE_ENDPOINT_DUPLICATE,
+ * which adoption handles; a repeated unsubscribe meets NOT_FOUND, which is "already gone"; a
+ * listing changes nothing. A repeated sms.send would send the SMS twice.
+ */
+const SAFE_TO_REPEAT: Readonly<Record<string, boolean>> = {
+  'webhooks.subscribe': true,
+  'webhooks.unsubscribe': true,
+  'webhooks.get_list': true,
+  'sms.send': false,
+};
 
+/**
+ * Connection errors that prove the request never left this machine, so that even a call that is
+ * not safe to repeat may be sent again: the connection was refused, or the name did not resolve.
+ */
+const NOT_SENT_ERROR_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** The one field of a Webhook object that public code confirms; everything else is read leniently. */
+const WebhookHash = z.looseObject({ hash: z.string().min(1) });
+
+/** JSON-RPC 2.0 lets an error omit `data`; CALLR's SDKs read only `message` and `code`. */
 const ErrorEnvelope = z.looseObject({
-  error: z.looseObject({ code: z.unknown(), message: z.string().optional(), data: z.unknown() }),
+  error: z.looseObject({ code: z.unknown().optional(), message: z.string().optional(), data: z.unknown().optional() }),
 });
 
 type AttemptOutcome =
   | { readonly ok: true; readonly result: unknown }
   | { readonly ok: false; readonly error: CallrApiError }
-  | { readonly ok: false; readonly failure: CallrTransportFailure; readonly detail: string; readonly httpStatus?: number; readonly cause?: unknown };
+  | {
+      readonly ok: false;
+      readonly failure: CallrTransportFailure;
+      readonly detail: string;
+      readonly httpStatus?: number;
+      readonly cause?: unknown;
+      /** The request provably never reached CALLR (connection refused, name not resolved). */
+      readonly notSent?: boolean;
+    };
 
 export function createCallrClient(options: CallrClientOptions): CallrClient {
   const apiUrl = checkApiUrl(options.apiUrl ?? DEFAULT_CALLR_API_URL);
@@ -149,7 +188,7 @@ export function createCallrClient(options: CallrClientOptions): CallrClient {
       const timedOut = name === 'TimeoutError' || name === 'AbortError';
       return timedOut
         ? { ok: false, failure: 'timeout', detail: `no answer within ${timeoutMs} ms`, cause: error }
-        : { ok: false, failure: 'network', detail: describeNetworkError(error), cause: error };
+        : { ok: false, failure: 'network', detail: describeNetworkError(error), cause: error, notSent: neverSent(error) };
     }
 
     const json = parseJson(text);
@@ -185,6 +224,7 @@ export function createCallrClient(options: CallrClientOptions): CallrClient {
         httpStatus: outcome.httpStatus,
         attempts: attemptNumber,
         cause: outcome.cause,
+        safeToRepeat: (SAFE_TO_REPEAT[method] ?? false) || outcome.notSent === true,
       });
       if (!error.retryable || attemptNumber >= maxAttempts) throw error;
       // Exponential backoff with full jitter, so that many deployments retrying at once spread out.
@@ -196,8 +236,18 @@ export function createCallrClient(options: CallrClientOptions): CallrClient {
 
   return {
     subscribeWebhook(input) {
-      const subscribeOptions = input.hmacSecret === undefined ? null : { hmac_secret: input.hmacSecret, hmac_algo: input.hmacAlgorithm ?? 'SHA256' };
-      return call('webhooks.subscribe', [input.type, input.endpoint, subscribeOptions], toWebhook, input.hmacSecret ? [input.hmacSecret] : []);
+      const hmacAlgorithm = input.hmacAlgorithm ?? 'SHA256';
+      const subscribeOptions = input.hmacSecret === undefined ? null : { hmac_secret: input.hmacSecret, hmac_algo: hmacAlgorithm };
+      // Only the hash is required of the answer: we know what we asked for.
+      const read = (result: unknown): CallrWebhook | undefined => {
+        const parsed = WebhookHash.safeParse(result);
+        if (!parsed.success) return undefined;
+        const answered = readWebhook(result);
+        const algorithm = answered.hmacAlgorithm ?? (input.hmacSecret === undefined ? undefined : hmacAlgorithm);
+        const webhook = { hash: parsed.data.hash, type: input.type, endpoint: input.endpoint };
+        return algorithm === undefined ? webhook : { ...webhook, hmacAlgorithm: algorithm };
+      };
+      return call('webhooks.subscribe', [input.type, input.endpoint, subscribeOptions], read, input.hmacSecret ? [input.hmacSecret] : []);
     },
     async unsubscribeWebhook(hash) {
       await call('webhooks.unsubscribe', [hash], () => true);
@@ -205,8 +255,20 @@ export function createCallrClient(options: CallrClientOptions): CallrClient {
     listWebhooks() {
       return call('webhooks.get_list', [], (result) => {
         if (!Array.isArray(result)) return undefined;
-        const webhooks = result.map(toWebhook);
-        return webhooks.every((webhook) => webhook !== undefined) ? (webhooks as CallrWebhook[]) : undefined;
+        // One item we cannot use must not hide the others (nor fail a deploy): it is skipped, and said so.
+        return result.flatMap((item, index): CallrWebhook[] => {
+          const webhook = readWebhook(item);
+          const missing = (['hash', 'type', 'endpoint'] as const).filter((field) => webhook[field] === undefined);
+          if (missing.length === 0) return [webhook as CallrWebhook];
+          options.onWarning?.({
+            method: 'webhooks.get_list',
+            message: 'Skipped a listed CALLR webhook without what adoption needs',
+            index,
+            ...(webhook.hash !== undefined ? { hash: webhook.hash } : {}),
+            missing,
+          });
+          return [];
+        });
       });
     },
     sendSms(input) {
@@ -214,17 +276,28 @@ export function createCallrClient(options: CallrClientOptions): CallrClient {
       if (input.webhookEndpoint !== undefined) smsOptions.webhook = { endpoint: input.webhookEndpoint };
       if (input.userData !== undefined) smsOptions.user_data = input.userData;
       if (input.nature !== undefined) smsOptions.nature = input.nature;
-      const params = [input.from, input.to, input.text, Object.keys(smsOptions).length > 0 ? smsOptions : null];
+      const params = [input.from ?? '', input.to, input.text, Object.keys(smsOptions).length > 0 ? smsOptions : null];
       return call('sms.send', params, (result) => (typeof result === 'string' && result.length > 0 ? { hash: result } : undefined));
     },
   };
 }
 
-function toWebhook(result: unknown): CallrWebhook | undefined {
-  const parsed = WebhookObject.safeParse(result);
-  if (!parsed.success) return undefined;
-  const { hash, type, endpoint, options } = parsed.data;
-  return options?.hmac_algo ? { hash, type, endpoint, hmacAlgorithm: options.hmac_algo } : { hash, type, endpoint };
+/**
+ * A Webhook object read leniently, each field on its own: the event type from `type`, else
+ * `event_type`; the algorithm from `options.hmac_algo`. A field of an unexpected type is absent.
+ */
+function readWebhook(value: unknown): Partial<CallrWebhook> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
+  const item = value as Record<string, unknown>;
+  const text = (candidate: unknown) => (typeof candidate === 'string' && candidate !== '' ? candidate : undefined);
+  const options = item.options && typeof item.options === 'object' ? (item.options as Record<string, unknown>) : {};
+  const fields = { hash: text(item.hash), type: text(item.type) ?? text(item.event_type), endpoint: text(item.endpoint), hmacAlgorithm: text(options.hmac_algo) };
+  return Object.fromEntries(Object.entries(fields).filter(([, field]) => field !== undefined));
+}
+
+function neverSent(error: unknown): boolean {
+  const code = errorField((error as { cause?: unknown } | null)?.cause, 'code');
+  return code !== undefined && NOT_SENT_ERROR_CODES.has(code);
 }
 
 function authorizationHeader(credentials: CallrCredentials): string {

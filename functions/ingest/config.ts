@@ -1,4 +1,4 @@
-import { CALLR_HMAC_ALGORITHMS } from '../callr/signature';
+import { CALLR_HMAC_ALGORITHMS, CALLR_SIGNATURE_HEADER } from '../callr/signature';
 import { DEFAULT_EVENT_WINDOW, type EventWindow } from '../callr/events';
 import { IngestConfigError } from './errors';
 
@@ -17,6 +17,8 @@ export const INGEST_CONFIG_DEFAULTS = {
   hmacPreviousSecretGraceSeconds: 86_400,
   eventMaxAgeSeconds: DEFAULT_EVENT_WINDOW.maxAgeMs / 1000,
   eventMaxFutureSeconds: DEFAULT_EVENT_WINDOW.maxFutureMs / 1000,
+  /** CALLR's JSON-RPC webhooks sign in this header; REST v2's signing is not documented yet. */
+  signatureHeader: CALLR_SIGNATURE_HEADER,
 } as const;
 
 /** Where the HMAC secrets come from. */
@@ -43,6 +45,8 @@ export interface IngestConfig {
   /** Local development only: a request without a signature header is let through (with a warning). */
   readonly allowUnsigned: boolean;
   readonly eventWindow: EventWindow;
+  /** The request header the HMAC signature comes in (`HMAC_SIGNATURE_HEADER`; case-insensitive). */
+  readonly signatureHeader: string;
 }
 
 export type IngestEnv = Readonly<Record<string, string | undefined>>;
@@ -86,6 +90,7 @@ export function loadIngestConfig(env: IngestEnv): IngestConfig {
   const eventMaxAgeSeconds = readInteger(env, 'EVENT_MAX_AGE_SECONDS', INGEST_CONFIG_DEFAULTS.eventMaxAgeSeconds, 1, problems);
   const eventMaxFutureSeconds = readInteger(env, 'EVENT_MAX_FUTURE_SECONDS', INGEST_CONFIG_DEFAULTS.eventMaxFutureSeconds, 0, problems);
   const allowUnsigned = readBoolean(env, 'ALLOW_UNSIGNED', problems);
+  const signatureHeader = readHeaderName(read('HMAC_SIGNATURE_HEADER'), problems);
 
   const secretArn = read('HMAC_SECRET_ARN');
   const localSecrets = env.CALLR_HMAC_SECRET;
@@ -126,7 +131,22 @@ export function loadIngestConfig(env: IngestEnv): IngestConfig {
     hmacSecrets,
     allowUnsigned,
     eventWindow: { maxAgeMs: eventMaxAgeSeconds * 1000, maxFutureMs: eventMaxFutureSeconds * 1000 },
+    signatureHeader,
   };
+}
+
+/** An HTTP field name (RFC 9110 token): anything else could never match a request header. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function readHeaderName(value: string | undefined, problems: string[]): string {
+  if (value === undefined) return INGEST_CONFIG_DEFAULTS.signatureHeader;
+  if (!HEADER_NAME.test(value)) {
+    problems.push(
+      `HMAC_SIGNATURE_HEADER must be an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~, no spaces or colon; default ${INGEST_CONFIG_DEFAULTS.signatureHeader}); got "${value}".`,
+    );
+    return INGEST_CONFIG_DEFAULTS.signatureHeader;
+  }
+  return value;
 }
 
 function readQueueUrl(

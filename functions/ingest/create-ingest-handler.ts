@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { CALLR_EVENT_ID_HEADER, CALLR_SIGNATURE_HEADER, verifyCallrSignature } from '../callr/signature';
+import { CALLR_EVENT_ID_HEADER, verifyCallrSignature } from '../callr/signature';
 import { checkEventAge, parseCallrEventBytes } from '../callr/events';
 import { encodeEventMessage, withDeadLetterReason, type QueueMessage } from '../queues/queue-message';
 import { sendToQueue } from '../queues/send';
@@ -55,7 +55,7 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
     try {
       const outcome = await ingest(deps, event, request);
       report(deps, outcome);
-      return answerForOutcome(outcome);
+      return answerForOutcome(outcome, deps.config.signatureHeader);
     } catch (error) {
       const reason = failureReasonOf(error);
       logger.error('webhook request not taken in; answering 5xx so that CALLR retries', { reason, error });
@@ -72,9 +72,9 @@ async function ingest(deps: IngestHandlerDeps, event: APIGatewayProxyEventV2, re
   const rawBody = readRawBody(event);
   if (!rawBody) return { kind: 'rejected', reason: 'payload_too_large' };
 
-  const signature = headerValue(event.headers, CALLR_SIGNATURE_HEADER);
+  const signature = headerValue(event.headers, config.signatureHeader);
   if (config.allowUnsigned && !signature?.trim()) {
-    logger.warn(`request without ${CALLR_SIGNATURE_HEADER} let through: ALLOW_UNSIGNED=true (local development only)`);
+    logger.warn(`request without ${config.signatureHeader} let through: ALLOW_UNSIGNED=true (local development only)`);
   } else {
     const secrets = await loadSecrets(() => deps.secrets.getSecrets());
     if (secrets.length === 0 && config.allowUnsigned) {
@@ -96,11 +96,15 @@ async function ingest(deps: IngestHandlerDeps, event: APIGatewayProxyEventV2, re
 
   const parsed = parseCallrEventBytes(rawBody);
   if (!parsed.ok) {
-    return quarantine(deps, rawBody, request, { reason: parsed.reason, detail: parsed.detail, eventId: request.headerEventId });
+    // The body's own id where it gives one as text (docs/http-contract.md); the header's otherwise.
+    const eventId = parsed.eventId ?? request.headerEventId;
+    if (eventId) logger.setCorrelationId(eventId);
+    return quarantine(deps, rawBody, request, { reason: parsed.reason, detail: parsed.detail, eventId, eventType: parsed.eventType });
   }
 
-  const { event_id: eventId, event_at: eventAt, type: eventType } = parsed.event;
+  const { eventId, eventAt, type: eventType } = parsed.identity;
   logger.setCorrelationId(eventId);
+  countLenientFields(deps, parsed.lenientFields);
   const age = checkEventAge(eventAt, request.receivedAt, config.eventWindow);
   if (age !== 'within_window') {
     const detail =
@@ -187,6 +191,21 @@ function report(deps: IngestHandlerDeps, outcome: IngestOutcome): void {
       logger.warn('request rejected', { reason: outcome.reason });
       count(metrics, INGEST_METRICS.rejected, 'reason', outcome.reason);
       return;
+  }
+}
+
+/**
+ * One `lenientField` count per field read leniently (dimension `field`, e.g. `data.parts`): what
+ * CALLR sends that the reader did not expect, visible before anyone misses it. Single metrics, as
+ * one request can name several fields and a dimension holds one value.
+ */
+function countLenientFields(deps: IngestHandlerDeps, fields: readonly string[]): void {
+  if (fields.length === 0) return;
+  deps.logger.info('fields read leniently: absent from the stored message, kept in the raw event', { lenient_fields: fields });
+  for (const field of fields) {
+    const metric = deps.metrics.singleMetric();
+    metric.addDimension('field', field);
+    metric.addMetric(INGEST_METRICS.lenientField, MetricUnit.Count, 1);
   }
 }
 

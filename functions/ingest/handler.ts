@@ -1,5 +1,5 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createSecretsManagerClient } from '../aws/secrets-manager';
+import { createSqsClient } from '../aws/sqs';
 import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { loadIngestConfig } from './config';
 import { createHmacSecretSource } from './hmac-secrets';
@@ -13,8 +13,8 @@ const observability = createObservability(SERVICE_NAMES.ingest);
 export const handler = withLambdaMiddleware(
   createIngestHandler({
     config,
-    sqs: new SQSClient({}),
-    secrets: createHmacSecretSource(config.hmacSecrets, { secretsManager: () => new SecretsManagerClient({}) }),
+    sqs: createSqsClient(),
+    secrets: createHmacSecretSource(config.hmacSecrets, { secretsManager: () => createSecretsManagerClient() }),
     now: () => new Date(),
     ...observability,
   }),

@@ -28,7 +28,8 @@ function answer(statusCode: number, body: IngestAnswerBody): APIGatewayProxyStru
   return { statusCode, headers: { ...JSON_HEADERS }, body: JSON.stringify(body) };
 }
 
-export function answerForOutcome(outcome: IngestOutcome): APIGatewayProxyStructuredResultV2 {
+/** `signatureHeader`: the header the ingest reads the signature from (`HMAC_SIGNATURE_HEADER`), named in 401 answers. */
+export function answerForOutcome(outcome: IngestOutcome, signatureHeader: string = CALLR_SIGNATURE_HEADER): APIGatewayProxyStructuredResultV2 {
   switch (outcome.kind) {
     case 'accepted':
       return answer(200, { status: 'accepted', message: 'Event queued for processing.', eventId: outcome.eventId });
@@ -47,17 +48,17 @@ export function answerForOutcome(outcome: IngestOutcome): APIGatewayProxyStructu
       });
     case 'rejected': {
       const { statusCode, message } = REJECTIONS[outcome.reason];
-      return answer(statusCode, { error: outcome.reason, message });
+      return answer(statusCode, { error: outcome.reason, message: message(signatureHeader) });
     }
   }
 }
 
-const REJECTIONS: Record<RejectionReason, { readonly statusCode: number; readonly message: string }> = {
-  payload_too_large: { statusCode: 413, message: `Request body exceeds ${MAX_BODY_BYTES} bytes; nothing was stored.` },
-  missing_signature: { statusCode: 401, message: `Header ${CALLR_SIGNATURE_HEADER} is required; nothing was stored.` },
+const REJECTIONS: Record<RejectionReason, { readonly statusCode: number; readonly message: (signatureHeader: string) => string }> = {
+  payload_too_large: { statusCode: 413, message: () => `Request body exceeds ${MAX_BODY_BYTES} bytes; nothing was stored.` },
+  missing_signature: { statusCode: 401, message: (header) => `Header ${header} is required; nothing was stored.` },
   invalid_signature: {
     statusCode: 401,
-    message: `Header ${CALLR_SIGNATURE_HEADER} does not match the request body; nothing was stored.`,
+    message: (header) => `Header ${header} does not match the request body; nothing was stored.`,
   },
 };
 

@@ -9,4 +9,6 @@ export const INGEST_METRICS = {
   quarantined: 'EventsQuarantined',
   rejected: 'RequestsRejected',
   failed: 'RequestsFailed',
+  /** A field of an accepted event read leniently (dimension `field`): see functions/callr/events.ts. */
+  lenientField: 'lenientField',
 } as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SmsMoEvent } from '../callr/events';
+import { EVENT_FORMATS, type InboundSmsEvent } from '../callr/events';
 
 /**
  * The one shape downstream services receive (inbox queue) and read (table): a CALLR inbound SMS,
@@ -12,44 +12,87 @@ export const INBOUND_MESSAGE_SCHEMA_VERSION = 1;
 
 const IsoDate = z.iso.datetime();
 
+/**
+ * The message id users see and the store keys on: CALLR's SMS id in upper case. JSON-RPC (v1)
+ * calls it `hash` and writes it in upper case; REST v2 calls it `sid`, "same value, but in
+ * lowercase" (CALLR's migration guide). Upper case keeps the ids of messages stored before v2 was
+ * accepted, so the same SMS through both formats is one message.
+ */
+export function canonicalMessageId(callrSmsId: string): string {
+  return callrSmsId.toUpperCase();
+}
+
 export const InboundMessage = z
   .object({
     schemaVersion: z.literal(INBOUND_MESSAGE_SCHEMA_VERSION),
-    id: z.string().describe('CALLR SMS hash: the identity of the message, the same on every delivery'),
+    id: z
+      .string()
+      .describe('CALLR SMS id in upper case (JSON-RPC `hash`, REST v2 `sid` upper-cased): the identity of the message, the same on every delivery in either format'),
     from: z.string().describe('Sender, as CALLR gives it (E.164 for a mobile number)'),
     to: z.string().describe('Our number or shortcode the message was sent to'),
     text: z.string(),
-    encoding: z.string().nullable().describe('GSM or UNICODE'),
+    encoding: z.string().nullable().describe('GSM or UNICODE (upper case whatever the format); null where CALLR gives none or one that could not be read'),
     parts: z.number().int().nullable().describe('Number of SMS parts the text arrived in'),
     network: z.string().nullable().describe('Mobile network code of the sender, where CALLR knows it'),
-    receivedAt: IsoDate.describe('When CALLR received the SMS (ISO 8601 UTC); event_at where CALLR gives no date'),
-    eventId: z.string().describe('CALLR event_id of the delivery that stored it'),
-    eventAt: IsoDate.describe('CALLR event_at of that delivery'),
-    hookHash: z.string().nullable().describe('CALLR webhook that delivered it; null for a per-SMS webhook'),
+    receivedAt: IsoDate.describe('When CALLR received the SMS (ISO 8601 UTC, v1 date_received, v2 created); event_at where CALLR gives no date'),
+    eventId: z.string().describe('CALLR event id of the delivery that stored it (v1 event_id, v2 id)'),
+    eventAt: IsoDate.describe('CALLR event time of that delivery (v1 event_at, v2 at)'),
+    hookHash: z.string().nullable().describe('CALLR webhook that delivered it (v1 hook_hash, v2 sid); null for a per-SMS webhook'),
     storedAt: IsoDate.describe('When this system stored it'),
+    source: z
+      .object({
+        format: z.enum(EVENT_FORMATS).describe('callr.v1: a JSON-RPC webhook event (sms.mo); callr.v2: a REST v2 webhook event (v2.sms.inbound.received)'),
+        eventType: z.string().describe('CALLR event type of the delivery that stored it'),
+      })
+      .optional()
+      .describe('Which CALLR webhook format the stored delivery came in. Always written; absent only on messages stored before it existed (all of them callr.v1)'),
   })
   .describe('A CALLR inbound SMS (MO), as stored and forwarded by callr-inbound-sms');
 
 export type InboundMessage = z.infer<typeof InboundMessage>;
 
 const emptyToNull = (value: string | null | undefined): string | null => (value ? value : null);
+const upperOrNull = (value: string | null | undefined): string | null => (value ? value.toUpperCase() : null);
 
-/** Maps a validated `sms.mo` event onto the downstream shape. Pure. */
-export function toInboundMessage(event: SmsMoEvent, storedAt: Date): InboundMessage {
+/**
+ * Maps a validated inbound SMS event, in either CALLR format, onto the downstream shape. Pure.
+ * Fields CALLR gave in a form that could not be read are null here; the raw event keeps them.
+ */
+export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): InboundMessage {
+  if (event.type === 'v2.sms.inbound.received') {
+    const sms = event.payload;
+    return {
+      schemaVersion: INBOUND_MESSAGE_SCHEMA_VERSION,
+      id: canonicalMessageId(sms.sid),
+      from: sms.from,
+      to: sms.to,
+      text: sms.body.text,
+      encoding: upperOrNull(sms.encoding),
+      parts: sms.parts ?? null,
+      network: emptyToNull(sms.network),
+      receivedAt: sms.created ?? event.at,
+      eventId: event.id,
+      eventAt: event.at,
+      hookHash: event.sid ?? null,
+      storedAt: storedAt.toISOString(),
+      source: { format: 'callr.v2', eventType: event.type },
+    };
+  }
   const sms = event.data;
   return {
     schemaVersion: INBOUND_MESSAGE_SCHEMA_VERSION,
-    id: sms.hash,
+    id: canonicalMessageId(sms.hash),
     from: sms.from,
     to: sms.to,
     text: sms.text,
-    encoding: emptyToNull(sms.encoding),
+    encoding: upperOrNull(sms.encoding),
     parts: sms.parts ?? null,
     network: emptyToNull(sms.network),
-    receivedAt: sms.date_received ?? new Date(event.event_at).toISOString(),
+    receivedAt: sms.date_received ?? event.event_at,
     eventId: event.event_id,
-    eventAt: new Date(event.event_at).toISOString(),
+    eventAt: event.event_at,
     hookHash: event.hook_hash ?? null,
     storedAt: storedAt.toISOString(),
+    source: { format: 'callr.v1', eventType: event.type },
   };
 }

@@ -9,9 +9,10 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { InboundMessage } from './inbound-message';
-import { InvalidQueryError, MessageStoreConsistencyError, isConditionalCheckFailed } from './errors';
+import { InvalidQueryError, MessageStoreConsistencyError, isConditionalCheckFailed, rejectingPermanentErrors } from './errors';
+import { fitToItemLimit, type RawOmitted } from './item-size';
 import { recipientShard } from './recipient-shard';
-import { BY_RECIPIENT_INDEX, BY_SENDER_INDEX, ITEM_KIND, RECIPIENT_SHARDS, TABLE_KEYS } from './table-design';
+import { BY_RECIPIENT_INDEX, BY_SENDER_INDEX, ITEM_ATTRIBUTES, ITEM_KIND, RECIPIENT_SHARDS, TABLE_KEYS } from './table-design';
 
 /**
  * The inbound-message half of the table (docs/table-design.md): one item per CALLR SMS hash,
@@ -40,13 +41,13 @@ const timeOrderedKey = (message: InboundMessage): string => `${message.receivedA
  * (kept for audit and replay at a fraction of its size in write units), the `event_id` of the
  * delivery that stored it (its redelivery may still have to forward it) and the index keys.
  * `forwardedAt` is added once the message is on the inbox queue; until then the item also holds
- * the forward claim (`forwardClaimedAt`, see claimForward).
+ * the forward claim (`forwardClaim`, see claimForward).
  */
 export function toMessageItem(message: InboundMessage, rawEvent: Uint8Array, eventId: string): Record<string, unknown> {
   return {
     ...itemKey(message.id, ITEM_KIND.message),
     message,
-    raw: gzipSync(rawEvent),
+    [ITEM_ATTRIBUTES.raw]: gzipSync(rawEvent),
     createdByEventId: eventId,
     [BY_SENDER_INDEX.partitionKey]: senderPartition(message.from),
     [BY_SENDER_INDEX.sortKey]: timeOrderedKey(message),
@@ -63,37 +64,77 @@ export interface StoredMessageState {
 }
 
 export type PutMessageResult =
-  | { readonly stored: true }
+  /** `rawOmitted`: stored without the raw copy, which would have taken the item past 400 KB. */
+  | { readonly stored: true; readonly rawOmitted?: RawOmitted }
   | { readonly stored: false; readonly reason: 'duplicate'; readonly existing: StoredMessageState };
+
+/**
+ * A forward claim: whose it is, and since when. The token is unique to one persist attempt (a
+ * random id per processing of a record), so a claim equal to ours is ours even when two copies
+ * run in the same millisecond, and a write of ours whose answer was lost (DynamoDB committed it,
+ * then a 500 or a reset connection; the SDK sends it again) is recognised by its retry as our
+ * own rather than as somebody else's.
+ */
+export interface ForwardClaim {
+  readonly token: string;
+  /** When it was taken: after FORWARD_CLAIM_STALE_AFTER_MS another copy may take it over. */
+  readonly at: Date;
+}
 
 export interface PutMessageInput {
   readonly message: InboundMessage;
   /** The CALLR event exactly as received. */
   readonly rawEvent: Uint8Array;
   readonly eventId: string;
-  /** When the creator claims the forward: a new item is stored already claimed (see claimForward). */
-  readonly claimedAt: Date;
+  /** The creator's claim on the forward: a new item is stored already claimed (see claimForward). */
+  readonly claim: ForwardClaim;
 }
 
 /** The attribute that holds the forward claim while a forward is pending. */
-const FORWARD_CLAIM = 'forwardClaimedAt';
+const FORWARD_CLAIM = ITEM_ATTRIBUTES.forwardClaim;
+
+/**
+ * The stored claim: `<ISO date it was taken>#<token>`. One attribute, not two, so that a pending
+ * forward keeps an ordinary message within one write unit; the date in front makes string order
+ * time order, so `claim < :staleBefore` (a bare ISO date) tells a stale claim, and equality tells
+ * ours.
+ */
+export const forwardClaimValue = (claim: ForwardClaim): string => `${claim.at.toISOString()}#${claim.token}`;
 
 /**
  * Stores a message unless its SMS hash is already stored, claimed for forwarding by its creator, so
  * that no copy of the same event can forward it in between. A duplicate is an answer, not an error;
  * throttling and network errors propagate.
+ *
+ * The condition also holds for an item that carries our own claim: that is this very put,
+ * committed once already, whose answer was lost and which the SDK is sending again. The retry then
+ * writes the same item again and answers `stored`, where it would otherwise report a duplicate of
+ * itself and leave the message stored, claimed, and never forwarded.
+ *
+ * An item that would exceed DynamoDB's 400 KB is stored without its raw copy (`rawOmitted`); one
+ * that cannot be stored at all, or that DynamoDB refuses as invalid, throws ItemRejectedError.
  */
 export async function putMessageOnce(table: MessageTable, input: PutMessageInput): Promise<PutMessageResult> {
+  const { item, rawOmitted } = fitToItemLimit(
+    {
+      ...toMessageItem(input.message, input.rawEvent, input.eventId),
+      [FORWARD_CLAIM]: forwardClaimValue(input.claim),
+    },
+    `message ${input.message.id}`,
+  );
   try {
-    await table.documents.send(
-      new PutCommand({
-        TableName: table.tableName,
-        Item: { ...toMessageItem(input.message, input.rawEvent, input.eventId), [FORWARD_CLAIM]: input.claimedAt.toISOString() },
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
-      }),
+    await rejectingPermanentErrors(() =>
+      table.documents.send(
+        new PutCommand({
+          TableName: table.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk) OR #claim = :claim',
+          ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#claim': FORWARD_CLAIM },
+          ExpressionAttributeValues: { ':claim': forwardClaimValue(input.claim) },
+        }),
+      ),
     );
-    return { stored: true };
+    return rawOmitted ? { stored: true, rawOmitted } : { stored: true };
   } catch (error) {
     if (!isConditionalCheckFailed(error)) throw error;
   }
@@ -125,8 +166,7 @@ async function readMessageState(table: MessageTable, smsHash: string): Promise<S
 }
 
 export interface ForwardClaimInput {
-  /** The claim's time, and its token: release gives it back only while it still holds this value. */
-  readonly now: Date;
+  readonly claim: ForwardClaim;
   /** A claim taken before this is abandoned (its holder died) and may be taken over. */
   readonly staleBefore: Date;
 }
@@ -134,21 +174,23 @@ export interface ForwardClaimInput {
 /**
  * Claims the forward of a stored message that is not forwarded yet: true when this caller now holds
  * it and must forward; false when it is forwarded, claimed by a live forwarder, or not stored.
- * One conditional write, so of two concurrent callers exactly one wins. Throttling and network
- * errors propagate.
+ * One conditional write, so of two concurrent callers exactly one wins. A claim that already
+ * carries our token is ours (this same claim, whose answer was lost), and claiming it again
+ * succeeds. Throttling and network errors propagate.
  */
-export async function claimForward(table: MessageTable, smsHash: string, claim: ForwardClaimInput): Promise<boolean> {
+export async function claimForward(table: MessageTable, smsHash: string, input: ForwardClaimInput): Promise<boolean> {
   try {
     await table.documents.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: itemKey(smsHash, ITEM_KIND.message),
-        UpdateExpression: 'SET #claim = :now',
+        UpdateExpression: 'SET #claim = :claim',
         // attribute_exists(pk): on a missing item the rest holds, and the update would create one.
         ConditionExpression:
-          'attribute_exists(#pk) AND attribute_not_exists(#forwardedAt) AND (attribute_not_exists(#claim) OR #claim < :staleBefore)',
+          'attribute_exists(#pk) AND attribute_not_exists(#forwardedAt) AND ' +
+          '(attribute_not_exists(#claim) OR #claim < :staleBefore OR #claim = :claim)',
         ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#forwardedAt': 'forwardedAt', '#claim': FORWARD_CLAIM },
-        ExpressionAttributeValues: { ':now': claim.now.toISOString(), ':staleBefore': claim.staleBefore.toISOString() },
+        ExpressionAttributeValues: { ':claim': forwardClaimValue(input.claim), ':staleBefore': input.staleBefore.toISOString() },
       }),
     );
     return true;
@@ -159,20 +201,22 @@ export async function claimForward(table: MessageTable, smsHash: string, claim: 
 }
 
 /**
- * Gives back a claim after a failed forward, so that the next delivery may forward at once rather
- * than after the claim goes stale. True when released; false when the claim is no longer the one
- * taken at `claimedAt` (taken over, or the message was forwarded meanwhile).
+ * Gives back our claim after a failed forward, so that the next delivery may forward at once rather
+ * than after the claim goes stale. True when the item is left with no claim: ours is released (by
+ * this call, or by its own earlier attempt whose answer was lost), or it was gone already (the
+ * message was forwarded meanwhile). False when another copy holds a claim (it took ours over), or
+ * the message is not stored.
  */
-export async function releaseForwardClaim(table: MessageTable, smsHash: string, claimedAt: Date): Promise<boolean> {
+export async function releaseForwardClaim(table: MessageTable, smsHash: string, claim: ForwardClaim): Promise<boolean> {
   try {
     await table.documents.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: itemKey(smsHash, ITEM_KIND.message),
         UpdateExpression: 'REMOVE #claim',
-        ConditionExpression: '#claim = :claimedAt',
-        ExpressionAttributeNames: { '#claim': FORWARD_CLAIM },
-        ExpressionAttributeValues: { ':claimedAt': claimedAt.toISOString() },
+        ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(#claim) OR #claim = :claim)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#claim': FORWARD_CLAIM },
+        ExpressionAttributeValues: { ':claim': forwardClaimValue(claim) },
       }),
     );
     return true;
@@ -182,7 +226,10 @@ export async function releaseForwardClaim(table: MessageTable, smsHash: string, 
   }
 }
 
-/** Records that the message was handed to the inbox queue; the claim, no longer needed, goes. */
+/**
+ * Records that the message was handed to the inbox queue; the claim, no longer needed, goes. Its
+ * condition (the item exists) holds again on a retry after a lost answer, which writes the same.
+ */
 export async function markMessageForwarded(table: MessageTable, smsHash: string, at: Date): Promise<void> {
   try {
     await table.documents.send(
@@ -218,17 +265,20 @@ export async function getMessage(table: MessageTable, smsHash: string): Promise<
   return Item?.message as InboundMessage | undefined;
 }
 
-/** The raw CALLR event stored with a message or a status, byte for byte as CALLR posted it. */
+/**
+ * The raw CALLR event stored with a message or a status, byte for byte as CALLR posted it;
+ * undefined when nothing is stored, or when it was stored without it (`rawOmitted`).
+ */
 export async function getRawEvent(table: MessageTable, smsHash: string, kind: ItemKind): Promise<Buffer | undefined> {
   const { Item } = await table.documents.send(
     new GetCommand({
       TableName: table.tableName,
       Key: itemKey(smsHash, kind),
       ProjectionExpression: '#raw',
-      ExpressionAttributeNames: { '#raw': 'raw' },
+      ExpressionAttributeNames: { '#raw': ITEM_ATTRIBUTES.raw },
     }),
   );
-  const raw = Item?.raw as Uint8Array | undefined;
+  const raw = Item?.[ITEM_ATTRIBUTES.raw] as Uint8Array | undefined;
   return raw ? gunzipSync(raw) : undefined;
 }
 

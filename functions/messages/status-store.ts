@@ -1,9 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SmsStatusEvent } from '../callr/events';
-import { isConditionalCheckFailed } from './errors';
+import { isConditionalCheckFailed, rejectingPermanentErrors } from './errors';
+import { fitToItemLimit, type RawOmitted } from './item-size';
 import { itemKey, type MessageTable } from './message-store';
-import { ITEM_KIND, TABLE_KEYS } from './table-design';
+import { ITEM_ATTRIBUTES, ITEM_KIND, TABLE_KEYS } from './table-design';
 
 /**
  * The outbound-status half of the table: the latest delivery status of an SMS we sent, one item
@@ -55,30 +56,54 @@ export function toOutboundStatus(event: SmsStatusEvent, updatedAt: Date): Outbou
   };
 }
 
-export type StatusUpdateResult = { readonly applied: true } | { readonly applied: false; readonly reason: 'stale' };
+const WRITE_TOKEN = ITEM_ATTRIBUTES.writeToken;
+
+export type StatusUpdateResult =
+  /** `rawOmitted`: written without the raw copy, which would have taken the item past 400 KB. */
+  | { readonly applied: true; readonly rawOmitted?: RawOmitted }
+  | { readonly applied: false; readonly reason: 'stale' };
 
 export interface StatusUpdateInput {
   readonly status: OutboundStatus;
   /** The CALLR event exactly as received. */
   readonly rawEvent: Uint8Array;
+  /**
+   * Unique to this persist attempt, stored on the item (`writeToken`): the write recognises itself
+   * when DynamoDB committed it but its answer was lost and the SDK sends it again.
+   */
+  readonly writeToken: string;
 }
 
 /**
  * Writes the status unless the stored one comes from an event at least as recent. An older or
  * repeated event is an answer (`stale`), not an error; throttling and network errors propagate.
+ * The condition also holds for the item this very write left (our token): its retry after a lost
+ * answer writes the same again and answers `applied`, not `stale`. Sizes as putMessageOnce: without
+ * the raw copy past 400 KB, ItemRejectedError when it cannot be stored at all.
  */
 export async function applyStatusUpdate(table: MessageTable, input: StatusUpdateInput): Promise<StatusUpdateResult> {
+  const { item, rawOmitted } = fitToItemLimit(
+    {
+      ...itemKey(input.status.id, ITEM_KIND.status),
+      ...input.status,
+      [ITEM_ATTRIBUTES.raw]: gzipSync(input.rawEvent),
+      [WRITE_TOKEN]: input.writeToken,
+    },
+    `status of ${input.status.id}`,
+  );
   try {
-    await table.documents.send(
-      new PutCommand({
-        TableName: table.tableName,
-        Item: { ...itemKey(input.status.id, ITEM_KIND.status), ...input.status, raw: gzipSync(input.rawEvent) },
-        ConditionExpression: 'attribute_not_exists(#pk) OR #eventAt < :eventAt',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#eventAt': 'eventAt' },
-        ExpressionAttributeValues: { ':eventAt': input.status.eventAt },
-      }),
+    await rejectingPermanentErrors(() =>
+      table.documents.send(
+        new PutCommand({
+          TableName: table.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk) OR #eventAt < :eventAt OR #writeToken = :writeToken',
+          ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#eventAt': 'eventAt', '#writeToken': WRITE_TOKEN },
+          ExpressionAttributeValues: { ':eventAt': input.status.eventAt, ':writeToken': input.writeToken },
+        }),
+      ),
     );
-    return { applied: true };
+    return rawOmitted ? { applied: true, rawOmitted } : { applied: true };
   } catch (error) {
     if (isConditionalCheckFailed(error)) return { applied: false, reason: 'stale' };
     throw error;

@@ -11,6 +11,18 @@ export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
 export const ITEM_KIND = { message: 'message', status: 'status' } as const;
 
+/** Attributes the store keeps beside the data (docs/table-design.md). */
+export const ITEM_ATTRIBUTES = {
+  /** The CALLR event as received, gzip. */
+  raw: 'raw',
+  /** Why `raw` is missing: `too_large` (the item would exceed DynamoDB's 400 KB with it). */
+  rawOmitted: 'rawOmitted',
+  /** Message items, while a forward is pending: `<ISO date taken>#<token of the attempt holding it>`. */
+  forwardClaim: 'forwardClaim',
+  /** Status items: the persist attempt that wrote the status. */
+  writeToken: 'writeToken',
+} as const;
+
 /**
  * A recipient (one of our numbers or shortcodes) can receive thousands of MO per second in a TV
  * vote; one index partition takes about 1,000 writes per second. Messages to one recipient are

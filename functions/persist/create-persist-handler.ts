@@ -1,16 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseCallrEventBytes, type SmsMoEvent, type SmsStatusEvent } from '../callr/events';
+import { parseCallrEventBytes, type InboundSmsEvent, type SmsStatusEvent } from '../callr/events';
+import { ItemRejectedError, type ItemRejection } from '../messages/errors';
 import { toInboundMessage, type InboundMessage } from '../messages/inbound-message';
+import type { RawOmitted } from '../messages/item-size';
 import {
   claimForward,
   markMessageForwarded,
   putMessageOnce,
   releaseForwardClaim,
+  type ForwardClaim,
   type MessageTable,
 } from '../messages/message-store';
 import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
@@ -34,18 +38,26 @@ export interface PersistDependencies {
   readonly documents: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
   readonly now: () => Date;
+  /**
+   * A new token for each processing of a record, unique across copies and Lambdas: the token of
+   * its forward claim and of its status write (see ForwardClaim). @default 96 random bits
+   */
+  readonly newAttemptToken?: () => string;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
 
 export type PersistHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
-/** Why a record went to the dead-letter queue (attribute `deadLetterReason`, metric dimension `reason`). */
-export type PersistDeadLetterReason = 'unknown_body_encoding' | 'invalid_json' | 'invalid_shape' | 'unhandled_event_type';
+/**
+ * Why a record went to the dead-letter queue (attribute `deadLetterReason`, metric dimension
+ * `reason`); `item_too_large` and `store_rejected` are writes DynamoDB can never take (ItemRejection).
+ */
+export type PersistDeadLetterReason = 'unknown_body_encoding' | 'invalid_json' | 'invalid_shape' | 'unhandled_event_type' | ItemRejection;
 
 export type PersistOutcome =
-  /** A new inbound SMS, stored and forwarded. */
-  | { readonly kind: 'stored'; readonly messageId: string }
+  /** A new inbound SMS, stored and forwarded; `rawOmitted` when stored without its raw copy. */
+  | { readonly kind: 'stored'; readonly messageId: string; readonly rawOmitted?: RawOmitted }
   /** A redelivery of the event that stored it, whose forward had failed: forwarded now. */
   | { readonly kind: 'forwarded_on_redelivery'; readonly messageId: string }
   /**
@@ -53,7 +65,7 @@ export type PersistOutcome =
    * event again, or the same SMS through another webhook).
    */
   | { readonly kind: 'duplicate'; readonly messageId: string }
-  | { readonly kind: 'status_applied'; readonly messageId: string }
+  | { readonly kind: 'status_applied'; readonly messageId: string; readonly rawOmitted?: RawOmitted }
   /** Older than (or as old as) the stored status: left as it is. */
   | { readonly kind: 'status_stale'; readonly messageId: string }
   | { readonly kind: 'dead_lettered'; readonly reason: PersistDeadLetterReason; readonly detail: string };
@@ -68,6 +80,9 @@ export const PERSIST_METRIC = {
   dead_lettered: 'deadLettered',
 } as const satisfies Record<PersistOutcome['kind'], string>;
 
+/** Counted beside `stored` or `statusApplied` when the item was written without its raw copy. */
+export const RAW_OMITTED_METRIC = 'rawOmitted';
+
 /**
  * How long a forward claim holds off the other copies of an event. A live claimant finishes (or
  * gives the claim back) within its Lambda timeout, so twice that outlasts it; a dead claimant's
@@ -76,8 +91,12 @@ export const PERSIST_METRIC = {
  */
 export const FORWARD_CLAIM_STALE_AFTER_MS = 2 * PERSIST_TIMEOUT_SECONDS * 1000;
 
+/** 96 random bits, base64url (16 characters): unique per attempt, and short, since it is stored. */
+const randomAttemptToken = (): string => randomBytes(12).toString('base64url');
+
 export function createPersistHandler(deps: PersistDependencies): PersistHandler {
   const table: MessageTable = { documents: deps.documents, tableName: deps.config.tableName };
+  const newAttemptToken = deps.newAttemptToken ?? randomAttemptToken;
 
   async function processRecord(record: SQSRecord): Promise<PersistOutcome> {
     const logger = deps.logger.createChild();
@@ -111,20 +130,33 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     }
     const parsed = parseCallrEventBytes(rawEvent);
     if (!parsed.ok) return deadLetter(record, parsed.reason, parsed.detail);
-    if (!parsed.handled) return deadLetter(record, 'unhandled_event_type', `the persister does not handle "${parsed.event.type}" events`);
+    if (!parsed.handled) return deadLetter(record, 'unhandled_event_type', `the persister does not handle "${parsed.identity.type}" events`);
 
-    logger.setCorrelationId(parsed.event.event_id);
+    logger.setCorrelationId(parsed.identity.eventId);
     const event = parsed.event;
-    return event.type === 'sms.mo' ? persistInbound(event, rawEvent, logger) : persistStatus(event, rawEvent);
+    const attemptToken = newAttemptToken();
+    try {
+      return event.type === 'sms.mt.status_update'
+        ? await persistStatus(event, rawEvent, attemptToken, logger)
+        : await persistInbound(event, rawEvent, attemptToken, logger);
+    } catch (error) {
+      // Retrying cannot help (SQS would redeliver it until maxReceiveCount, then redrive it without
+      // a reason): the dead-letter queue keeps the event, with why.
+      if (error instanceof ItemRejectedError) return deadLetter(record, error.reason, error.message);
+      throw error;
+    }
   }
 
-  async function persistInbound(event: SmsMoEvent, rawEvent: Buffer, logger: Logger): Promise<PersistOutcome> {
+  async function persistInbound(event: InboundSmsEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
     const now = deps.now();
     const message = toInboundMessage(event, now);
-    const put = await putMessageOnce(table, { message, rawEvent, eventId: event.event_id, claimedAt: now });
+    const claim: ForwardClaim = { token: attemptToken, at: now };
+    // message.eventId: the delivery's event id in either format (v1 event_id, v2 id).
+    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim });
     if (put.stored) {
-      await forwardClaimed(message, now, logger);
-      return { kind: 'stored', messageId: message.id };
+      if (put.rawOmitted) logger.warn('message stored without its raw copy', { messageId: message.id, rawOmitted: put.rawOmitted });
+      await forwardClaimed(message, claim, logger);
+      return { kind: 'stored', messageId: message.id, ...(put.rawOmitted ? { rawOmitted: put.rawOmitted } : {}) };
     }
     // Only the event that stored it forwards it: the same SMS through another webhook (another
     // event_id) was forwarded by its first delivery, or will be by that delivery's redelivery.
@@ -132,34 +164,34 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     // batch even: only the one that holds the claim forwards, the others are duplicates.
     const { existing } = put;
     if (
-      existing.createdByEventId === event.event_id &&
+      existing.createdByEventId === message.eventId &&
       existing.forwardedAt === null &&
-      (await claimForward(table, message.id, { now, staleBefore: new Date(now.getTime() - FORWARD_CLAIM_STALE_AFTER_MS) }))
+      (await claimForward(table, message.id, { claim, staleBefore: new Date(now.getTime() - FORWARD_CLAIM_STALE_AFTER_MS) }))
     ) {
-      await forwardClaimed(existing.message, now, logger);
+      await forwardClaimed(existing.message, claim, logger);
       return { kind: 'forwarded_on_redelivery', messageId: message.id };
     }
     return { kind: 'duplicate', messageId: message.id };
   }
 
   /**
-   * Send, then mark, holding the claim taken at `claimedAt`. On failure the claim is given back
-   * and the error thrown, so SQS redelivers the event and the redelivery forwards.
+   * Send, then mark, holding `claim`. On failure the claim is given back and the error thrown, so
+   * SQS redelivers the event and the redelivery forwards.
    */
-  async function forwardClaimed(message: InboundMessage, claimedAt: Date, logger: Logger): Promise<void> {
+  async function forwardClaimed(message: InboundMessage, claim: ForwardClaim, logger: Logger): Promise<void> {
     try {
       await forwardToInbox(deps.sqs, deps.config.inboxQueueUrl, message);
       await markMessageForwarded(table, message.id, deps.now());
     } catch (error) {
-      await releaseClaimAfterFailure(message.id, claimedAt, logger);
+      await releaseClaimAfterFailure(message.id, claim, logger);
       throw error;
     }
   }
 
   /** Best effort: a claim left behind only delays the redelivery's forward until it goes stale. */
-  async function releaseClaimAfterFailure(messageId: string, claimedAt: Date, logger: Logger): Promise<void> {
+  async function releaseClaimAfterFailure(messageId: string, claim: ForwardClaim, logger: Logger): Promise<void> {
     try {
-      await releaseForwardClaim(table, messageId, claimedAt);
+      await releaseForwardClaim(table, messageId, claim);
     } catch (error) {
       logger.warn('could not release the forward claim; it goes stale in time for the redelivery', {
         error,
@@ -169,10 +201,12 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     }
   }
 
-  async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer): Promise<PersistOutcome> {
+  async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
     const status = toOutboundStatus(event, deps.now());
-    const result = await applyStatusUpdate(table, { status, rawEvent });
-    return { kind: result.applied ? 'status_applied' : 'status_stale', messageId: status.id };
+    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken });
+    if (!result.applied) return { kind: 'status_stale', messageId: status.id };
+    if (result.rawOmitted) logger.warn('status stored without its raw copy', { messageId: status.id, rawOmitted: result.rawOmitted });
+    return { kind: 'status_applied', messageId: status.id, ...(result.rawOmitted ? { rawOmitted: result.rawOmitted } : {}) };
   }
 
   /** Throws when the dead-letter queue cannot take it: the record then stays on the ingest queue. */
@@ -188,6 +222,7 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   function countOutcome(outcome: PersistOutcome): void {
     if (outcome.kind !== 'dead_lettered') {
       deps.metrics.addMetric(PERSIST_METRIC[outcome.kind], MetricUnit.Count, 1);
+      if ('rawOmitted' in outcome && outcome.rawOmitted) deps.metrics.addMetric(RAW_OMITTED_METRIC, MetricUnit.Count, 1);
       return;
     }
     // A single metric, flushed at once: dimensions on the shared instance would leak into every

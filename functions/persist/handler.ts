@@ -1,6 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { createDynamoDbClients } from '../aws/dynamodb';
+import { createSqsClient } from '../aws/sqs';
 import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { withLambdaMiddleware } from '../observability/lambda-middleware';
 import { loadPersistConfig } from './config';
@@ -16,8 +15,8 @@ const observability = createObservability(SERVICE_NAMES.persist);
 export const handler = withLambdaMiddleware(
   createPersistHandler({
     config,
-    documents: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-    sqs: new SQSClient({}),
+    documents: createDynamoDbClients().documents,
+    sqs: createSqsClient(),
     now: () => new Date(),
     ...observability,
   }),

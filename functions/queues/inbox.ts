@@ -13,7 +13,7 @@ import { toSqsSafeJson } from './sqs-safe-json';
  * that records it sends it again on redelivery. Downstream de-duplicates on `messageId`.
  */
 export const INBOX_ATTRIBUTE = {
-  /** The CALLR SMS hash (= `id` in the body): the de-duplication key for consumers. */
+  /** The CALLR SMS id in upper case (= `id` in the body, whichever CALLR format it came in): the de-duplication key for consumers. */
   messageId: 'messageId',
   /** `schemaVersion` of the body, readable without parsing it. */
   schemaVersion: 'schemaVersion',

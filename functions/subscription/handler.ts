@@ -1,5 +1,5 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createSecretsManagerClient } from '../aws/secrets-manager';
 import { createCallrClient } from '../callr/json-rpc-client';
 import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { withLambdaMiddleware } from '../observability/lambda-middleware';
@@ -8,7 +8,7 @@ import { createSubscriptionHandler } from './on-event';
 import { secretsManagerReader } from './secrets';
 
 const observability = createObservability(SERVICE_NAMES.subscription);
-const secrets = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
+const secrets = new SecretsProvider({ awsSdkV3Client: createSecretsManagerClient() });
 
 // withLambdaMiddleware never logs the event: it carries the pre-signed ResponseURL.
 export const handler = withLambdaMiddleware(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_CALLR_API_URL } from '../callr/json-rpc-client';
 import { CALLR_HMAC_ALGORITHMS } from '../callr/signature';
@@ -52,12 +53,33 @@ export function parseSubscriptionProperties(input: unknown): SubscriptionPropert
   throw new SubscriptionPropertiesError(parsed.error.issues.map((issue) => issue.message));
 }
 
-/** Two property sets that name the same subscription at the same CALLR account. */
-export function sameSubscriptionTarget(a: SubscriptionProperties, b: SubscriptionProperties): boolean {
-  return a.EventType === b.EventType && a.Endpoint === b.Endpoint && a.ApiUrl === b.ApiUrl && a.CredentialsSecretArn === b.CredentialsSecretArn;
-}
-
 /** Nothing that matters to CALLR changed (e.g. only the Provider's ServiceToken did). */
 export function sameSubscription(a: SubscriptionProperties, b: SubscriptionProperties): boolean {
-  return sameSubscriptionTarget(a, b) && a.HmacAlgorithm === b.HmacAlgorithm && a.HmacSecretArn === b.HmacSecretArn && a.SecretVersion === b.SecretVersion;
+  return (
+    a.EventType === b.EventType &&
+    subscribedEndpoint(a) === subscribedEndpoint(b) &&
+    a.ApiUrl === b.ApiUrl &&
+    a.CredentialsSecretArn === b.CredentialsSecretArn
+  );
+}
+
+/** Query parameters the subscription adds to `Endpoint`; the ingest ignores them (it verifies the body only). */
+export const SUBSCRIPTION_QUERY = { secretVersion: 'callrSecretVersion', key: 'callrSubscription' } as const;
+
+/**
+ * The URL CALLR is subscribed to: `Endpoint` plus the secret version and a key derived from
+ * everything that decides how CALLR signs (secret ARN, version label, algorithm). A rotation
+ * therefore subscribes a new URL next to the old one (CALLR refuses the same type and URL
+ * twice), so that the old hook stays in force until CloudFormation deletes it — or keeps it,
+ * when the update rolls back. Neither value is secret.
+ */
+export function subscribedEndpoint(properties: SubscriptionProperties): string {
+  const url = new URL(properties.Endpoint);
+  const key = createHash('sha256')
+    .update(JSON.stringify([properties.HmacSecretArn, properties.SecretVersion ?? null, properties.HmacAlgorithm]))
+    .digest('hex')
+    .slice(0, 12);
+  if (properties.SecretVersion !== undefined) url.searchParams.set(SUBSCRIPTION_QUERY.secretVersion, properties.SecretVersion);
+  url.searchParams.set(SUBSCRIPTION_QUERY.key, key);
+  return url.toString();
 }

@@ -4,7 +4,7 @@ import { CallrApiError, CallrTransportError, isDuplicateSubscription, isNotFound
 import type { CallrHmacAlgorithm } from '../callr/signature';
 import { parseCallrCredentials } from './credentials';
 import { SecretUnavailableError, SubscriptionFailedError } from './errors';
-import { parseSubscriptionProperties, sameSubscription, sameSubscriptionTarget, type SubscriptionProperties } from './properties';
+import { parseSubscriptionProperties, sameSubscription, subscribedEndpoint, type SubscriptionProperties } from './properties';
 
 /**
  * The lifecycle of a CALLR webhook subscription, free of CloudFormation and AWS types:
@@ -28,6 +28,8 @@ export interface SubscribeOutcome {
   readonly hash: string;
   /** Hashes of existing subscriptions to the same type+endpoint that were replaced by ours. */
   readonly replaced: readonly string[];
+  /** The caller's `currentHash` was already subscribed as asked, and was left alone. */
+  readonly kept?: boolean;
 }
 
 export type UnsubscribeOutcome =
@@ -70,11 +72,15 @@ export function looksLikeWebhookHash(id: string | undefined): id is string {
  * type+endpoint (`TYPE_ENDPOINT_DUPLICATE`: a previous deployment, a manual setup, a retried call
  * that had in fact succeeded), it is adopted: unsubscribed and subscribed again, so that the
  * secret in force is ours and not one we cannot know.
+ *
+ * `currentHash` is the hook the caller already holds for these settings (the custom resource's
+ * PhysicalResourceId on an Update): if it is the one CALLR has, it is kept as it is, with no gap.
  */
 export async function subscribeWebhook(
   client: CallrClient,
   subscription: WebhookSubscription,
   logger: SubscriptionLogger = silentLogger,
+  currentHash?: string,
 ): Promise<SubscribeOutcome> {
   const subscribe = () =>
     client.subscribeWebhook({
@@ -90,12 +96,16 @@ export async function subscribeWebhook(
   }
 
   const existing = (await client.listWebhooks()).filter(
-    (webhook) => webhook.type === subscription.type && webhook.endpoint === subscription.endpoint,
+    (webhook) => webhook.type === subscription.type && sameUrl(webhook.endpoint, subscription.endpoint),
   );
   if (existing.length === 0) {
     throw new SubscriptionFailedError(
       `CALLR answered TYPE_ENDPOINT_DUPLICATE for ${subscription.type} ${subscription.endpoint}, but webhooks.get_list shows no such subscription to adopt`,
     );
+  }
+  if (currentHash !== undefined && existing.some((webhook) => webhook.hash === currentHash)) {
+    logger.info('CALLR already has our webhook for this type and endpoint; keeping it', { eventType: subscription.type, endpoint: subscription.endpoint, webhookHash: currentHash });
+    return { hash: currentHash, replaced: [], kept: true };
   }
   logger.warn('Adopting existing CALLR webhook subscription(s) for this type and endpoint', {
     eventType: subscription.type,
@@ -117,6 +127,23 @@ export async function unsubscribeWebhook(client: CallrClient, hash: string): Pro
     if (isNotFound(error)) return 'already_gone';
     throw error;
   }
+}
+
+/**
+ * Whether CALLR's copy of an endpoint is the URL we subscribed: compared as URLs, query
+ * parameters in any order, since CALLR may normalise what it stores (not confirmed either way).
+ */
+export function sameUrl(a: string, b: string): boolean {
+  const canonical = (text: string) => {
+    try {
+      const url = new URL(text);
+      url.searchParams.sort();
+      return url.toString();
+    } catch {
+      return text;
+    }
+  };
+  return canonical(a) === canonical(b);
 }
 
 export type ReadSecret = (secretId: string) => Promise<string>;
@@ -144,12 +171,13 @@ export async function createSubscription(deps: SubscriptionDependencies, rawProp
 }
 
 /**
- * Update: a new subscription, hence a new id; CloudFormation then deletes the old id.
- *
- * When type, endpoint and account are unchanged (a rotated HMAC secret, a new algorithm), CALLR
- * would refuse the new subscription as a duplicate of the old one, so the old hook goes first;
- * the later Delete of the old id then finds nothing, which it takes as success. When nothing that
- * matters to CALLR changed (only the Provider's ServiceToken, say), the subscription is kept.
+ * Update, make-before-break: the new subscription is made next to the old one, and gets a new id;
+ * CloudFormation deletes the old id once the stack update has succeeded, or the new id when it
+ * rolls back, and either way one hook stays in force. A rotated secret or algorithm is subscribed
+ * at a URL of its own (`subscribedEndpoint`), so CALLR does not refuse it as a duplicate of the old
+ * one. When nothing that matters to CALLR changed (only the Provider's ServiceToken, say), the
+ * subscription is kept; when CALLR already has the resource's own hook at the target URL (a
+ * rollback of an update that failed), that hook is kept.
  */
 export async function updateSubscription(
   deps: SubscriptionDependencies,
@@ -161,21 +189,9 @@ export async function updateSubscription(
     deps.logger?.info('Subscription properties unchanged for CALLR; keeping the webhook', { webhookHash: request.physicalResourceId });
     return { webhookHash: request.physicalResourceId };
   }
-  // Both secrets are read before anything changes at CALLR, so a missing secret cannot leave us without a hook.
   const client = await clientFor(deps, properties);
   const hmacSecret = await readSecretValue(deps.readSecret, properties.HmacSecretArn, 'HMAC secret');
-  if (previous && sameSubscriptionTarget(previous, properties)) {
-    const outcome = await unsubscribeWebhook(client, request.physicalResourceId).catch((error: unknown) => {
-      throw new SubscriptionFailedError(`Could not unsubscribe the previous CALLR webhook ${request.physicalResourceId} before re-subscribing: ${messageOf(error)}`, {
-        cause: error,
-      });
-    });
-    deps.logger?.info('Removed the previous CALLR webhook before re-subscribing the same type and endpoint', {
-      webhookHash: request.physicalResourceId,
-      outcome,
-    });
-  }
-  return subscribeFor(deps, client, properties, hmacSecret);
+  return subscribeFor(deps, client, properties, hmacSecret, looksLikeWebhookHash(request.physicalResourceId) ? request.physicalResourceId : undefined);
 }
 
 export type DeleteOutcome = UnsubscribeOutcome | 'failed';
@@ -219,13 +235,16 @@ async function subscribeFor(
   client: CallrClient,
   properties: SubscriptionProperties,
   hmacSecret: string,
+  currentHash?: string,
 ): Promise<SubscriptionResult> {
   let outcome: SubscribeOutcome;
+  const endpoint = subscribedEndpoint(properties);
   try {
     outcome = await subscribeWebhook(
       client,
-      { type: properties.EventType, endpoint: properties.Endpoint, hmacSecret, hmacAlgorithm: properties.HmacAlgorithm },
+      { type: properties.EventType, endpoint, hmacSecret, hmacAlgorithm: properties.HmacAlgorithm },
       deps.logger,
+      currentHash,
     );
   } catch (error) {
     if (error instanceof SubscriptionFailedError) throw error;
@@ -233,12 +252,13 @@ async function subscribeFor(
       cause: error,
     });
   }
+  if (outcome.kept) return { webhookHash: outcome.hash };
   deps.metrics?.addMetric(SUBSCRIPTION_METRICS.subscribed, MetricUnit.Count, 1);
   if (outcome.replaced.length > 0) deps.metrics?.addMetric(SUBSCRIPTION_METRICS.adopted, MetricUnit.Count, 1);
   deps.logger?.info('Subscribed the CALLR webhook', {
     webhookHash: outcome.hash,
     eventType: properties.EventType,
-    endpoint: properties.Endpoint,
+    endpoint,
     hmacAlgorithm: properties.HmacAlgorithm,
     replaced: outcome.replaced,
   });
@@ -253,6 +273,7 @@ async function clientFor(deps: SubscriptionDependencies, properties: Subscriptio
     apiUrl: properties.ApiUrl,
     credentials,
     onRetry: (retry) => logger?.warn('Retrying a CALLR call', { ...retry }),
+    onWarning: ({ message, ...detail }) => logger?.warn(message, detail),
   });
 }
 

@@ -2,7 +2,7 @@ import { formatCallrDate } from '../../functions/callr/dates';
 import type { CallrHmacAlgorithm } from '../../functions/callr/signature';
 import type { DeliveryEngine, DeliveryTarget } from './delivery';
 import { newEventId, newObjectHash } from './ids';
-import { inboundSmsObject, outboundSmsObject, type InboundSms, type OutboundSms, type StatusChange } from './sms-objects';
+import { inboundSmsObject, inboundSmsPayloadV2, outboundSmsObject, type InboundSms, type OutboundSms, type StatusChange } from './sms-objects';
 
 /**
  * One emulated CALLR account: its webhook subscriptions and SMS, and the events they cause.
@@ -29,6 +29,7 @@ export interface WebhookView {
 }
 
 export interface SendSmsRequest {
+  /** Empty: CALLR sends from one of the account's shortcodes, so that the SMS can be answered. */
   readonly from: string;
   readonly to: string;
   readonly text: string;
@@ -37,6 +38,10 @@ export interface SendSmsRequest {
   /** Per-SMS webhook: status updates of this SMS and replies to it are delivered there too. */
   readonly webhook?: { readonly endpoint: string; readonly hmacSecret?: string; readonly hmacAlgorithm?: CallrHmacAlgorithm };
 }
+
+/** Which webhooks an injected inbound SMS goes to: JSON-RPC `sms.mo` ones (v1), REST v2 `v2.sms.inbound.received` ones, or both (the default). */
+export type InboundSmsFormat = 'v1' | 'v2';
+export const V2_INBOUND_SMS_EVENT_TYPE = 'v2.sms.inbound.received';
 
 export interface InjectedSms {
   /** The SMS hash, the same in every event about this SMS. */
@@ -54,6 +59,8 @@ export interface EmulatedAccountOptions {
   readonly now: () => Date;
   /** Spacing of the PENDING → SENT → DELIVERED status updates of a sent SMS. */
   readonly statusUpdateDelayMs: number;
+  /** The account's shortcodes; an SMS sent without a sender goes out from the first. */
+  readonly shortcodes: readonly string[];
 }
 
 /** Statuses an emulated outbound SMS goes through after CREATED. */
@@ -69,7 +76,7 @@ export interface EmulatedAccount {
   unsubscribe(hash: string): AccountResult<true>;
   webhooks(): EmulatedWebhook[];
   sendSms(request: SendSmsRequest): string;
-  injectInboundSms(sms: { from: string; to: string; text: string }): InjectedSms;
+  injectInboundSms(sms: { from: string; to: string; text: string; format?: InboundSmsFormat }): InjectedSms;
   sentSms(): Array<Record<string, unknown>>;
 }
 
@@ -82,6 +89,12 @@ export function createEmulatedAccount(options: EmulatedAccountOptions): Emulated
     let hash = newObjectHash();
     while (taken(hash)) hash = newObjectHash();
     return hash;
+  };
+
+  const senderShortcode = () => {
+    const [shortcode] = options.shortcodes;
+    if (shortcode === undefined) throw new RangeError('the emulated account has no shortcode to send from');
+    return shortcode;
   };
 
   const subscribersOf = (type: string) => [...webhooks.values()].filter((webhook) => webhook.type === type);
@@ -154,7 +167,8 @@ export function createEmulatedAccount(options: EmulatedAccountOptions): Emulated
       const record: OutboundRecord = {
         sms: {
           hash,
-          from: request.from,
+          // A reply comes back to this number, so a reply to a shortcode finds this SMS and its webhook.
+          from: request.from === '' ? senderShortcode() : request.from,
           to: request.to,
           text: request.text,
           nature: request.nature ?? 'ALERTING',
@@ -170,13 +184,21 @@ export function createEmulatedAccount(options: EmulatedAccountOptions): Emulated
       return hash;
     },
 
-    injectInboundSms({ from, to, text }) {
+    injectInboundSms({ from, to, text, format }) {
       const sms: InboundSms = { hash: newObjectHash(), from, to, text, receivedAt: now() };
-      const data = inboundSmsObject(sms);
-      const eventIds = subscribersOf('sms.mo').map((webhook) => emit('sms.mo', data, globalTarget(webhook)));
-      // A reply to an SMS sent with a per-SMS webhook also goes to that webhook, as its own event.
-      const repliedTo = [...outbound].reverse().find((record) => record.webhook && record.sms.to === from && record.sms.from === to);
-      if (repliedTo?.webhook) eventIds.push(emit('sms.mo', data, perSmsTarget(repliedTo.webhook)));
+      const eventIds: string[] = [];
+      if (format !== 'v2') {
+        const data = inboundSmsObject(sms);
+        eventIds.push(...subscribersOf('sms.mo').map((webhook) => emit('sms.mo', data, globalTarget(webhook))));
+        // A reply to an SMS sent with a per-SMS webhook also goes to that webhook, as its own event.
+        const repliedTo = [...outbound].reverse().find((record) => record.webhook && record.sms.to === from && record.sms.from === to);
+        if (repliedTo?.webhook) eventIds.push(emit('sms.mo', data, perSmsTarget(repliedTo.webhook)));
+      }
+      if (format !== 'v1') {
+        // Each subscription gets its own format: the same SMS, `sid` = its hash in lower case.
+        const payload = inboundSmsPayloadV2(sms);
+        for (const webhook of subscribersOf(V2_INBOUND_SMS_EVENT_TYPE)) eventIds.push(emit(V2_INBOUND_SMS_EVENT_TYPE, payload, globalTarget(webhook)));
+      }
       return { hash: sms.hash, eventIds };
     },
 
@@ -196,10 +218,10 @@ export function webhookView(webhook: EmulatedWebhook): WebhookView {
 }
 
 /** The Webhook object as CALLR's JSON-RPC API returns it: never the secret. */
-export function webhookObject(webhook: EmulatedWebhook): Record<string, unknown> {
+export function webhookObject(webhook: EmulatedWebhook, typeField: 'type' | 'event_type' = 'type'): Record<string, unknown> {
   return {
     hash: webhook.hash,
-    type: webhook.type,
+    [typeField]: webhook.type,
     endpoint: webhook.endpoint,
     options: { hmac_algo: webhook.hmacSecret ? webhook.hmacAlgorithm : null },
     date_creation: formatCallrDate(webhook.createdAt),

@@ -5,7 +5,10 @@ import { CALLR_EVENT_ID_HEADER, CALLR_SIGNATURE_HEADER, signCallrBody, type Call
  *
  * - `Content-Type: application/json`, `X-CALLR-EventId`, and `X-CALLR-HmacSignature` (base64 HMAC
  *   of the exact bytes sent) when the target has a secret;
- * - envelope `{event_id, event_at, hook_hash, type, try, data}`;
+ * - envelope `{event_id, event_at, hook_hash, type, try, data}` for JSON-RPC (v1) event types, and
+ *   `{id, at, sid, type, try, payload}` for REST v2 ones (`v2.…`, e.g. `v2.sms.inbound.received`):
+ *   the format follows the subscription's event type. CALLR does not document how it signs v2
+ *   deliveries; the emulator signs them as v1;
  * - anything but a 2xx within the timeout is retried with exponential backoff, with the same
  *   `event_id` and `event_at` and `try` incremented, up to `maxTries` attempts in all.
  */
@@ -22,8 +25,15 @@ export interface WebhookEvent {
   readonly eventId: string;
   /** ISO 8601 with milliseconds, UTC. */
   readonly eventAt: string;
+  /** A `v2.` type is delivered in the REST v2 envelope, any other in the JSON-RPC one. */
   readonly type: string;
+  /** `data` (v1) or `payload` (v2). */
   readonly data: unknown;
+}
+
+/** REST v2 event types start with `v2.` (CALLR's reference: `v2.sms.inbound.received`). */
+export function isV2EventType(type: string): boolean {
+  return type.startsWith('v2.');
 }
 
 export interface DeliveryAttempt {
@@ -70,7 +80,8 @@ export interface DeliveryEngine {
 }
 
 /**
- * The request CALLR makes for one delivery try: the envelope of test/fixtures/callr, signed with
+ * The request CALLR makes for one delivery try: the envelope of test/fixtures/callr (v1 or v2, by
+ * the event's type), signed with
  * the subscription's secret and algorithm. Also used by the operator CLI to post straight to a
  * deployed webhook, so both send exactly what CALLR sends.
  */
@@ -79,14 +90,11 @@ export function webhookRequest(
   target: Pick<DeliveryTarget, 'hookHash' | 'hmacSecret' | 'hmacAlgorithm'>,
   tryNumber: number,
 ): { body: string; headers: Record<string, string> } {
-  const body = JSON.stringify({
-    event_id: event.eventId,
-    event_at: event.eventAt,
-    hook_hash: target.hookHash,
-    type: event.type,
-    try: tryNumber,
-    data: event.data,
-  });
+  const body = JSON.stringify(
+    isV2EventType(event.type)
+      ? { id: event.eventId, at: event.eventAt, sid: target.hookHash?.toLowerCase() ?? null, type: event.type, try: tryNumber, payload: event.data }
+      : { event_id: event.eventId, event_at: event.eventAt, hook_hash: target.hookHash, type: event.type, try: tryNumber, data: event.data },
+  );
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     'User-Agent': 'callr-emulator',

@@ -1,9 +1,22 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CallrCredentials } from '../../functions/callr/json-rpc-client';
-import { createEmulatedAccount, webhookView, type InjectedSms, type WebhookView } from './account';
+import { createEmulatedAccount, webhookView, type InboundSmsFormat, type InjectedSms, type WebhookView } from './account';
 import { createDeliveryEngine, type DeliveryAttempt, type DeliveryRetryPolicy } from './delivery';
-import { authScheme, dispatch, isAuthorized, parseRpcRequest, redactParams, rpcError, type AuthScheme, type RpcAnswer } from './json-rpc';
+import {
+  ANSWER_SHAPE_CHOICES,
+  authScheme,
+  DEFAULT_ANSWER_SHAPES,
+  dispatch,
+  isAuthorized,
+  parseRpcRequest,
+  redactParams,
+  rpcError,
+  shapeAnswer,
+  type AuthScheme,
+  type EmulatorAnswerShapes,
+  type RpcAnswer,
+} from './json-rpc';
 
 /**
  * A CALLR emulator on node:http, bound to 127.0.0.1:
@@ -22,6 +35,8 @@ export const CALLR_EMULATOR_CONTROL_PATH = '/control/';
 export const DEFAULT_EMULATOR_RETRY: DeliveryRetryPolicy = { baseDelayMs: 1_000, maxTries: 6 };
 export const DEFAULT_EMULATOR_DELIVERY_TIMEOUT_MS = 5_000;
 export const DEFAULT_EMULATOR_STATUS_UPDATE_DELAY_MS = 1_000;
+/** A stand-in: CALLR does not publish which shortcode it picks for an SMS sent without a sender. */
+export const DEFAULT_EMULATOR_SHORTCODES: readonly string[] = ['38100'];
 
 export interface CallrEmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -38,6 +53,10 @@ export interface CallrEmulatorOptions {
   readonly now?: () => Date;
   /** Told about every delivery attempt (local mode prints them). */
   readonly onDeliveryAttempt?: (attempt: DeliveryAttempt) => void;
+  /** The account's shortcodes: `sms.send` with an empty sender sends from the first. @default DEFAULT_EMULATOR_SHORTCODES */
+  readonly shortcodes?: readonly string[];
+  /** Which of the documented answer variants to give. @default DEFAULT_ANSWER_SHAPES */
+  readonly answerShapes?: Partial<EmulatorAnswerShapes>;
 }
 
 /** A failure the next matching JSON-RPC call(s) meet, after authentication. */
@@ -66,8 +85,11 @@ export interface CallrEmulator {
   /** The control API base, e.g. `http://127.0.0.1:4010/control/`. */
   readonly controlUrl: string;
   readonly port: number;
-  /** An SMS from a handset to one of our numbers: delivered as `sms.mo` to every webhook it concerns. */
-  injectInboundSms(sms: { readonly from: string; readonly to: string; readonly text: string }): InjectedSms;
+  /**
+   * An SMS from a handset to one of our numbers: delivered to every webhook it concerns, each in
+   * its format (`sms.mo` v1, `v2.sms.inbound.received` v2); `format` restricts it to one.
+   */
+  injectInboundSms(sms: { readonly from: string; readonly to: string; readonly text: string; readonly format?: InboundSmsFormat }): InjectedSms;
   deliveries(): DeliveryAttempt[];
   subscriptions(): WebhookView[];
   /** Every JSON-RPC call received, oldest first. */
@@ -75,6 +97,8 @@ export interface CallrEmulator {
   /** The SMS sent through `sms.send`, as CALLR's SMS objects. */
   sentSms(): Array<Record<string, unknown>>;
   failNext(failure: InjectedFailure): void;
+  /** Switches answer variants from now on (errors without `data`, a minimal `{hash}` Webhook...); returns those in force. */
+  setAnswerShapes(shapes: Partial<EmulatorAnswerShapes>): EmulatorAnswerShapes;
   /** Resolves when no delivery or status update is in flight or scheduled. */
   whenIdle(): Promise<void>;
   close(): Promise<void>;
@@ -92,11 +116,17 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
     now,
     onAttempt: options.onDeliveryAttempt,
   });
+  const shortcodes = options.shortcodes ?? DEFAULT_EMULATOR_SHORTCODES;
+  if (shortcodes.length === 0 || shortcodes.some((shortcode) => !/^[0-9]{3,8}$/.test(shortcode))) {
+    throw new RangeError('startCallrEmulator: shortcodes must be a non-empty list of 3 to 8 digit numbers');
+  }
   const account = createEmulatedAccount({
     delivery,
     now,
     statusUpdateDelayMs: options.statusUpdateDelayMs ?? DEFAULT_EMULATOR_STATUS_UPDATE_DELAY_MS,
+    shortcodes,
   });
+  let answerShapes: EmulatorAnswerShapes = checkAnswerShapes({ ...DEFAULT_ANSWER_SHAPES, ...options.answerShapes });
   const calls: RecordedCall[] = [];
   const failures: Array<{ failure: InjectedFailure; remaining: number }> = [];
 
@@ -110,7 +140,7 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
   };
 
   const emulator = {
-    injectInboundSms: (sms: { from: string; to: string; text: string }) => account.injectInboundSms(sms),
+    injectInboundSms: (sms: { from: string; to: string; text: string; format?: InboundSmsFormat }) => account.injectInboundSms(sms),
     deliveries: () => delivery.attempts(),
     subscriptions: () => account.webhooks().map(webhookView),
     calls: () => [...calls],
@@ -120,11 +150,19 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
       if (!Number.isInteger(times) || times < 1) throw new RangeError('failNext: times must be a positive integer');
       failures.push({ failure, remaining: times });
     },
+    setAnswerShapes(shapes: Partial<EmulatorAnswerShapes>) {
+      answerShapes = checkAnswerShapes({ ...answerShapes, ...shapes });
+      return answerShapes;
+    },
     whenIdle: () => delivery.whenIdle(),
   };
 
   async function handleRpc(request: IncomingMessage, response: ServerResponse, body: string): Promise<void> {
     const header = request.headers.authorization;
+    const sendAnswer = (answer: RpcAnswer) => {
+      const shaped = shapeAnswer(answer, answerShapes);
+      sendJson(response, shaped.httpStatus, shaped.body);
+    };
     const record = (method: string | null, params: unknown[], outcome: string) =>
       calls.push({
         method,
@@ -138,12 +176,12 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
     const parsed = parseRpcRequest(body);
     if ('outcome' in parsed) {
       record(null, [], parsed.outcome);
-      return sendJson(response, parsed.httpStatus, parsed.body);
+      return sendAnswer(parsed);
     }
     if (!isAuthorized(header, accepted)) {
       const answer = rpcError(parsed.id, 'AUTHENTICATION_FAILED');
       record(parsed.method, parsed.params, answer.outcome);
-      return sendJson(response, answer.httpStatus, answer.body);
+      return sendAnswer(answer);
     }
     const failure = takeFailure(parsed.method);
     if (failure?.kind === 'hang') {
@@ -158,9 +196,9 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
     const answer: RpcAnswer =
       failure?.kind === 'error'
         ? rpcError(parsed.id, failure.message, failure.data ?? null, { code: failure.code, httpStatus: failure.httpStatus })
-        : dispatch(parsed, account);
+        : dispatch(parsed, account, answerShapes);
     record(parsed.method, parsed.params, answer.outcome);
-    sendJson(response, answer.httpStatus, answer.body);
+    sendAnswer(answer);
   }
 
   async function handleControl(request: IncomingMessage, response: ServerResponse, route: string, body: string): Promise<void> {
@@ -169,7 +207,7 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
     switch (key) {
       case 'GET ':
         return sendJson(response, 200, {
-          routes: ['POST inbound-sms', 'GET deliveries', 'GET subscriptions', 'GET calls', 'GET sms', 'POST fail-next', 'GET idle'],
+          routes: ['POST inbound-sms', 'GET deliveries', 'GET subscriptions', 'GET calls', 'GET sms', 'POST fail-next', 'GET answer-shapes', 'POST answer-shapes', 'GET idle'],
         });
       case 'POST inbound-sms': {
         const input = parseJsonObject(body);
@@ -177,7 +215,14 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
         if (!input || problems.length > 0) {
           return sendJson(response, 400, { error: 'invalid_request', message: `expected JSON {from, to, text} with non-empty strings; check: ${problems.join(', ') || 'body'}` });
         }
-        return sendJson(response, 200, emulator.injectInboundSms({ from: input.from as string, to: input.to as string, text: input.text as string }));
+        if (input.format !== undefined && input.format !== 'v1' && input.format !== 'v2') {
+          return sendJson(response, 400, { error: 'invalid_request', message: 'format, when given, is "v1" (sms.mo webhooks) or "v2" (v2.sms.inbound.received webhooks)' });
+        }
+        return sendJson(
+          response,
+          200,
+          emulator.injectInboundSms({ from: input.from as string, to: input.to as string, text: input.text as string, ...(input.format ? { format: input.format } : {}) }),
+        );
       }
       case 'GET deliveries':
         return sendJson(response, 200, { deliveries: emulator.deliveries() });
@@ -197,6 +242,17 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
         }
         emulator.failNext(failure);
         return sendJson(response, 200, { queued: failure });
+      }
+      case 'GET answer-shapes':
+        return sendJson(response, 200, { answerShapes });
+      case 'POST answer-shapes': {
+        const input = parseJsonObject(body);
+        try {
+          if (!input) throw new RangeError('expected a JSON object');
+          return sendJson(response, 200, { answerShapes: emulator.setAnswerShapes(input as Partial<EmulatorAnswerShapes>) });
+        } catch (error) {
+          return sendJson(response, 400, { error: 'invalid_request', message: `${(error as Error).message}; choices: ${JSON.stringify(ANSWER_SHAPE_CHOICES)}` });
+        }
       }
       case 'GET idle':
         await emulator.whenIdle();
@@ -281,6 +337,14 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
+function checkAnswerShapes(shapes: Record<string, unknown>): EmulatorAnswerShapes {
+  const problems = Object.entries(shapes)
+    .filter(([key, value]) => !(key in ANSWER_SHAPE_CHOICES) || !(ANSWER_SHAPE_CHOICES[key as keyof EmulatorAnswerShapes] as readonly unknown[]).includes(value))
+    .map(([key]) => key);
+  if (problems.length > 0) throw new RangeError(`unknown answer shape setting or value: ${problems.join(', ')}`);
+  return shapes as unknown as EmulatorAnswerShapes;
+}
+
 function parseInjectedFailure(input: Record<string, unknown> | undefined): InjectedFailure | undefined {
   if (!input) return undefined;
   const method = typeof input.method === 'string' ? { method: input.method } : {};
@@ -308,4 +372,5 @@ function parseInjectedFailure(input: Record<string, unknown> | undefined): Injec
 }
 
 export type { DeliveryAttempt, DeliveryRetryPolicy } from './delivery';
-export type { InjectedSms, WebhookView } from './account';
+export type { InboundSmsFormat, InjectedSms, WebhookView } from './account';
+export type { EmulatorAnswerShapes } from './json-rpc';

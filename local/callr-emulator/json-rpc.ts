@@ -45,6 +45,36 @@ export function rpcError(id: unknown, token: string, data: unknown = null, overr
 
 const rpcResult = (id: unknown, result: unknown): RpcAnswer => ({ httpStatus: 200, body: { jsonrpc: '2.0', id, result }, outcome: 'ok' });
 
+/**
+ * Where CALLR's documentation and SDKs allow more than one shape of answer, the emulator can give
+ * each (a switch on its control API), so that the client is tested against all of them rather
+ * than against the one it happens to expect.
+ */
+export interface EmulatorAnswerShapes {
+  /** `included`: every error carries `data` (`null` when there is nothing to say); `omitted`: no `data` key, as JSON-RPC 2.0 allows. */
+  readonly errorData: 'included' | 'omitted';
+  /** `full`: `webhooks.subscribe` answers the whole Webhook object; `minimal`: `{hash}` only (the one field public code confirms). */
+  readonly subscribeResult: 'full' | 'minimal';
+  /** The name of a Webhook object's event type field: `type`, or `event_type`. */
+  readonly webhookTypeField: 'type' | 'event_type';
+}
+
+export const DEFAULT_ANSWER_SHAPES: EmulatorAnswerShapes = { errorData: 'included', subscribeResult: 'full', webhookTypeField: 'type' };
+
+export const ANSWER_SHAPE_CHOICES: { readonly [K in keyof EmulatorAnswerShapes]: ReadonlyArray<EmulatorAnswerShapes[K]> } = {
+  errorData: ['included', 'omitted'],
+  subscribeResult: ['full', 'minimal'],
+  webhookTypeField: ['type', 'event_type'],
+};
+
+/** An answer in the shape asked for: the error's `data` key dropped when errors go without it. */
+export function shapeAnswer(answer: RpcAnswer, shapes: EmulatorAnswerShapes): RpcAnswer {
+  const error = answer.body.error;
+  if (shapes.errorData === 'included' || !isRecord(error)) return answer;
+  const { data: _omitted, ...withoutData } = error;
+  return { ...answer, body: { ...answer.body, error: withoutData } };
+}
+
 /** Parses the request envelope; an answer when it is not a JSON-RPC 2.0 request. */
 export function parseRpcRequest(text: string): ParsedRpcRequest | RpcAnswer {
   let json: unknown;
@@ -105,7 +135,7 @@ function isAlgorithm(value: unknown): value is CallrHmacAlgorithm {
 const isRecord = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
 
 /** Runs one authorised call against the account. */
-export function dispatch(request: ParsedRpcRequest, account: EmulatedAccount): RpcAnswer {
+export function dispatch(request: ParsedRpcRequest, account: EmulatedAccount, shapes: EmulatorAnswerShapes = DEFAULT_ANSWER_SHAPES): RpcAnswer {
   const { id, params } = request;
   switch (request.method) {
     case 'webhooks.subscribe': {
@@ -120,7 +150,8 @@ export function dispatch(request: ParsedRpcRequest, account: EmulatedAccount): R
       }
       if (!isAlgorithm(hmacAlgorithm)) return rpcError(id, 'INVALID_PARAMS', { param: 'options.hmac_algo' });
       const result = account.subscribe({ type, endpoint, hmacAlgorithm, ...(hmacSecret ? { hmacSecret } : {}) });
-      return result.ok ? rpcResult(id, webhookObject(result.value)) : rpcError(id, result.error, result.detail ?? null);
+      if (!result.ok) return rpcError(id, result.error, result.detail ?? null);
+      return rpcResult(id, shapes.subscribeResult === 'minimal' ? { hash: result.value.hash } : webhookObject(result.value, shapes.webhookTypeField));
     }
     case 'webhooks.unsubscribe': {
       const [hash] = params;
@@ -129,10 +160,11 @@ export function dispatch(request: ParsedRpcRequest, account: EmulatedAccount): R
       return result.ok ? rpcResult(id, true) : rpcError(id, result.error, result.detail ?? null);
     }
     case 'webhooks.get_list':
-      return rpcResult(id, account.webhooks().map(webhookObject));
+      return rpcResult(id, account.webhooks().map((webhook) => webhookObject(webhook, shapes.webhookTypeField)));
     case 'sms.send': {
       const [from, to, text, options] = params;
-      if (typeof from !== 'string' || from === '') return rpcError(id, 'INVALID_PARAMS', { param: 'from' });
+      // An empty sender is how CALLR's SDKs send an SMS that can be answered: CALLR picks a shortcode.
+      if (typeof from !== 'string') return rpcError(id, 'INVALID_PARAMS', { param: 'from' });
       if (typeof to !== 'string' || to === '') return rpcError(id, 'INVALID_PARAMS', { param: 'to' });
       if (typeof text !== 'string' || text === '') return rpcError(id, 'INVALID_PARAMS', { param: 'text' });
       if (options !== undefined && options !== null && !isRecord(options)) return rpcError(id, 'INVALID_PARAMS', { param: 'options' });

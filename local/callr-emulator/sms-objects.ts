@@ -3,7 +3,8 @@ import { CALLR_NO_DATE, formatCallrDate } from '../../functions/callr/dates';
 /**
  * CALLR's SMS object, as the emulator puts it in `data` of `sms.mo` and `sms.mt.status_update`
  * events: the same fields, order and value types as test/fixtures/callr/sms-mo.json and
- * sms-mt-status-update.json, so what the pipeline sees locally is what it sees from CALLR.
+ * sms-mt-status-update.json, so what the pipeline sees locally is what it sees from CALLR; and
+ * the REST v2 SMS, the `payload` of `v2.sms.inbound.received` (v2-sms-inbound-received.json).
  */
 
 export interface StatusChange {
@@ -132,5 +133,35 @@ export function outboundSmsObject(sms: OutboundSms): Record<string, unknown> {
       new_status: change.newStatus,
       updated_at: formatCallrDate(change.at),
     })),
+  };
+}
+
+/**
+ * The REST v2 SMS of a `v2.sms.inbound.received` event, after CALLR's reference page
+ * "webhook-v2-sms-inbound-received": the JSON-RPC `hash` as `sid` in lower case ("same value, but
+ * in lowercase"), the text in `body.text`, lower-case enums and RFC 3339 dates with milliseconds.
+ */
+export function inboundSmsPayloadV2(sms: InboundSms): Record<string, unknown> {
+  const { encoding, parts } = smsEncoding(sms.text);
+  const received = sms.receivedAt.toISOString();
+  return {
+    direction: 'inbound',
+    sid: sms.hash.toLowerCase(),
+    from: sms.from,
+    to: sms.to,
+    body: { text: sms.text },
+    trafficType: 'marketing',
+    status: 'received',
+    error: '',
+    created: received,
+    delivered: received,
+    updated: received,
+    sent: received,
+    parts,
+    network: '',
+    encoding: encoding.toLowerCase(),
+    cost: '0.0',
+    paymentType: 'prepaid',
+    statusHistory: [{ after: 'received', before: 'created', at: received }],
   };
 }

@@ -178,6 +178,140 @@ describe('CALLR JSON-RPC client against the emulator', () => {
     expect(`${error.message} ${JSON.stringify(error)}`).not.toMatch(new RegExp(`${HMAC_SECRET}|${API_KEY}`));
   });
 
+  describe('answers in every shape CALLR may give them', () => {
+    afterEach(() => {
+      emulator.setAnswerShapes({ errorData: 'included', subscribeResult: 'full', webhookTypeField: 'type' });
+    });
+
+    it.each([
+      ['a duplicate subscription', 'TYPE_ENDPOINT_DUPLICATE', isDuplicateSubscription],
+      ['an unknown webhook', 'NOT_FOUND', isNotFound],
+    ] as const)('reads an error without data as a CALLR API error with its code: %s', async (_name, token, classify) => {
+      emulator.setAnswerShapes({ errorData: 'omitted' });
+      const endpoint = newEndpoint();
+      await client().subscribeWebhook({ type: 'sms.mo', endpoint, hmacSecret: HMAC_SECRET });
+      const before = emulator.calls().length;
+
+      const error = await (token === 'NOT_FOUND' ? client().unsubscribeWebhook('ZZZZ9999') : client().subscribeWebhook({ type: 'sms.mo', endpoint, hmacSecret: HMAC_SECRET })).catch(
+        (caught: unknown) => caught,
+      );
+
+      expect(error).toBeInstanceOf(CallrApiError);
+      expect(error).toMatchObject({ code: token, callrMessage: token, data: undefined });
+      expect(classify(error)).toBe(true);
+      expect(callsSince(before)).toHaveLength(1);
+    });
+
+    it('takes a subscription answered with nothing but its hash', async () => {
+      emulator.setAnswerShapes({ subscribeResult: 'minimal' });
+      const endpoint = newEndpoint();
+
+      const webhook = await client().subscribeWebhook({ type: 'sms.mo', endpoint, hmacSecret: HMAC_SECRET, hmacAlgorithm: 'SHA512' });
+
+      expect(webhook).toEqual({ hash: expect.stringMatching(/^[A-Z0-9]{8}$/), type: 'sms.mo', endpoint, hmacAlgorithm: 'SHA512' });
+      expect(emulator.subscriptions()).toContainEqual(expect.objectContaining({ hash: webhook.hash, endpoint }));
+    });
+
+    it('reads the event type of a listed webhook from event_type when there is no type', async () => {
+      const endpoint = newEndpoint();
+      const { hash } = await client().subscribeWebhook({ type: 'sms.mt.status_update', endpoint, hmacSecret: HMAC_SECRET });
+      emulator.setAnswerShapes({ webhookTypeField: 'event_type' });
+
+      expect(await client().listWebhooks()).toContainEqual({ hash, type: 'sms.mt.status_update', endpoint, hmacAlgorithm: 'SHA256' });
+    });
+
+    it('skips a listed webhook it cannot use, with a warning, and keeps the others', async () => {
+      const listed = [
+        { hash: 'GOOD0001', type: 'sms.mo', endpoint: 'https://a.test/webhooks/callr' },
+        { hash: 'NOEND002', type: 'sms.mo' },
+        { hash: 'NOTYPE03', endpoint: 'https://b.test/webhooks/callr', options: null },
+        { type: 'sms.mo', endpoint: 'https://c.test/webhooks/callr' },
+        'not an object',
+        { hash: 'LEGACY04', event_type: 'sms.mo', endpoint: 'https://d.test/webhooks/callr', options: { hmac_algo: 42 } },
+      ];
+      // A stand-in answer for shapes the emulator never gives: items missing what adoption needs.
+      const cannedFetch: typeof fetch = async () => new Response(JSON.stringify({ jsonrpc: '2.0', id: 1, result: listed }), { status: 200 });
+      const warnings: unknown[] = [];
+
+      const webhooks = await client({ fetch: cannedFetch, onWarning: (warning) => warnings.push(warning) }).listWebhooks();
+
+      expect(webhooks).toEqual([
+        { hash: 'GOOD0001', type: 'sms.mo', endpoint: 'https://a.test/webhooks/callr' },
+        { hash: 'LEGACY04', type: 'sms.mo', endpoint: 'https://d.test/webhooks/callr' },
+      ]);
+      expect(warnings).toEqual([
+        { method: 'webhooks.get_list', message: 'Skipped a listed CALLR webhook without what adoption needs', index: 1, hash: 'NOEND002', missing: ['endpoint'] },
+        { method: 'webhooks.get_list', message: 'Skipped a listed CALLR webhook without what adoption needs', index: 2, hash: 'NOTYPE03', missing: ['type'] },
+        { method: 'webhooks.get_list', message: 'Skipped a listed CALLR webhook without what adoption needs', index: 3, missing: ['hash'] },
+        { method: 'webhooks.get_list', message: 'Skipped a listed CALLR webhook without what adoption needs', index: 4, missing: ['hash', 'type', 'endpoint'] },
+      ]);
+    });
+
+    it('still refuses a subscription answer without a hash', async () => {
+      const cannedFetch: typeof fetch = async () => new Response(JSON.stringify({ jsonrpc: '2.0', id: 1, result: { type: 'sms.mo' } }), { status: 200 });
+
+      await expect(client({ fetch: cannedFetch }).subscribeWebhook({ type: 'sms.mo', endpoint: newEndpoint() })).rejects.toMatchObject({
+        name: 'CallrTransportError',
+        failure: 'invalid_response',
+      });
+    });
+  });
+
+  describe('sms.send is never repeated: CALLR would send the SMS twice', () => {
+    it.each([
+      ['a 503', { kind: 'http', status: 503 } as const, 'http_503', { failure: 'http_status', httpStatus: 503 }],
+      ['a 500', { kind: 'http', status: 500 } as const, 'http_500', { failure: 'http_status', httpStatus: 500 }],
+      ['a timeout', { kind: 'hang' } as const, 'hang', { failure: 'timeout' }],
+    ])('makes one attempt on %s, and says so', async (_name, failure, outcome, expected) => {
+      // Once only: a retry would succeed, and the SMS would go out after all (twice, had the first reached the network).
+      emulator.failNext({ ...failure, method: 'sms.send' });
+      const before = emulator.calls().length;
+      const retries: unknown[] = [];
+
+      const error = await client({ timeoutMs: 200, retries: 2, onRetry: (retry) => retries.push(retry) })
+        .sendSms({ to: '+33612345678', text: 'Your code is 1234' })
+        .catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(CallrTransportError);
+      expect(error).toMatchObject({ ...expected, attempts: 1, retryable: false });
+      expect((error as Error).message).toMatch(/not retried: sms\.send is not safe to repeat/);
+      expect(callsSince(before).map((call) => `${call.method} ${call.outcome}`)).toEqual([`sms.send ${outcome}`]);
+      expect(retries).toEqual([]);
+    });
+
+    it('still retries a call that is safe to repeat on the same failures', async () => {
+      emulator.failNext({ kind: 'http', status: 503, method: 'webhooks.get_list' });
+      emulator.failNext({ kind: 'hang', method: 'webhooks.get_list' });
+      const before = emulator.calls().length;
+
+      await expect(client({ timeoutMs: 200, retries: 2 }).listWebhooks()).resolves.toEqual(expect.any(Array));
+
+      expect(callsSince(before).map((call) => call.outcome)).toEqual(['http_503', 'hang', 'ok']);
+    });
+
+    it('retries sms.send only when the connection was refused, so nothing reached CALLR', async () => {
+      const closed = await startCallrEmulator({ credentials: { apiKey: API_KEY } });
+      await closed.close();
+      const retries: unknown[] = [];
+
+      const error = await createCallrClient({ apiUrl: closed.url, credentials: { apiKey: API_KEY }, retries: 1, retryBaseDelayMs: 1, onRetry: (retry) => retries.push(retry) })
+        .sendSms({ to: '+33612345678', text: 'hello' })
+        .catch((caught: unknown) => caught);
+
+      expect(error).toMatchObject({ name: 'CallrTransportError', failure: 'network', attempts: 2 });
+      expect(retries).toHaveLength(1);
+    });
+  });
+
+  it('sends an SMS without a sender, so that CALLR picks a shortcode that can be answered', async () => {
+    const before = emulator.calls().length;
+
+    const { hash } = await client().sendSms({ to: '+33612345678', text: 'Reply STOP to opt out' });
+
+    expect(callsSince(before)).toMatchObject([{ method: 'sms.send', params: ['', '+33612345678', 'Reply STOP to opt out', null], outcome: 'ok' }]);
+    expect(emulator.sentSms()).toContainEqual(expect.objectContaining({ hash, from: expect.stringMatching(/^[0-9]{3,8}$/) }));
+  });
+
   it.each([
     ['a URL with credentials in it', { apiUrl: 'https://user:pass@api.callr.com/json-rpc/v1.1/' }, /must not carry credentials/],
     ['not a URL', { apiUrl: 'api.callr.com' }, /not a valid URL/],

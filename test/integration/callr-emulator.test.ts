@@ -1,3 +1,6 @@
+import { Agent, type ClientRequestArgs } from 'node:http';
+import { createConnection } from 'node:net';
+import { api as CallrSdk } from 'callr';
 import { formatCallrDate } from '../../functions/callr/dates';
 import { parseCallrEvent } from '../../functions/callr/events';
 import { createCallrClient } from '../../functions/callr/json-rpc-client';
@@ -161,6 +164,31 @@ describe('CALLR emulator', () => {
       }
     });
 
+    it('sends an SMS without a sender from a shortcode, and routes the reply to that shortcode through both webhooks', async () => {
+      const { hash: hookHash } = await callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url, hmacSecret: SECRET });
+      const perSms = await startReceiver();
+      try {
+        const { hash: sentHash } = await callr().sendSms({ to: '+15146605859', text: 'Reply YES to confirm', webhookEndpoint: perSms.url });
+        await emulator.whenIdle();
+        const sent = emulator.sentSms().find((sms) => sms.hash === sentHash)!;
+        expect(sent.from).toBe('38100');
+        perSms.requests.length = 0;
+        receiver.requests.length = 0;
+
+        const reply = emulator.injectInboundSms({ from: '+15146605859', to: '38100', text: 'YES' });
+        await emulator.whenIdle();
+
+        expect(receiver.requests.map(json).map((event) => [event.event_id, event.hook_hash, event.data.hash, event.data.to])).toEqual([[reply.eventIds[0], hookHash, reply.hash, '38100']]);
+        expect(perSms.requests.map(json).map((event) => [event.event_id, event.hook_hash, event.data.hash, event.data.to])).toEqual([[reply.eventIds[1], null, reply.hash, '38100']]);
+      } finally {
+        await perSms.close();
+      }
+    });
+
+    it('refuses an emulator without a shortcode to send from', async () => {
+      await expect(startCallrEmulator({ credentials: { apiKey: API_KEY }, shortcodes: [] })).rejects.toThrow(/shortcodes must be a non-empty list/);
+    });
+
     it('sends an SMS that is not a reply to the global webhook only', async () => {
       await callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url, hmacSecret: SECRET });
       await callr().sendSms({ from: '+13476096124', to: '+15146605859', text: 'Reply YES', webhookEndpoint: receiver.url });
@@ -275,6 +303,26 @@ describe('CALLR emulator', () => {
       await expect(callr().subscribeWebhook({ type: 'sms.mo', endpoint: receiver.url })).resolves.toMatchObject({ type: 'sms.mo' });
     });
 
+    it('switches answer shapes: errors without data, a minimal subscribe answer, event_type', async () => {
+      const rpcCall = (method: string, params: unknown[]) =>
+        fetch(emulator.url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json-rpc; charset=utf-8', Authorization: `Api-Key ${API_KEY}` },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 9, method, params }),
+        }).then((response) => response.json() as Promise<Record<string, any>>);
+
+      expect(await control('answer-shapes')).toEqual({ status: 200, json: { answerShapes: { errorData: 'included', subscribeResult: 'full', webhookTypeField: 'type' } } });
+      expect((await control('answer-shapes', { errorData: 'omitted', subscribeResult: 'minimal', webhookTypeField: 'event_type' })).status).toBe(200);
+
+      const subscribed = await rpcCall('webhooks.subscribe', ['sms.mo', receiver.url, null]);
+      expect(subscribed).toEqual({ jsonrpc: '2.0', id: 9, result: { hash: expect.stringMatching(/^[A-Z0-9]{8}$/) } });
+      expect(await rpcCall('webhooks.subscribe', ['sms.mo', receiver.url, null])).toEqual({ jsonrpc: '2.0', id: 9, error: { code: 117, message: 'TYPE_ENDPOINT_DUPLICATE' } });
+      expect((await rpcCall('webhooks.get_list', [])).result).toEqual([
+        { hash: subscribed.result.hash, event_type: 'sms.mo', endpoint: receiver.url, options: { hmac_algo: null }, date_creation: formatCallrDate(NOW) },
+      ]);
+      expect(await control('answer-shapes', { errorData: 'sometimes' })).toEqual({ status: 400, json: { error: 'invalid_request', message: expect.stringMatching(/errorData/) } });
+    });
+
     it.each([
       ['inbound-sms', { from: '+1', text: 'no recipient' }, /to/],
       ['fail-next', { kind: 'explode' }, /kind/],
@@ -287,6 +335,86 @@ describe('CALLR emulator', () => {
     it('answers 404 elsewhere', async () => {
       expect((await control('nope')).status).toBe(404);
       expect((await fetch(emulator.url.replace('/json-rpc/v1.1/', '/other'))).status).toBe(404);
+    });
+  });
+
+  /**
+   * CALLR's official Node SDK (`callr` 1.2.0 from npm, unchanged) as the client. It speaks HTTPS
+   * on port 443 only; its own `proxyAgent` option lets an agent carry the connection to the
+   * emulator on 127.0.0.1 instead, so every byte of each request is the SDK's.
+   */
+  describe('driven by CALLR\'s official Node SDK', () => {
+    const LOGIN = 'acme-sdk';
+    const PASSWORD = 'sdk-password-7c6b';
+
+    class LoopbackAgent extends Agent {
+      constructor(private readonly port: number) {
+        super({ keepAlive: false });
+      }
+      override createConnection(_options: ClientRequestArgs) {
+        return createConnection({ host: '127.0.0.1', port: this.port });
+      }
+    }
+
+    let sdkEmulator: CallrEmulator;
+    const sdk = (password = PASSWORD) => {
+      const api = new CallrSdk(LOGIN, password, { proxyAgent: new LoopbackAgent(sdkEmulator.port) });
+      api.apiUrl = sdkEmulator.url;
+      return api;
+    };
+    /** The SDK's callbacks as a promise; its error callback may fire twice (status, then body), the first one counts. */
+    const call = (api: CallrSdk, method: string, ...params: unknown[]) =>
+      new Promise<unknown>((resolve, reject) => {
+        api.call(method, ...params).success(resolve).error(reject);
+      });
+
+    beforeEach(async () => {
+      sdkEmulator = await startCallrEmulator({ credentials: { login: LOGIN, password: PASSWORD }, retry: { baseDelayMs: 5, maxTries: 2 }, statusUpdateDelayMs: 5, now: () => NOW });
+    });
+    afterEach(() => sdkEmulator.close());
+
+    it('subscribes, lists, sends an SMS without a sender and unsubscribes, as the SDK sends them', async () => {
+      const api = sdk();
+
+      const webhook = (await call(api, 'webhooks.subscribe', 'sms.mo', receiver.url, { hmac_secret: SECRET, hmac_algo: 'SHA256' })) as Record<string, unknown>;
+      const listed = await call(api, 'webhooks.get_list');
+      const smsHash = await call(api, 'sms.send', '', '+33612345678', 'Hello world!', { webhook: { endpoint: receiver.url } });
+      const unsubscribed = await call(api, 'webhooks.unsubscribe', webhook.hash);
+
+      expect(webhook).toMatchObject({ hash: expect.stringMatching(/^[A-Z0-9]{8}$/), type: 'sms.mo', endpoint: receiver.url });
+      expect(listed).toEqual([expect.objectContaining({ hash: webhook.hash, type: 'sms.mo', endpoint: receiver.url })]);
+      expect(smsHash).toEqual(expect.stringMatching(/^[A-Z0-9]{8}$/));
+      expect(sdkEmulator.sentSms()).toEqual([expect.objectContaining({ hash: smsHash, from: '38100', to: '+33612345678' })]);
+      expect(unsubscribed).toBe(true);
+      expect(sdkEmulator.calls()).toEqual(
+        [
+          ['webhooks.subscribe', ['sms.mo', receiver.url, { hmac_secret: '[redacted]', hmac_algo: 'SHA256' }]],
+          ['webhooks.get_list', []],
+          ['sms.send', ['', '+33612345678', 'Hello world!', { webhook: { endpoint: receiver.url } }]],
+          ['webhooks.unsubscribe', [webhook.hash]],
+        ].map(([method, params]) => ({ method, params, auth: 'Basic', contentType: 'application/json-rpc; charset=utf-8', at: NOW.toISOString(), outcome: 'ok' })),
+      );
+    });
+
+    it('takes the minimal {hash} answer of webhooks.subscribe', async () => {
+      sdkEmulator.setAnswerShapes({ subscribeResult: 'minimal' });
+      await expect(call(sdk(), 'webhooks.subscribe', 'sms.mo', receiver.url, null)).resolves.toEqual({ hash: expect.stringMatching(/^[A-Z0-9]{8}$/) });
+    });
+
+    it.each(['included', 'omitted'] as const)('reports a duplicate (error data %s) the way the SDK reads errors: token as message, code', async (errorData) => {
+      sdkEmulator.setAnswerShapes({ errorData });
+      await call(sdk(), 'webhooks.subscribe', 'sms.mo', receiver.url, null);
+
+      const error = await call(sdk(), 'webhooks.subscribe', 'sms.mo', receiver.url, null).catch((caught: unknown) => caught);
+
+      expect(error).toMatchObject({ message: 'TYPE_ENDPOINT_DUPLICATE', code: 117 });
+    });
+
+    it('refuses a wrong password, which the SDK sees as a non-200 answer', async () => {
+      const error = await call(sdk('wrong-password'), 'webhooks.get_list').catch((caught: unknown) => caught);
+
+      expect(error).toMatchObject({ message: 'HTTP_CODE_ERROR', data: { http_code: 401 } });
+      expect(sdkEmulator.calls()).toMatchObject([{ method: 'webhooks.get_list', auth: 'Basic', outcome: 'AUTHENTICATION_FAILED' }]);
     });
   });
 });

@@ -17,13 +17,16 @@ import { startTestEnvironment, type TestEnvironment } from '../support/emulators
 
 const DEAD_LETTER = { source: 'ingest', reason: 'invalid_shape', detail: 'data: expected object' } as const;
 
-function deadLetterMessage(index: number) {
+function deadLetterMessage(index: number, deadLetter: { source: 'ingest' | 'persist'; reason: string; detail: string } = DEAD_LETTER) {
   const body = Buffer.from(JSON.stringify({ event_id: `event-${index}`, type: 'sms.mo', data: { text: `dead letter ${index} ✉️` } }));
   return withDeadLetterReason(
     encodeEventMessage(body, { eventType: 'sms.mo', eventId: `event-${index}`, receivedAt: '2024-03-10T08:15:30.123Z', requestId: `request-${index}` }),
-    DEAD_LETTER,
+    deadLetter,
   );
 }
+
+/** index → reason: every third an invalid_json, every third an event_too_old, the rest invalid_shape. */
+const reasonOfIndex = (index: number) => (['invalid_shape', 'invalid_json', 'event_too_old'] as const)[index % 3]!;
 
 describe('dead letters on the SQS emulator', () => {
   let env: TestEnvironment;
@@ -46,7 +49,26 @@ describe('dead letters on the SQS emulator', () => {
     );
     return { visible: Number(Attributes?.ApproximateNumberOfMessages), inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible) };
   };
-  const list = (limit?: number) => listDeadLetters({ sqs: env.clients.sqs, deadLetterQueueUrl: env.deadLetterQueueUrl, limit, waitTimeSeconds: 0 });
+  const list = (limit?: number, reasons?: string[]) =>
+    listDeadLetters({ sqs: env.clients.sqs, deadLetterQueueUrl: env.deadLetterQueueUrl, limit, waitTimeSeconds: 0, reasons });
+  const fillMixed = async (count: number) => {
+    for (let index = 0; index < count; index++) {
+      const reason = reasonOfIndex(index);
+      await env.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: env.deadLetterQueueUrl, ...deadLetterMessage(index, { source: 'ingest', reason, detail: reason }) }),
+      );
+    }
+  };
+  const drain = async (queueUrl: string) => {
+    const messages = [];
+    for (;;) {
+      const { Messages = [] } = await env.clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 60 }),
+      );
+      if (Messages.length === 0) return messages;
+      messages.push(...Messages);
+    }
+  };
 
   it('lists past the first ten, decodes each event, and leaves every message visible on the queue', async () => {
     await fill(13);
@@ -93,6 +115,49 @@ describe('dead letters on the SQS emulator', () => {
     expect(await depth(env.deadLetterQueueUrl)).toEqual({ visible: 13, inFlight: 0 });
   });
 
+  it('lists only the dead letters with the --reason(s) given, reading past the others, and leaves all visible', async () => {
+    await fillMixed(25);
+
+    const shape = await list(20, ['invalid_shape']);
+    expect(shape.reasons).toEqual(['invalid_shape']);
+    expect(shape.deadLetters.map((letter) => letter.eventId).sort()).toEqual(
+      Array.from({ length: 25 }, (_, index) => index).filter((index) => reasonOfIndex(index) === 'invalid_shape').map((index) => `event-${index}`).sort(),
+    );
+    expect(new Set(shape.deadLetters.map((letter) => letter.reason))).toEqual(new Set(['invalid_shape']));
+
+    const two = await list(20, ['invalid_json', 'event_too_old']);
+    expect(two.deadLetters).toHaveLength(16);
+    expect(new Set(two.deadLetters.map((letter) => letter.reason))).toEqual(new Set(['invalid_json', 'event_too_old']));
+
+    expect((await list(3, ['invalid_json'])).deadLetters).toHaveLength(3);
+    expect((await list(20, ['unhandled_event_type'])).deadLetters).toEqual([]);
+    expect(await depth(env.deadLetterQueueUrl)).toEqual({ visible: 25, inFlight: 0 });
+  });
+
+  it.each([
+    ['on the local emulator (short polls)', {}],
+    ['as on AWS (long polls, a longer hold)', { waitTimeSeconds: 1, visibilityTimeoutSeconds: 300 }],
+  ])('redrive --reason moves exactly the dead letters with that reason, %s, and leaves the others visible', async (_name, polling) => {
+    await fillMixed(25);
+
+    const result = await copyDeadLettersBack({
+      sqs: env.clients.sqs,
+      deadLetterQueueUrl: env.deadLetterQueueUrl,
+      ingestQueueUrl: env.ingestQueueUrl,
+      reasons: ['invalid_shape', 'event_too_old'],
+      ...polling,
+    });
+
+    const expected = Array.from({ length: 25 }, (_, index) => index).filter((index) => reasonOfIndex(index) !== 'invalid_json');
+    expect(result).toEqual({ mode: 'copy', moved: expected.length, failed: 0, failures: [], reasons: ['invalid_shape', 'event_too_old'], skipped: 25 - expected.length });
+    expect(await depth(env.deadLetterQueueUrl)).toEqual({ visible: 25 - expected.length, inFlight: 0 });
+    const redriven = await drain(env.ingestQueueUrl);
+    expect(redriven.map((message) => message.MessageAttributes?.eventId?.StringValue).sort()).toEqual(expected.map((index) => `event-${index}`).sort());
+    expect(redriven.every((message) => message.MessageAttributes?.deadLetterReason === undefined)).toBe(true);
+    const left = await drain(env.deadLetterQueueUrl);
+    expect(new Set(left.map((message) => message.MessageAttributes?.deadLetterReason?.StringValue))).toEqual(new Set(['invalid_json']));
+  });
+
   it('redrive copies body and attributes (without the dead-letter reason) to the ingest queue and empties the DLQ', async () => {
     await fill(12);
 
@@ -120,6 +185,36 @@ describe('dead letters on the SQS emulator', () => {
     expect(Object.fromEntries(Object.entries(zero.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]))).toEqual(
       Object.fromEntries(Object.entries(original.MessageAttributes).map(([name, value]) => [name, value.StringValue])),
     );
+  });
+
+  it('redrive moves a message dead-lettered in the very millisecond it started (SentTimestamp has ms resolution)', async () => {
+    await fill(3);
+    const sentTimestamps = (await list()).deadLetters.map((letter) => Date.parse(letter.deadLetteredAt!));
+    const lastSent = Math.max(...sentTimestamps);
+
+    // The redrive's clock reads the same millisecond as the newest message's SentTimestamp.
+    const result = await copyDeadLettersBack({ sqs: env.clients.sqs, deadLetterQueueUrl: env.deadLetterQueueUrl, ingestQueueUrl: env.ingestQueueUrl, now: () => lastSent });
+
+    expect(result).toEqual({ mode: 'copy', moved: 3, failed: 0, failures: [] });
+    expect(await depth(env.deadLetterQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await depth(env.ingestQueueUrl)).toEqual({ visible: 3, inFlight: 0 });
+  });
+
+  it('redrive does not stop on an empty receive while SQS still counts visible messages (a false empty short poll)', async () => {
+    await fill(4);
+    let receives = 0;
+    const flakySqs = {
+      send: ((command: { constructor: { name: string } }) => {
+        // The first receive comes back empty, as an SQS short poll may, though all four are there.
+        if (command instanceof ReceiveMessageCommand && receives++ === 0) return Promise.resolve({ Messages: [] });
+        return env.clients.sqs.send(command as never);
+      }) as SQSClient['send'],
+    };
+
+    const result = await copyDeadLettersBack({ sqs: flakySqs, deadLetterQueueUrl: env.deadLetterQueueUrl, ingestQueueUrl: env.ingestQueueUrl });
+
+    expect(result).toEqual({ mode: 'copy', moved: 4, failed: 0, failures: [] });
+    expect(await depth(env.deadLetterQueueUrl)).toEqual({ visible: 0, inFlight: 0 });
   });
 
   it('redrive leaves what reached the DLQ after it started, visible', async () => {

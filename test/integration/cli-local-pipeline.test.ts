@@ -229,6 +229,61 @@ describe('callr-mo against a local pipeline', () => {
     });
   });
 
+  describe('REST v2 (simulate --format v2)', () => {
+    it('straight to the webhook: v2 events stored as the same messages, saying they came as callr.v2', async () => {
+      const summary = await simulateDirect({
+        url: pipeline.endpoints.webhookUrl,
+        secret: pipeline.endpoints.hmacSecret,
+        count: 3,
+        ratePerSecond: 100,
+        format: 'v2',
+        generator: createMoGenerator({ random: seededRandom(21) }),
+      });
+      expect(summary).toMatchObject({ mode: 'direct', accepted: 3, statusCounts: { 200: 3 } });
+      await pipeline.idle();
+
+      for (const event of summary.events) {
+        const [stored] = await listMessages(table.table, { by: 'hash', hash: event.smsHash });
+        expect(stored).toMatchObject({ id: event.smsHash.toUpperCase(), eventId: event.eventId, source: { format: 'callr.v2', eventType: 'v2.sms.inbound.received' } });
+      }
+      // `messages --hash` with the sid as v2 writes it (lower case) finds the message.
+      const run = await callrMo(['messages', '--data-dir', dataDir, '--hash', summary.events[0]!.smsHash.toLowerCase(), '--json']);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(run.stdout)).toEqual([expect.objectContaining({ id: summary.events[0]!.smsHash })]);
+    });
+
+    it('through the emulator: only to webhooks subscribed to v2.sms.inbound.received, and stored once though a v1 webhook gets the same SMS', async () => {
+      const { callr } = resolveCallr({ dataDir }, deps());
+      const noV2 = await simulateThroughEmulator({ emulatorUrl: pipeline.endpoints.callrEmulatorUrl!, count: 1, ratePerSecond: 100, format: 'v2', generator: createMoGenerator({ random: seededRandom(22) }) });
+      expect(noV2).toMatchObject({ accepted: 0, outcomeCounts: { no_webhook: 1 }, events: [{ detail: 'the CALLR emulator has no v2.sms.inbound.received webhook subscribed' }] });
+
+      const v2Webhook = await callr.subscribeWebhook({ type: 'v2.sms.inbound.received', endpoint: pipeline.endpoints.webhookUrl, hmacSecret: pipeline.endpoints.hmacSecret });
+      try {
+        const v2Only = await simulateThroughEmulator({ emulatorUrl: pipeline.endpoints.callrEmulatorUrl!, count: 2, ratePerSecond: 100, format: 'v2', generator: createMoGenerator({ random: seededRandom(23) }) });
+        expect(v2Only).toMatchObject({ sms: 2, accepted: 2, notAccepted: 0 });
+
+        // No --format: every webhook, each in its format: one SMS, two events, one message.
+        const both = await simulateThroughEmulator({ emulatorUrl: pipeline.endpoints.callrEmulatorUrl!, count: 2, ratePerSecond: 100, generator: createMoGenerator({ random: seededRandom(24) }) });
+        expect(both).toMatchObject({ sms: 2, accepted: 4, notAccepted: 0 });
+        await pipeline.idle();
+        for (const event of [...v2Only.events, ...both.events]) {
+          expect(await listMessages(table.table, { by: 'hash', hash: event.smsHash })).toEqual([expect.objectContaining({ id: event.smsHash })]);
+        }
+      } finally {
+        await callr.unsubscribeWebhook(v2Webhook.hash);
+      }
+    });
+
+    it('the executable takes --format v2 and refuses another format', async () => {
+      const run = await callrMo(['simulate', '--data-dir', dataDir, '--direct', '--format', 'v2', '--count', '2', '--rate', '50', '--json']);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(run.stdout)).toMatchObject({ mode: 'direct', accepted: 2 });
+      const wrong = await callrMo(['simulate', '--data-dir', dataDir, '--format', 'v3']);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/Allowed choices are v1, v2/);
+    });
+  });
+
   describe('dlq', () => {
     const quarantined: Array<{ smsHash: string; eventId: string }> = [];
 
@@ -282,9 +337,9 @@ describe('callr-mo against a local pipeline', () => {
         expect.objectContaining({
           reason: 'invalid_shape',
           source: 'ingest',
-          // Taken from the X-CALLR-EventId header: the body could not be read that far.
+          // From the body: its event_id and type can be read, though its shape cannot.
           eventId: 'cli-test-invalid-shape-0000000001',
-          eventType: null,
+          eventType: 'sms.mo',
           detail: expect.stringContaining('event_at'),
           preview: '{"event_id":"cli-test-invalid-shape-0000000001","type":"sms.mo","data":{"nope":true}}',
         }),
@@ -302,15 +357,29 @@ describe('callr-mo against a local pipeline', () => {
       expect(run.stdout).toContain('event_too_old');
     });
 
-    it('redrive moves them back: the fixed one is stored, the unusable one returns with the persister\'s reason', async () => {
-      const result = await copyDeadLettersBack({ sqs: queues.sqs, deadLetterQueueUrl: queues.deadLetterQueueUrl, ingestQueueUrl: queues.ingestQueueUrl! });
-      expect(result).toEqual({ mode: 'copy', moved: 2, failed: 0, failures: [] });
+    it('the executable lists only the --reason asked for', async () => {
+      const run = await callrMo(['dlq', 'list', '--data-dir', dataDir, '--reason', 'event_too_old', '--json']);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      const listing = JSON.parse(run.stdout) as { deadLetters: Array<{ reason: string; eventId: string }>; reasons: string[] };
+      expect(listing.reasons).toEqual(['event_too_old']);
+      expect(listing.deadLetters).toEqual([expect.objectContaining({ reason: 'event_too_old', eventId: quarantined[0]!.eventId })]);
+    });
+
+    it('redrive --reason moves only those: the old event is stored; a plain redrive then moves the unusable one, which returns with the persister\'s reason', async () => {
+      const run = await callrMo(['dlq', 'redrive', '--data-dir', dataDir, '--reason', 'event_too_old']);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(run.stdout).toBe('moved 1 dead letter with reason event_too_old back to the ingest queue; 1 with another reason left on the dead-letter queue\n');
       await pipeline.idle();
 
       // The persister does not judge an event's age: an old event an operator redrives is stored.
       await expect(listMessages(table.table, { by: 'hash', hash: quarantined[0]!.smsHash })).resolves.toEqual([
         expect.objectContaining({ id: quarantined[0]!.smsHash, eventId: quarantined[0]!.eventId }),
       ]);
+      expect(await approximateDepth()).toBe(1);
+
+      const result = await copyDeadLettersBack({ sqs: queues.sqs, deadLetterQueueUrl: queues.deadLetterQueueUrl, ingestQueueUrl: queues.ingestQueueUrl! });
+      expect(result).toEqual({ mode: 'copy', moved: 1, failed: 0, failures: [] });
+      await pipeline.idle();
       const after = await listDeadLetters({ sqs: queues.sqs, deadLetterQueueUrl: queues.deadLetterQueueUrl, waitTimeSeconds: 0 });
       expect(after.deadLetters).toEqual([expect.objectContaining({ reason: 'invalid_shape', source: 'persist', eventId: 'cli-test-invalid-shape-0000000001' })]);
     });

@@ -12,7 +12,7 @@ import { withLambdaMiddleware } from '../../functions/observability/lambda-middl
 import { ATTRIBUTE, decodeEventBody } from '../../functions/queues/queue-message';
 import { fromSqsSafeText } from '../../functions/queues/sqs-safe-json';
 import { createQueues, type LocalQueues } from '../../local/provision';
-import { smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
+import { callrV2Body, smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
 import { fakeSecretsManager } from '../support/secrets-manager-fake';
 import { callrBody, callrWebhookEvent, httpApiEvent, type CallrBodyChanges } from '../support/http-api-events';
@@ -30,6 +30,11 @@ const DAY_MS = 24 * 3600_000;
 const mo = (changes: CallrBodyChanges = {}) => callrBody(smsMoBody(), { eventAt: NOW, ...changes });
 const statusUpdate = (changes: CallrBodyChanges = {}) => callrBody(smsStatusBody(), { eventAt: NOW, ...changes });
 const eventIdOf = (body: Buffer): string => JSON.parse(body.toString('utf8')).event_id;
+/** v1 `event_id` or v2 `id`. */
+const eventIdOrIdOf = (body: Buffer): string => {
+  const json = JSON.parse(body.toString('utf8'));
+  return json.event_id ?? json.id;
+};
 const text = (value: string) => ({ DataType: 'String', StringValue: value });
 
 /** Everything Powertools prints (POWERTOOLS_DEV sends it to the global console), parsed. */
@@ -242,6 +247,53 @@ describe('ingest handler against SQS', () => {
     await expectQueuesEmpty(queues.ingestQueueUrl, queues.deadLetterQueueUrl);
   });
 
+  describe('tolerant: authentic events that were quarantined for fields nobody stores are taken in (issue 6)', () => {
+    const history = (change: Record<string, unknown>) => ({ status_history: [{ old_status: 'CREATED', new_status: 'RECEIVED', updated_at: '2017-01-24 01:51:29', ...change }] });
+    it.each([
+      ['date_received, date_update and date_sent with milliseconds', mo({ data: { date_received: '2026-03-01 11:59:58.123', date_update: '2026-03-01 11:59:58.456', date_sent: '2026-03-01 11:59:57.789' } })],
+      ['date_sent null', mo({ data: { date_sent: null } })],
+      ['encoding null', mo({ data: { encoding: null } })],
+      ['parts "1"', mo({ data: { parts: '1' } })],
+      ['status_history[].updated_at with milliseconds', mo({ data: history({ updated_at: '2017-01-24 01:51:29.123' }) })],
+      ['old_status null', mo({ data: history({ old_status: null }) })],
+      ['an unknown status value', statusUpdate({ data: { status: 'REMOTE_QUEUED_NEW' } })],
+      ['an unreadable date', mo({ data: { date_received: '2017-02-30 10:00:00' } })],
+      ['extra fields at every level', mo({ edit: (e) => Object.assign(e, { novel: 1 }), data: { novel: { a: [1] }, ...history({ novel: true }) } })],
+      ['event_at in CALLR date format', mo({ eventAt: '2026-03-01 11:59:59.500' })],
+      ['a REST v2 inbound SMS', callrV2Body({ at: NOW })],
+    ])('%s: accepted and queued byte for byte', async (_name, body) => {
+      const answer = await ingest()(callrWebhookEvent({ body, secret: SECRET }));
+
+      expect(answer).toEqual(accepted(eventIdOrIdOf(body)));
+      expect((await onlyMessage(queues.ingestQueueUrl)).bytes.equals(body)).toBe(true);
+      await expectQueuesEmpty(queues.deadLetterQueueUrl);
+    });
+
+    it('counts each field read leniently as lenientField, with the field as dimension', async () => {
+      const body = mo({ data: { parts: '1', network: 20801 } });
+      expect(await ingest()(callrWebhookEvent({ body, secret: SECRET }))).toEqual(accepted(eventIdOf(body)));
+
+      const lenient = printedJson()
+        .filter((line) => '_aws' in line && 'lenientField' in line)
+        .map((line) => ({ field: line.field, value: line.lenientField, service: line.service }));
+      expect(lenient).toEqual([
+        { field: 'data.parts', value: 1, service: 'ingest-test' },
+        { field: 'data.network', value: 1, service: 'ingest-test' },
+      ]);
+    });
+
+    it('reads the signature from the header HMAC_SIGNATURE_HEADER names', async () => {
+      const body = callrV2Body({ at: NOW });
+      const handler = ingest({ env: { HMAC_SIGNATURE_HEADER: 'X-Callr-Signature-V2' } });
+
+      expect(await handler(callrWebhookEvent({ body, secret: SECRET, signatureHeaderName: 'x-callr-signature-v2' }))).toEqual(accepted(eventIdOrIdOf(body)));
+      expect(await handler(callrWebhookEvent({ body, secret: SECRET }))).toEqual({
+        statusCode: 401,
+        body: { error: 'missing_signature', message: 'Header X-Callr-Signature-V2 is required; nothing was stored.' },
+      });
+    });
+  });
+
   describe('rejected: nothing stored', () => {
     const missing = {
       statusCode: 401,
@@ -289,12 +341,14 @@ describe('ingest handler against SQS', () => {
       ['invalid JSON', Buffer.from('{"event_id": "x", oops', 'utf8'), 'invalid_json', headerEventId, /JSON/],
       ['bytes that are not UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), 'invalid_json', headerEventId, /^body is not valid UTF-8$/],
       ['an MO without data.hash', mo({ edit: (e) => delete e.data?.hash }), 'invalid_shape', headerEventId, /^data\.hash: /],
-      ['an MO with an impossible date', mo({ data: { date_received: '2017-02-30 10:00:00' } }), 'invalid_shape', headerEventId, /^data\.date_received: /],
+      ['an MO with a numeric text', mo({ data: { text: 42 } }), 'invalid_shape', headerEventId, /^data\.text: /],
+      ['a v2 inbound SMS without payload.sid', callrV2Body({ at: NOW, edit: (e) => void delete e.payload.sid }), 'invalid_shape', headerEventId, /^payload\.sid: /],
       ['an event older than 7 days', mo({ eventAt: new Date(NOW.getTime() - 7 * DAY_MS - 1) }), 'event_too_old', undefined, /^event_at 2026-02-22T11:59:59\.999Z is more than 604800 s before it was received \(2026-03-01T12:00:00\.000Z\)$/],
       ['an event more than 5 minutes ahead', mo({ eventAt: new Date(NOW.getTime() + 5 * 60_000 + 1) }), 'event_in_future', undefined, /^event_at 2026-03-01T12:05:00\.001Z is more than 300 s after it was received/],
       ['an old event of a type not processed (age before type)', mo({ type: 'did.created', eventAt: '2017-01-24T01:51:29.533Z' }), 'event_too_old', undefined, /^event_at 2017-01-24/],
     ])('%s', async (_name, body, reason, eventIdHeader, detail) => {
-      const bodyEventId = reason.startsWith('event_') ? eventIdOf(body) : undefined;
+      // The body's event id whenever it can be read (docs/http-contract.md), the header's otherwise.
+      const bodyEventId = reason !== 'invalid_json' ? eventIdOrIdOf(body) : undefined;
       const eventId = bodyEventId ?? headerEventId;
       const answer = await ingest()(
         callrWebhookEvent({ body, secret: SECRET, eventIdHeader: eventIdHeader ?? eventId, requestId: 'req-q' }),
@@ -329,8 +383,8 @@ describe('ingest handler against SQS', () => {
       ['U+FFFE', '\uFFFE'],
       ['U+0001', '\u0001'],
       ['an emoji (above U+FFFF)', '2017-01-24 01:51:29 👍🏽'],
-    ])('an authentic event whose date quotes %s into the detail, readable on the dead-letter queue', async (_name, dateSent) => {
-      const body = mo({ data: { date_sent: dateSent } });
+    ])('an authentic event whose date quotes %s into the detail, readable on the dead-letter queue', async (_name, eventAt) => {
+      const body = mo({ eventAt });
       const answer = await ingest()(callrWebhookEvent({ body, secret: SECRET }));
 
       expect(answer).toMatchObject({ statusCode: 202, body: { status: 'quarantined', reason: 'invalid_shape' } });
@@ -338,16 +392,16 @@ describe('ingest handler against SQS', () => {
       expect(deadLetter.bytes.equals(body)).toBe(true);
       const detail = String(deadLetter.attributes[ATTRIBUTE.deadLetterDetail]?.StringValue);
       expect(detail).toMatch(/^[\x20-\x7e]+$/);
-      expect(fromSqsSafeText(detail)).toBe(`data.date_sent: not a CALLR date (YYYY-MM-DD HH:MM:SS): ${dateSent}`);
+      expect(fromSqsSafeText(detail)).toBe(`event_at: not a date (ISO 8601, or YYYY-MM-DD HH:MM:SS[.sss] UTC): ${eventAt}`);
     });
 
     it('answers with the reason code only: the detail, which quotes the body, stays on the dead-letter message', async () => {
-      const body = mo({ data: { date_received: 'my one-time code is 918273' } });
+      const body = mo({ eventAt: 'my one-time code is 918273' });
       const answer = await ingest()(callrWebhookEvent({ body, secret: SECRET }));
 
       expect(JSON.stringify(answer)).not.toContain('918273');
       expect((await onlyMessage(queues.deadLetterQueueUrl)).attributes[ATTRIBUTE.deadLetterDetail]).toEqual(
-        text('data.date_received: not a CALLR date (YYYY-MM-DD HH:MM:SS): my one-time code is 918273'),
+        text('event_at: not a date (ISO 8601, or YYYY-MM-DD HH:MM:SS[.sss] UTC): my one-time code is 918273'),
       );
     });
 

@@ -1,5 +1,6 @@
 import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
-import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { DynamoDBServiceException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
@@ -15,6 +16,7 @@ import { INGEST_VISIBILITY_TIMEOUT_SECONDS, PERSIST_TIMEOUT_SECONDS } from '../.
 import { ATTRIBUTE, type QueueMessage } from '../../functions/queues/queue-message';
 import { createObservability } from '../../functions/observability/observability';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
+import { loseAnswers, marshalledPk, type LostAnswer } from '../support/lost-answers';
 import {
   deliverAsSqsEvent,
   drainQueue,
@@ -196,7 +198,7 @@ describe('persist handler', () => {
         batchItemFailures: [{ itemIdentifier: firstDelivery.Records[0]!.messageId }],
       });
       expect(await storedItem('RETRY001')).not.toHaveProperty('forwardedAt');
-      expect(await storedItem('RETRY001')).not.toHaveProperty('forwardClaimedAt');
+      expect(await storedItem('RETRY001')).not.toHaveProperty('forwardClaim');
       // When: the same SMS arrives through the other webhook, then SQS redelivers the first event.
       const otherWebhook = moMessage({ eventId: 'other-hook-event', hash: 'RETRY001', hookHash: null });
       expect(await persistHandler()(await deliver(otherWebhook))).toEqual({ batchItemFailures: [] });
@@ -235,7 +237,7 @@ describe('persist handler', () => {
       expect(messageIdsOf(await inbox())).toEqual(['MARKFAIL']);
       const afterFailure = await storedItem('MARKFAIL');
       expect(afterFailure).not.toHaveProperty('forwardedAt');
-      expect(afterFailure).not.toHaveProperty('forwardClaimedAt');
+      expect(afterFailure).not.toHaveProperty('forwardClaim');
 
       expect(await persistHandler()(await deliver(message))).toEqual({ batchItemFailures: [] });
       expect(messageIdsOf(await inbox())).toEqual(['MARKFAIL']);
@@ -251,7 +253,8 @@ describe('persist handler', () => {
       const parsed = parseCallrEventBytes(raw);
       if (!parsed.ok || !parsed.handled || parsed.event.type !== 'sms.mo') throw new Error('test event does not parse');
       await deleteMessageItem('CRASH001');
-      await putMessageOnce(table, { message: toInboundMessage(parsed.event, NOW), rawEvent: raw, eventId: 'crash-event', claimedAt: NOW });
+      const deadAttempt = { token: 'attempt-that-crashed', at: NOW };
+      await putMessageOnce(table, { message: toInboundMessage(parsed.event, NOW), rawEvent: raw, eventId: 'crash-event', claim: deadAttempt });
       const later = new Date(NOW.getTime() + secondsLater * 1000);
 
       // When: the same event comes back.
@@ -259,6 +262,62 @@ describe('persist handler', () => {
 
       // Then: forwarded only once the claim is stale.
       expect(messageIdsOf(await inbox())).toEqual(forwarded);
+    });
+
+    describe.each<LostAnswer>(['internal_server_error', 'connection_reset'])('when DynamoDB commits a write but its answer is lost (%s)', (how) => {
+      function losing(operation: string, hash: string): { documents: PersistDependencies['documents']; lost: () => number } {
+        const clients = createLocalClients({ dynamodbEndpoint: env.dynamodbEndpoint, sqsEndpoint: env.sqsEndpoint, region: env.region });
+        clientsToDestroy.push(clients);
+        const lost = loseAnswers(clients.dynamodb, { operation, how, matches: (input) => marshalledPk(input) === `sms#${hash}` });
+        return { documents: clients.documents, lost: lost.count };
+      }
+
+      it('stores and forwards exactly once when the answer to the put is lost and its retry fails the condition', async () => {
+        const hash = how === 'internal_server_error' ? 'LOSTPUT5' : 'LOSTPUTR';
+        const { documents, lost } = losing('PutItem', hash);
+        const deps = dependencies({ documents });
+        const message = moMessage({ eventId: `lost-put-${how}`, hash });
+
+        expect(await createPersistHandler(deps)(await deliver(message))).toEqual({ batchItemFailures: [] });
+
+        expect(lost()).toBe(1);
+        expect(messageIdsOf(await inbox())).toEqual([hash]);
+        expect(await storedItem(hash)).toMatchObject({ createdByEventId: `lost-put-${how}`, forwardedAt: NOW.toISOString() });
+        expect(deps.metrics.serializeMetrics() as unknown as Record<string, unknown>).toMatchObject({ stored: 1 });
+        // And its redelivery changes nothing.
+        expect(await persistHandler()(await deliver(message))).toEqual({ batchItemFailures: [] });
+        expect(await inbox()).toEqual([]);
+      });
+
+      it("forwards exactly once on redelivery when the answer to the redelivery's claim is lost", async () => {
+        const hash = how === 'internal_server_error' ? 'LOSTCLM5' : 'LOSTCLMR';
+        const message = moMessage({ eventId: `lost-claim-${how}`, hash });
+        const brokenInbox = persistHandler({
+          config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: missingQueueUrl() },
+        });
+        // Given: stored, but the inbox refused it; the claim was given back and the record failed.
+        await expect(brokenInbox(await deliver(message))).rejects.toMatchObject({ name: 'FullBatchFailureError' });
+        const { documents, lost } = losing('UpdateItem', hash);
+
+        expect(await persistHandler({ documents })(await deliver(message))).toEqual({ batchItemFailures: [] });
+
+        expect(lost()).toBe(1);
+        expect(messageIdsOf(await inbox())).toEqual([hash]);
+        expect(await storedItem(hash)).toMatchObject({ forwardedAt: NOW.toISOString() });
+      });
+
+      it('records an applied status as applied when the answer to its put is lost', async () => {
+        const hash = how === 'internal_server_error' ? 'LOSTSTA5' : 'LOSTSTAR';
+        const { documents, lost } = losing('PutItem', hash);
+        const deps = dependencies({ documents });
+        const body = statusEventBody({ eventId: `lost-status-${how}`, hash, eventAt: NOW, status: 'DELIVERED' });
+
+        expect(await createPersistHandler(deps)(await deliver(ingestQueueMessage(body)))).toEqual({ batchItemFailures: [] });
+
+        expect(lost()).toBe(1);
+        expect(await getOutboundStatus(table, hash)).toMatchObject({ status: 'DELIVERED', eventId: `lost-status-${how}` });
+        expect(deps.metrics.serializeMetrics() as unknown as Record<string, unknown>).toMatchObject({ statusApplied: 1 });
+      });
     });
 
     it('reports only the record that hit a transient DynamoDB error, and stores the others', async () => {
@@ -360,7 +419,7 @@ describe('persist handler', () => {
         deadLetterDetail: { DataType: 'String', StringValue: detail },
         deadLetterSource: { DataType: 'String', StringValue: 'persist' },
       });
-      expect(messageIdsOf(await inbox())).toEqual([`OK_${reason}`]);
+      expect(messageIdsOf(await inbox())).toEqual([`OK_${reason}`.toUpperCase()]);
     });
 
     it('logs why a record was dead-lettered at warn, and the detail, which can quote the body, only at debug', async () => {
@@ -380,6 +439,79 @@ describe('persist handler', () => {
         { level: 'DEBUG', message: 'dead-letter detail', reason: 'invalid_json', detail },
       ]);
       expect(JSON.stringify(printed.filter((log) => log.level !== 'DEBUG'))).not.toContain('4321');
+    });
+
+    describe('an item DynamoDB can never take (400 KB limit, ValidationException)', () => {
+      /** Text that gzip cannot shrink much, so that the raw copy costs nearly its own size again. */
+      const incompressibleText = (bytes: number): string => randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64').slice(0, bytes);
+
+      it('stores an authentic message without its raw copy when the copy would take the item past 400 KB, flags and counts it, and forwards it', async () => {
+        const text = incompressibleText(240 * 1024);
+        const deps = dependencies();
+        const event = await deliver(moMessage({ eventId: 'large-event', hash: 'LARGE001', text }));
+
+        expect(await createPersistHandler(deps)(event)).toEqual({ batchItemFailures: [] });
+
+        expect((await getMessage(table, 'LARGE001'))?.text).toBe(text);
+        expect(await storedItem('LARGE001')).toMatchObject({ rawOmitted: 'too_large', forwardedAt: NOW.toISOString() });
+        expect(await storedItem('LARGE001')).not.toHaveProperty('raw');
+        expect(await getRawEvent(table, 'LARGE001', 'message')).toBeUndefined();
+        expect(messageIdsOf(await inbox())).toEqual(['LARGE001']);
+        expect(await deadLetters()).toEqual([]);
+        expect(deps.metrics.serializeMetrics() as unknown as Record<string, unknown>).toMatchObject({ stored: 1, rawOmitted: 1 });
+      });
+
+      it('dead-letters at once, with the reason, a message too large to store even without its raw copy', async () => {
+        const message = moMessage({ eventId: 'huge-event', hash: 'HUGE0001', text: incompressibleText(410 * 1024) });
+        const event = await deliver(message, moMessage({ eventId: 'beside-huge', hash: 'BESIDEHU' }));
+
+        expect(await persistHandler()(event)).toEqual({ batchItemFailures: [] });
+
+        const [deadLetter, ...others] = await deadLetters();
+        expect(others).toEqual([]);
+        expect(deadLetter?.Body).toBe(message.MessageBody);
+        expect(deadLetter?.MessageAttributes).toMatchObject({
+          deadLetterReason: { DataType: 'String', StringValue: 'item_too_large' },
+          deadLetterDetail: { DataType: 'String', StringValue: expect.stringMatching(/HUGE0001 .*exceeds DynamoDB's 400 KB item limit even without its raw copy/) },
+          deadLetterSource: { DataType: 'String', StringValue: 'persist' },
+        });
+        expect(await storedItem('HUGE0001')).toBeUndefined();
+        expect(messageIdsOf(await inbox())).toEqual(['BESIDEHU']);
+      });
+
+      it('dead-letters at once, with the reason, a write DynamoDB refuses as invalid, instead of letting SQS retry it five times', async () => {
+        const refusing = createLocalClients({ dynamodbEndpoint: env.dynamodbEndpoint, sqsEndpoint: env.sqsEndpoint, region: env.region });
+        clientsToDestroy.push(refusing);
+        let refused = 0;
+        refusing.dynamodb.middlewareStack.add(
+          (next) => async (args) => {
+            if (marshalledPk(args.input as Record<string, unknown>) === 'sms#INVALID1' && 'Item' in (args.input as object)) {
+              refused += 1;
+              throw new DynamoDBServiceException({
+                name: 'ValidationException',
+                $fault: 'client',
+                $metadata: { httpStatusCode: 400 },
+                message: 'One or more parameter values were invalid: Number overflow',
+              });
+            }
+            return next(args);
+          },
+          { step: 'build', name: 'refuseOneItem' },
+        );
+        const message = moMessage({ eventId: 'invalid-event', hash: 'INVALID1' });
+        const event = await deliver(message, ingestQueueMessage(statusEventBody({ eventId: 'invalid-status', hash: 'INVALID1', eventAt: NOW, status: 'SENT' })));
+
+        expect(await persistHandler({ documents: refusing.documents })(event)).toEqual({ batchItemFailures: [] });
+
+        expect(refused).toBe(2);
+        const letters = await deadLetters();
+        expect(letters.map((letter) => letter.MessageAttributes?.deadLetterReason?.StringValue)).toEqual(['store_rejected', 'store_rejected']);
+        expect(letters.map((letter) => letter.MessageAttributes?.deadLetterDetail?.StringValue)).toEqual([
+          'DynamoDB refused the write: One or more parameter values were invalid: Number overflow',
+          'DynamoDB refused the write: One or more parameter values were invalid: Number overflow',
+        ]);
+        expect(await inbox()).toEqual([]);
+      });
     });
 
     it('leaves the record on the queue when the dead-letter queue refuses it', async () => {

@@ -69,6 +69,8 @@ describe('callr-mo usage errors exit 2 with one clear line, before anything is r
     ['a URL without a secret', ['simulate', '--url', 'http://127.0.0.1:9/x'], /--url needs the webhook's HMAC secret: --secret <secret> or CALLR_HMAC_SECRET/],
     ['--queue-url alone', ['dlq', 'redrive', '--queue-url', 'https://sqs.eu-west-1.amazonaws.com/1/q'], /--queue-url goes with --dlq-url/],
     ['dlq without a subcommand', ['dlq'], /Usage: callr-mo dlq/],
+    ['a --reason that is not a reason code', ['dlq', 'list', '--reason', 'Bad Reason'], /a reason is a code such as invalid_shape, .*; got "Bad Reason"/],
+    ['redrive --reason on a bare DLQ URL, without the ingest queue', ['dlq', 'redrive', '--dlq-url', 'https://sqs.eu-west-1.amazonaws.com/1/dlq', '--reason', 'invalid_shape', '--region', 'eu-west-1'], /redrive needs the ingest queue: add --queue-url <url>/],
     ['an unknown command', ['send'], /unknown command 'send'/],
     ['an unknown flag', ['messages', '--bogus'], /unknown option '--bogus'/],
     ['no local pipeline', ['messages', '--to', '+1'], /^callr-mo: no local pipeline found \(.*endpoints\.json is missing\): start one with `npm start`, or point at a deployed stack with --stack <name>\n$/],

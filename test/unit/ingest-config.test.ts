@@ -24,12 +24,14 @@ describe('loadIngestConfig', () => {
       hmacSecrets: { kind: 'secrets-manager', secretId: SECRET_ARN, maxAgeSeconds: 300, previousGraceSeconds: 86_400 },
       allowUnsigned: false,
       eventWindow: { maxAgeMs: 604_800_000, maxFutureMs: 300_000 },
+      signatureHeader: 'X-CALLR-HmacSignature',
     });
     expect(INGEST_CONFIG_DEFAULTS).toEqual({
       hmacSecretMaxAgeSeconds: 300,
       hmacPreviousSecretGraceSeconds: 86_400,
       eventMaxAgeSeconds: 604_800,
       eventMaxFutureSeconds: 300,
+      signatureHeader: 'X-CALLR-HmacSignature',
     });
   });
 
@@ -43,6 +45,7 @@ describe('loadIngestConfig', () => {
         HMAC_PREVIOUS_SECRET_GRACE_SECONDS: '0',
         EVENT_MAX_AGE_SECONDS: '3600',
         EVENT_MAX_FUTURE_SECONDS: '0',
+        HMAC_SIGNATURE_HEADER: 'X-Callr-Signature',
       }),
     ).toEqual({
       queueUrl: QUEUE_URL,
@@ -50,7 +53,14 @@ describe('loadIngestConfig', () => {
       hmacSecrets: { kind: 'secrets-manager', secretId: 'callr-hmac', maxAgeSeconds: 0, previousGraceSeconds: 0 },
       allowUnsigned: false,
       eventWindow: { maxAgeMs: 3_600_000, maxFutureMs: 0 },
+      signatureHeader: 'X-Callr-Signature',
     });
+  });
+
+  it.each(['X CALLR Signature', 'X-CALLR-HmacSignature:', 'Signé'])('refuses HMAC_SIGNATURE_HEADER=%s, saying what a header name is', (value) => {
+    expect(problemsOf({ ...base, HMAC_SECRET_ARN: SECRET_ARN, HMAC_SIGNATURE_HEADER: value })).toEqual([
+      expect.stringMatching(/^HMAC_SIGNATURE_HEADER must be an HTTP header name .*default X-CALLR-HmacSignature\); got "/),
+    ]);
   });
 
   it.each(['SHA256', 'SHA512', 'sha512'])('takes HMAC_ALGORITHM=%s as the subscription\'s, restricting nothing', (algorithm) => {

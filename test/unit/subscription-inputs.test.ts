@@ -1,8 +1,8 @@
 import { parseCallrCredentials } from '../../functions/subscription/credentials';
 import { loadSubscriptionConfig } from '../../functions/subscription/config';
 import { CredentialsSecretError, SubscriptionPropertiesError } from '../../functions/subscription/errors';
-import { parseSubscriptionProperties, sameSubscription, sameSubscriptionTarget } from '../../functions/subscription/properties';
-import { looksLikeWebhookHash } from '../../functions/subscription/subscription';
+import { parseSubscriptionProperties, sameSubscription, subscribedEndpoint } from '../../functions/subscription/properties';
+import { looksLikeWebhookHash, sameUrl } from '../../functions/subscription/subscription';
 
 const valid = {
   ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:onEvent',
@@ -54,15 +54,25 @@ describe('subscription properties', () => {
 
   it.each([
     ['the same', {}, true, true],
-    ['a new secret version', { SecretVersion: 'next' }, true, false],
-    ['another algorithm', { HmacAlgorithm: 'SHA256' }, true, false],
+    ['only the ServiceToken', { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:other' }, true, true],
+    ['a new secret version', { SecretVersion: 'next' }, false, false],
+    ['another algorithm', { HmacAlgorithm: 'SHA256' }, false, false],
+    ['another HMAC secret', { HmacSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hmac-2' }, false, false],
     ['another endpoint', { Endpoint: 'https://other.test/webhooks/callr' }, false, false],
-    ['another event type', { EventType: 'sms.mt.status_update' }, false, false],
-    ['another CALLR account', { CredentialsSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:other' }, false, false],
-  ])('compares %s: same target %s, same subscription %s', (_name, change, target, subscription) => {
+    ['another event type', { EventType: 'sms.mt.status_update' }, true, false],
+    ['another CALLR account', { CredentialsSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:other' }, true, false],
+  ])('compares %s (%j): same subscribed URL %s, same subscription %s', (_name, change, sameUrl, subscription) => {
     const before = parseSubscriptionProperties(valid);
     const after = parseSubscriptionProperties({ ...valid, ...change });
-    expect([sameSubscriptionTarget(before, after), sameSubscription(before, after)]).toEqual([target, subscription]);
+    expect([subscribedEndpoint(before) === subscribedEndpoint(after), sameSubscription(before, after)]).toEqual([sameUrl, subscription]);
+  });
+
+  it('subscribes the endpoint with the secret version and a key of how CALLR signs, keeping its own query', () => {
+    const url = new URL(subscribedEndpoint(parseSubscriptionProperties({ ...valid, Endpoint: `${valid.Endpoint}?stage=prod` })));
+
+    expect(`${url.origin}${url.pathname}`).toBe(valid.Endpoint);
+    expect(Object.fromEntries(url.searchParams)).toEqual({ stage: 'prod', callrSecretVersion: '2024-03-10', callrSubscription: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(url.toString()).not.toContain('secret:hmac');
   });
 });
 
@@ -121,5 +131,17 @@ describe('subscription Lambda config', () => {
     ['CALLR_RETRIES', '-1', 'CALLR_RETRIES must be an integer >= 0 (got "-1"); unset it for the default 2'],
   ])('refuses a bad %s', (name, value, message) => {
     expect(() => loadSubscriptionConfig({ [name]: value })).toThrow(message);
+  });
+});
+
+describe('the subscribed URL as CALLR lists it', () => {
+  it.each([
+    ['the same text: same', 'https://x.test/webhooks/callr?a=1&b=2', 'https://x.test/webhooks/callr?a=1&b=2', true],
+    ['parameters in another order: same', 'https://x.test/webhooks/callr?b=2&a=1', 'https://x.test/webhooks/callr?a=1&b=2', true],
+    ['an upper-case host: same', 'https://X.TEST/webhooks/callr?a=1', 'https://x.test/webhooks/callr?a=1', true],
+    ['another parameter value: not the same', 'https://x.test/webhooks/callr?a=2', 'https://x.test/webhooks/callr?a=1', false],
+    ['no query string: not the same', 'https://x.test/webhooks/callr', 'https://x.test/webhooks/callr?a=1', false],
+  ])('%s', (_name, listed, subscribed, expected) => {
+    expect(sameUrl(listed, subscribed)).toBe(expected);
   });
 });
