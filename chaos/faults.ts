@@ -57,7 +57,7 @@ export interface FaultInjector {
   /** Installs the rules on a client; `name` labels its faults. */
   install(client: SQSClient | DynamoDBClient, name: string, rules: readonly FaultRule[]): void;
   readonly faults: readonly InjectedFault[];
-  /** Every attempt that reached a service through an instrumented client (its real status code). */
+  /** Every attempt that reached a service through an instrumented client (its real status code), unless keepReached is false. */
   readonly reached: readonly ReachedCall[];
 }
 
@@ -66,11 +66,13 @@ export interface FaultInjectorOptions {
   readonly onReached?: (call: ReachedCall) => void;
   /** Names for queue URLs in the fault log (`inbox`, `ingest`…); a URL not named is logged as it is. */
   readonly queueNames?: Readonly<Record<string, string>>;
+  /** Keep every reached call in `reached` (short runs; long ones listen with onReached). @default true */
+  readonly keepReached?: boolean;
 }
 
 /** Seeded decisions: one stream per client, derived from the run's seed and the client's name. */
 export function createFaultInjector(seed: number, options: FaultInjectorOptions = {}): FaultInjector {
-  const { onReached, queueNames = {} } = options;
+  const { onReached, queueNames = {}, keepReached = true } = options;
   const faults: InjectedFault[] = [];
   const reached: ReachedCall[] = [];
   return {
@@ -95,7 +97,7 @@ export function createFaultInjector(seed: number, options: FaultInjectorOptions 
           const result = await next(args);
           const statusCode = (result.response as { statusCode?: number }).statusCode ?? 0;
           const call = { client: name, operation, statusCode, input };
-          reached.push(call);
+          if (keepReached) reached.push(call);
           onReached?.(call);
           if (kind === 'lost_answer_500') {
             record(kind);

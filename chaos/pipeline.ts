@@ -105,6 +105,7 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
 
     const injector = createFaultInjector(options.seed, {
       onReached: options.onReached,
+      keepReached: false,
       queueNames: { [queues.ingestQueueUrl]: 'ingest', [queues.deadLetterQueueUrl]: 'dead-letter', [queues.inboxQueueUrl]: 'inbox' },
     });
     const toQueue = (url: string) => (input: Record<string, unknown>) => input.QueueUrl === url;
