@@ -33,3 +33,15 @@ export const DEFAULT_CHAOS_RATES: ChaosRates = {
 };
 
 export const RATE_NAMES = Object.keys(DEFAULT_CHAOS_RATES) as Array<keyof ChaosRates>;
+
+/** What each rate is, for `npm run chaos -- --help`. */
+export const RATE_HELP: Readonly<Record<keyof ChaosRates, string>> = {
+  ingestQueueFailure: 'per attempt: SendMessage to the ingest queue refused (500) or its answer lost',
+  dynamoLostAnswer: 'per attempt: a DynamoDB call that took effect, its answer lost (500 or reset)',
+  dynamoThrottle: 'per attempt: DynamoDB throttling',
+  dynamoError: 'per attempt: DynamoDB 500 before it took effect',
+  persistCrash: 'per batch: the persister dies half-way through it',
+  inboxFailure: 'per attempt: SendMessage to the inbox refused (500)',
+  inboxLostAnswer: 'per attempt: SendMessage to the inbox took effect, its answer lost',
+  deliveryTimeout: "per webhook request: answered after CALLR's delivery timeout",
+};

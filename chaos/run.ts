@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatIngestFuzzReport, runIngestFuzz, DEFAULT_FUZZ_OPTIONS } from './fuzz-ingest';
 import { DEFAULT_MO_CHAOS_OPTIONS, formatMoChaosReport, runMoChaos, type MoChaosReport } from './mo-run';
-import { DEFAULT_CHAOS_RATES, RATE_NAMES, type ChaosRates } from './options';
+import { DEFAULT_CHAOS_RATES, RATE_HELP, RATE_NAMES, type ChaosRates } from './options';
 import { captureOutput, findSecrets, KNOWN_TEST_SECRETS } from './secret-scan';
 
 /**
@@ -43,12 +43,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--time-scale <n>', 'how many times faster the persister\'s timeouts, visibility timeout and clock run').default(DEFAULT_MO_CHAOS_OPTIONS.timeScale).argParser(number(1, 180)))
     .exitOverride();
   for (const name of RATE_NAMES) {
-    program.addOption(new Option(`--${kebab(name)} <rate>`, `injected rate: ${name}`).default(DEFAULT_CHAOS_RATES[name]).argParser(number(0, 1)));
+    program.addOption(new Option(`--${kebab(name)} <rate>`, RATE_HELP[name]).default(DEFAULT_CHAOS_RATES[name]).argParser(number(0, 1)));
   }
   try {
     program.parse([...argv], { from: 'user' });
-  } catch {
-    return 2;
+  } catch (error) {
+    // Commander has printed the help or the usage error already.
+    return (error as { code?: string }).code === 'commander.helpDisplayed' ? 0 : 2;
   }
   const options = program.opts<ChaosCliOptions>();
   const rates = Object.fromEntries(RATE_NAMES.map((name) => [name, options[name] as number])) as unknown as ChaosRates;
