@@ -9,6 +9,8 @@ import { CallrApiError, CallrClientConfigError, CallrTransportError } from '../f
 import { InvalidQueryError } from '../functions/messages/errors';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../functions/messages/message-store';
 import { LocalPipelineNotFoundError } from '../local/endpoints';
+import { createCloudWatchClient } from '../functions/aws/cloudwatch';
+import { DEFAULT_ALARM_TEST_WAIT_MS, formatAlarmTest, stackAlarmTopic, testAlarmDelivery } from '../cli/alarms';
 import {
   copyDeadLettersBack,
   DEFAULT_DEAD_LETTER_LIST_LIMIT,
@@ -37,7 +39,15 @@ import {
 import { escapeForTerminal } from '../cli/format';
 import { formatSimulation } from '../cli/simulation-report';
 import { formatSubscriptions, listSubscriptions } from '../cli/subscriptions';
-import { NOT_LOCAL_ALTERNATIVE, readLocalPipeline, resolveCallr, resolveMessageTable, resolveQueues, type TargetDeps } from '../cli/targets';
+import {
+  defaultStackOutputs,
+  NOT_LOCAL_ALTERNATIVE,
+  readLocalPipeline,
+  resolveCallr,
+  resolveMessageTable,
+  resolveQueues,
+  type TargetDeps,
+} from '../cli/targets';
 
 export interface CliIo {
   readonly stdout: { write(text: string): unknown };
@@ -106,6 +116,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         `  ${PROGRAM} messages --to +33199001234        # what was stored for one of our numbers`,
         `  ${PROGRAM} dlq list                          # dead letters and why`,
         `  ${PROGRAM} subscriptions                     # the CALLR webhooks`,
+        `  ${PROGRAM} alarms test --stack <name>        # prove that alarm notifications are delivered`,
       ].join('\n'),
     );
   // Subcommands inherit output and exit handling only when told to.
@@ -265,7 +276,49 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       else print(formatSubscriptions(webhooks));
     });
 
+  const alarms = command('alarms')
+    .summary('prove that the stack\'s alarms reach someone')
+    .description('The alarms of a deployed stack (those that notify its AlarmTopicArn output).');
+  alarms
+    .command('test')
+    .exitOverride()
+    .description(
+      'Set one of the stack\'s alarms (the first in state OK, or --alarm) to ALARM and back to OK with SetAlarmState, ' +
+        'so that its topic\'s subscribers get one ALARM and one OK notification, and report whether CloudWatch could ' +
+        'publish them (from the alarm history). Exit code 1 when it could not, or did not say so within --wait.',
+    )
+    .addOption(stackOption().makeOptionMandatory())
+    .addOption(regionOption())
+    .option('--alarm <name>', 'test this alarm (its CloudWatch name) instead of the first one in state OK')
+    .addOption(
+      new Option('--wait <seconds>', 'how long to wait for CloudWatch\'s record of the notification')
+        .argParser(integer(0, 300))
+        .default(DEFAULT_ALARM_TEST_WAIT_MS / 1000),
+    )
+    .addOption(jsonOption())
+    .addHelpText('after', `\nExample:\n  ${PROGRAM} alarms test --stack CallrInboundSms --region eu-west-1`)
+    .action(async (options: AlarmsTestOptions) => {
+      const topicArn = await stackAlarmTopic(options.stack, options.region, targetDeps.stackOutputs ?? defaultStackOutputs);
+      const cloudWatch = createCloudWatchClient(options.region ? { region: options.region } : {});
+      try {
+        const result = await testAlarmDelivery({ cloudWatch, topicArn, alarmName: options.alarm, waitMs: options.wait * 1000 });
+        if (options.json) printJson(result);
+        else print(formatAlarmTest(result));
+        if (result.delivery !== 'delivered') setExitCode(EXIT_CODE.failed);
+      } finally {
+        cloudWatch.destroy();
+      }
+    });
+
   return program;
+}
+
+interface AlarmsTestOptions {
+  stack: string;
+  region?: string;
+  alarm?: string;
+  wait: number;
+  json?: boolean;
 }
 
 interface SimulateOptions {

@@ -100,7 +100,8 @@ export async function describeStackOutputs(cloudFormation: CloudFormationClient,
   }
 }
 
-async function defaultStackOutputs(stackName: string, region: string | undefined): Promise<Record<string, string>> {
+/** DescribeStacks through a CloudFormation client of its own, in `region` or the SDK's default one. */
+export async function defaultStackOutputs(stackName: string, region: string | undefined): Promise<Record<string, string>> {
   const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
   const client = new CloudFormationClient(awsClientConfig({ region }, undefined));
   try {

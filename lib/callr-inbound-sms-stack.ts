@@ -1,4 +1,5 @@
 import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -12,9 +13,12 @@ export const DEFAULT_CALLR_CREDENTIALS_SECRET_NAME = 'callr/api-credentials';
 /** Every context key the stack reads (`cdk deploy -c key=value`, or `context` in cdk.json). */
 export const STACK_CONTEXT_KEYS = [
   'callrCredentialsSecretName',
+  'callrCredentialsSecretArn',
+  'callrCredentialsKmsKeyArn',
   'subscribeWebhook',
   'eventTypes',
   'hmacAlgorithm',
+  'signatureHeader',
   'hmacSecretVersion',
   'callrApiUrl',
   'alarmEmail',
@@ -27,6 +31,10 @@ export const STACK_CONTEXT_KEYS = [
   'eventMaxAgeSeconds',
   'eventMaxFutureSeconds',
   'previousSecretGraceSeconds',
+  'heartbeatHours',
+  'ingestReservedConcurrency',
+  'inboxVisibilityTimeoutSeconds',
+  'webhookWebAclArn',
 ] as const;
 export type StackContextKey = (typeof STACK_CONTEXT_KEYS)[number];
 
@@ -34,6 +42,10 @@ export type StackContextKey = (typeof STACK_CONTEXT_KEYS)[number];
 export interface StackSettings {
   /** Undefined when `subscribeWebhook` is false: no CALLR credentials are needed then. */
   readonly callrCredentialsSecretName?: string;
+  /** The full ARN of the credentials secret, when the context gives one instead of a name. */
+  readonly callrCredentialsSecretArn?: string;
+  /** The customer-managed key the credentials secret is encrypted with, if any. */
+  readonly callrCredentialsKmsKeyArn?: string;
   /** True when the name is the default because the context named none. */
   readonly usesDefaultCredentialsSecretName: boolean;
   /**
@@ -41,7 +53,7 @@ export interface StackSettings {
    * refused, so that `-c subscribeWebhook=false` works with a cdk.json that names them.
    */
   readonly unusedKeys: readonly StackContextKey[];
-  readonly props: Omit<CallrInboundSmsProps, 'callrCredentialsSecret'>;
+  readonly props: Omit<CallrInboundSmsProps, 'callrCredentialsSecret' | 'callrCredentialsKey'>;
 }
 
 /** Thrown when context values are malformed or contradict each other; lists every problem. */
@@ -63,10 +75,19 @@ const VALID_RETENTION_DAYS = new Set(
   ),
 );
 
+/** `retain` keeps the data on update and delete, but not after a failed first deploy. */
 const REMOVAL_POLICIES: Record<string, RemovalPolicy> = {
-  retain: RemovalPolicy.RETAIN,
+  retain: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
   destroy: RemovalPolicy.DESTROY,
 };
+
+/**
+ * Secrets Manager appends `-` and six random characters to a secret's name in its ARN, and reads an
+ * ARN-like name ending the same way as a complete ARN: such a name is not found by name.
+ */
+const LOOKS_LIKE_SECRET_SUFFIX = /-[A-Za-z0-9]{6}$/;
+const SECRET_COMPLETE_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
 /**
  * Reads the context into construct props. Context set on the command line arrives as strings,
@@ -79,6 +100,26 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
 
   const subscribeWebhook = reader.boolean('subscribeWebhook');
   const secretName = reader.string('callrCredentialsSecretName');
+  const secretArn = reader.string('callrCredentialsSecretArn');
+  const keyArn = reader.string('callrCredentialsKmsKeyArn');
+  if (secretName !== undefined && LOOKS_LIKE_SECRET_SUFFIX.test(secretName)) {
+    problems.push(
+      `callrCredentialsSecretName ${JSON.stringify(secretName)} ends in a hyphen and six characters, which Secrets Manager ` +
+        'takes for the random suffix of a secret ARN: pass the full ARN as callrCredentialsSecretArn instead',
+    );
+  }
+  if (secretName !== undefined && secretArn !== undefined) {
+    problems.push('callrCredentialsSecretName and callrCredentialsSecretArn name the same secret twice: give one of them');
+  }
+  if (secretArn !== undefined && !SECRET_COMPLETE_ARN.test(secretArn)) {
+    problems.push(
+      `callrCredentialsSecretArn is ${JSON.stringify(secretArn)}; expected the full ARN of a Secrets Manager secret, ending in ` +
+        'its six-character suffix (aws secretsmanager describe-secret --secret-id <name>)',
+    );
+  }
+  if (keyArn !== undefined && !KMS_KEY_ARN.test(keyArn)) {
+    problems.push(`callrCredentialsKmsKeyArn is ${JSON.stringify(keyArn)}; expected the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<id>)`);
+  }
   const eventTypes = reader.list('eventTypes');
   const logRetentionDays = reader.number('logRetentionDays');
   if (logRetentionDays !== undefined && !VALID_RETENTION_DAYS.has(logRetentionDays)) {
@@ -95,12 +136,20 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
   const eventMaxAgeSeconds = reader.number('eventMaxAgeSeconds');
   const eventMaxFutureSeconds = reader.number('eventMaxFutureSeconds');
   const previousSecretGraceSeconds = reader.number('previousSecretGraceSeconds');
+  if (previousSecretGraceSeconds !== undefined && previousSecretGraceSeconds < 0) {
+    // Refused, not made 0: 0 cuts the previous secret off at once, the opposite of a grace.
+    problems.push(
+      `previousSecretGraceSeconds is ${previousSecretGraceSeconds}; it must not be negative (0 cuts the previous secret off at once)`,
+    );
+  }
+  const inboxVisibilityTimeoutSeconds = reader.number('inboxVisibilityTimeoutSeconds');
 
   const props: StackSettings['props'] = {
     subscribeWebhook,
     // Values are checked against the supported ones by findPropsProblems below.
     eventTypes: eventTypes as HandledEventType[] | undefined,
     hmacAlgorithm: reader.string('hmacAlgorithm') as CallrHmacAlgorithm | undefined,
+    signatureHeader: reader.string('signatureHeader'),
     hmacSecretVersion: reader.string('hmacSecretVersion', { allowNumber: true }),
     callrApiUrl: reader.string('callrApiUrl'),
     alarmEmail: reader.string('alarmEmail'),
@@ -112,13 +161,28 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     oldestMessageAgeAlarmThreshold: durationOf(oldestMessageAgeMinutes, Duration.minutes),
     eventMaxAge: durationOf(eventMaxAgeSeconds, Duration.seconds),
     eventMaxFuture: durationOf(eventMaxFutureSeconds, Duration.seconds),
-    previousSecretGrace: durationOf(previousSecretGraceSeconds, Duration.seconds),
+    previousSecretGrace:
+      previousSecretGraceSeconds !== undefined && previousSecretGraceSeconds < 0
+        ? undefined
+        : durationOf(previousSecretGraceSeconds, Duration.seconds),
+    heartbeatHours: reader.number('heartbeatHours'),
+    ingestReservedConcurrency: reader.number('ingestReservedConcurrency'),
+    inboxVisibilityTimeout: durationOf(inboxVisibilityTimeoutSeconds, Duration.seconds),
+    webhookWebAclArn: reader.string('webhookWebAclArn'),
   };
 
   const subscribes = subscribeWebhook ?? true;
-  const subscriptionOnlyKeys: StackContextKey[] = ['callrCredentialsSecretName', 'eventTypes', 'hmacSecretVersion', 'callrApiUrl'];
+  const subscriptionOnlyKeys: StackContextKey[] = [
+    'callrCredentialsSecretName',
+    'callrCredentialsSecretArn',
+    'callrCredentialsKmsKeyArn',
+    'eventTypes',
+    'hmacSecretVersion',
+    'callrApiUrl',
+  ];
   const unusedKeys = subscribes ? [] : subscriptionOnlyKeys.filter((key) => get(key) !== undefined);
-  const callrCredentialsSecretName = subscribes ? (secretName ?? DEFAULT_CALLR_CREDENTIALS_SECRET_NAME) : undefined;
+  const callrCredentialsSecretName =
+    subscribes && secretArn === undefined ? (secretName ?? DEFAULT_CALLR_CREDENTIALS_SECRET_NAME) : undefined;
   // The secret is imported by the stack, so the construct's credentials checks are answered here.
   const constructProblems = findPropsProblems({ ...withoutUndefined(props), subscribeWebhook: false });
   problems.push(...constructProblems.map(renameToContextKeys));
@@ -126,7 +190,9 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
   if (problems.length > 0) throw new StackContextError(problems);
   return {
     callrCredentialsSecretName,
-    usesDefaultCredentialsSecretName: subscribes && secretName === undefined,
+    ...(subscribes && secretArn !== undefined ? { callrCredentialsSecretArn: secretArn } : {}),
+    ...(subscribes && keyArn !== undefined ? { callrCredentialsKmsKeyArn: keyArn } : {}),
+    usesDefaultCredentialsSecretName: subscribes && secretName === undefined && secretArn === undefined,
     unusedKeys,
     props: withoutUndefined(props),
   };
@@ -138,7 +204,8 @@ function renameToContextKeys(problem: string): string {
     .replace(/^oldestMessageAgeAlarmThreshold\b/, 'oldestMessageAgeAlarmMinutes')
     .replace(/^eventMaxAge\b/, 'eventMaxAgeSeconds')
     .replace(/^eventMaxFuture\b/, 'eventMaxFutureSeconds')
-    .replace(/^previousSecretGrace\b/, 'previousSecretGraceSeconds');
+    .replace(/^previousSecretGrace\b/, 'previousSecretGraceSeconds')
+    .replace(/^inboxVisibilityTimeout\b/, 'inboxVisibilityTimeoutSeconds');
 }
 
 function durationOf(value: number | undefined, unit: (amount: number) => Duration): Duration | undefined {
@@ -214,9 +281,15 @@ export class CallrInboundSmsStack extends Stack {
     const settings = readStackContext((key) => this.node.tryGetContext(key));
 
     const callrCredentialsSecret =
-      settings.callrCredentialsSecretName === undefined
+      settings.callrCredentialsSecretArn !== undefined
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'CallrCredentials', settings.callrCredentialsSecretArn)
+        : settings.callrCredentialsSecretName !== undefined
+          ? secretsmanager.Secret.fromSecretNameV2(this, 'CallrCredentials', settings.callrCredentialsSecretName)
+          : undefined;
+    const callrCredentialsKey =
+      settings.callrCredentialsKmsKeyArn === undefined
         ? undefined
-        : secretsmanager.Secret.fromSecretNameV2(this, 'CallrCredentials', settings.callrCredentialsSecretName);
+        : kms.Key.fromKeyArn(this, 'CallrCredentialsKey', settings.callrCredentialsKmsKeyArn);
     if (settings.usesDefaultCredentialsSecretName) {
       Annotations.of(this).addInfo(
         `No callrCredentialsSecretName in the context: the webhook subscription reads the CALLR credentials from ` +
@@ -230,7 +303,7 @@ export class CallrInboundSmsStack extends Stack {
       );
     }
 
-    this.system = new CallrInboundSms(this, 'CallrInboundSms', { ...settings.props, callrCredentialsSecret });
+    this.system = new CallrInboundSms(this, 'CallrInboundSms', { ...settings.props, callrCredentialsSecret, callrCredentialsKey });
     const { system } = this;
 
     const output = (id: string, value: string, description: string): CfnOutput =>
@@ -247,5 +320,6 @@ export class CallrInboundSmsStack extends Stack {
     output('TableName', system.table.tableName, 'DynamoDB table of messages and delivery statuses');
     output('HmacSecretArn', system.hmacSecret.secretArn, 'Secrets Manager secret CALLR signs webhooks with');
     output('AlarmTopicArn', system.alarmTopic.topicArn, 'SNS topic the alarms notify');
+    output('DashboardUrl', system.dashboardUrl, 'CloudWatch dashboard of this stack');
   }
 }

@@ -1,83 +1,30 @@
-import * as path from 'node:path';
-import { CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Provider } from 'aws-cdk-lib/custom-resources';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { HANDLED_EVENT_TYPES, type HandledEventType } from '../functions/callr/events';
-import { CALLR_HMAC_ALGORITHMS, type CallrHmacAlgorithm } from '../functions/callr/signature';
-import { TABLE_INDEXES, TABLE_KEYS } from '../functions/messages/table-design';
-import {
-  DEAD_LETTER_RETENTION_DAYS,
-  INGEST_RETENTION_DAYS,
-  INGEST_VISIBILITY_TIMEOUT_SECONDS,
-  MAX_RECEIVE_COUNT,
-  PERSIST_BATCH_SIZE,
-  PERSIST_TIMEOUT_SECONDS,
-} from '../functions/queues/queue-design';
-import { METRICS_NAMESPACE, SERVICE_NAMES } from '../functions/observability/observability';
-import { INGEST_METRICS } from '../functions/ingest/metrics';
+import { CALLR_HMAC_ALGORITHMS, isHttpHeaderName, type CallrHmacAlgorithm } from '../functions/callr/signature';
+import type { LogGroupSettings } from './constructs/functions';
+import { WebhookFrontDoor } from './constructs/flood-protection';
+import { WebhookIntake } from './constructs/intake';
+import { MessageStore } from './constructs/message-store';
+import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
+import { CallrQueues } from './constructs/queues';
+import { WebhookSubscription } from './constructs/webhook-subscription';
 
-/** The route CALLR posts its webhook events to. */
-export const WEBHOOK_PATH = '/webhooks/callr';
-
-/** CloudFormation resource type of one CALLR webhook subscription. */
-export const WEBHOOK_RESOURCE_TYPE = 'Custom::CallrWebhook';
-
-/**
- * How long CloudFormation waits for one subscription call: a CALLR that does not answer fails the
- * deploy after this instead of hanging it for CloudFormation's default hour.
- */
-export const WEBHOOK_SERVICE_TIMEOUT = Duration.minutes(5);
-
-/**
- * What the persister may do with the table (not its indexes, which only readers query): conditional
- * puts of messages and statuses, the forwarded mark, and the key reads behind them. No Scan, Query,
- * DeleteItem or BatchWriteItem (which would allow deletes).
- */
-export const PERSIST_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
-
-const LAMBDA_ENTRIES = {
-  ingest: path.join(__dirname, '..', 'functions', 'ingest', 'handler.ts'),
-  persist: path.join(__dirname, '..', 'functions', 'persist', 'handler.ts'),
-  subscription: path.join(__dirname, '..', 'functions', 'subscription', 'handler.ts'),
-} as const;
-
-/**
- * HTTP API context variables written to the access log. Request headers are left out on purpose:
- * they carry the CALLR signature.
- */
-const ACCESS_LOG_FIELDS = {
-  requestId: '$context.requestId',
-  requestTime: '$context.requestTime',
-  sourceIp: '$context.identity.sourceIp',
-  userAgent: '$context.identity.userAgent',
-  httpMethod: '$context.httpMethod',
-  routeKey: '$context.routeKey',
-  path: '$context.path',
-  protocol: '$context.protocol',
-  status: '$context.status',
-  responseLength: '$context.responseLength',
-  responseLatency: '$context.responseLatency',
-  integrationStatus: '$context.integrationStatus',
-  integrationLatency: '$context.integrationLatency',
-  integrationErrorMessage: '$context.integrationErrorMessage',
-  errorMessage: '$context.error.message',
-} as const;
+export { CLOUDFRONT_WAF_REGION, WebhookRateLimitAcl, type WebhookRateLimitAclProps } from './constructs/flood-protection';
+export { WEBHOOK_PATH } from './constructs/intake';
+export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
+export type { CallrInboundSmsAlarms } from './constructs/monitoring';
+export { WEBHOOK_RESOURCE_TYPE, WEBHOOK_SERVICE_TIMEOUT } from './constructs/webhook-subscription';
 
 /** Props of {@link CallrInboundSms}. Every prop is optional except where `subscribeWebhook` needs one. */
 export interface CallrInboundSmsProps {
@@ -111,6 +58,13 @@ export interface CallrInboundSmsProps {
   readonly hmacAlgorithm?: CallrHmacAlgorithm;
 
   /**
+   * The request header the ingest reads CALLR's signature from (`HMAC_SIGNATURE_HEADER`). A setting
+   * because CALLR has not documented how REST v2 deliveries are signed; JSON-RPC webhooks use the default.
+   * @default 'X-CALLR-HmacSignature'
+   */
+  readonly signatureHeader?: string;
+
+  /**
    * A non-secret label of the HMAC secret's current value. Change it after rotating the secret
    * (`aws secretsmanager put-secret-value`) and deploy: the webhooks are subscribed again with the
    * new value, while the ingest Lambda still accepts the previous one (AWSPREVIOUS) meanwhile.
@@ -138,25 +92,54 @@ export interface CallrInboundSmsProps {
   readonly throttlingBurstLimit?: number;
 
   /**
+   * Flood protection, opt in: the ARN of a WAFv2 web ACL of scope CLOUDFRONT (created in us-east-1,
+   * e.g. by {@link WebhookRateLimitAcl}). A CloudFront distribution with that web ACL is put in front
+   * of the HTTP API and CALLR is subscribed to its URL. See docs/threat-model.md for the options.
+   * @default - no distribution: CALLR posts to the HTTP API, protected by the stage throttling only
+   */
+  readonly webhookWebAclArn?: string;
+
+  /**
    * Retention of every log group the construct creates (Lambdas, API access logs, provider).
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * What happens to the data — the messages table and the queues, which can hold authentic events
-   * not yet stored or not yet handled (dead letters) — when it leaves the stack or the stack is
-   * deleted.
-   * @default RemovalPolicy.RETAIN
+   * What happens to the data — the messages table, the queues (which can hold authentic events
+   * not yet stored or not yet handled) and the log groups — when it leaves the stack or the stack is
+   * deleted. The default keeps them on update and delete, but not when the first deploy fails, so
+   * that a failed create leaves nothing behind. A retained table is also protected from deletion.
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * Most persister instances the ingest queue's event source runs at once (2–1000), to protect
-   * the table or downstream consumers.
-   * @default - no limit besides the account's Lambda concurrency
+   * Most persister instances the ingest queue's event source runs at once (2–1000), so that
+   * draining a backlog cannot take the account's whole concurrency and throttle the ingest into 5xx.
+   * @default 50
    */
   readonly persistMaxConcurrency?: number;
+
+  /**
+   * Lambda concurrency reserved for the ingest (it then always has that much, and never more).
+   * @default - none: the ingest shares the account's unreserved concurrency
+   */
+  readonly ingestReservedConcurrency?: number;
+
+  /**
+   * How long a message received from the inbox queue stays hidden from other consumers: at least
+   * your consumer's timeout (six times it for a Lambda event source).
+   * @default Duration.seconds(30)
+   */
+  readonly inboxVisibilityTimeout?: Duration;
+
+  /**
+   * The customer-managed KMS key `callrCredentialsSecret` is encrypted with, if it is: the
+   * subscription Lambda gets `kms:Decrypt` on it, through Secrets Manager only.
+   * @default - the secret uses the AWS managed key, nothing to grant
+   */
+  readonly callrCredentialsKey?: kms.IKey;
 
   /**
    * An email address subscribed to the alarm topic (the address must confirm the subscription).
@@ -169,6 +152,33 @@ export interface CallrInboundSmsProps {
    * @default Duration.minutes(15)
    */
   readonly oldestMessageAgeAlarmThreshold?: Duration;
+
+  /**
+   * Alarm when the oldest message waiting in the inbox queue (for your consumers) is older than this.
+   * @default Duration.hours(1)
+   */
+  readonly oldestInboxMessageAgeAlarmThreshold?: Duration;
+
+  /**
+   * Heartbeat: alarm when no event was accepted for this many hours (a whole number, 1–24; missing
+   * data counts as silence). The most likely failure of a webhook is that it stops being called.
+   * 0 turns the heartbeat off, for numbers that are quiet for days.
+   * @default 24
+   */
+  readonly heartbeatHours?: number;
+
+  /**
+   * Alarm when more than this percentage of requests get a 4xx answer (2 of 3 five-minute periods,
+   * from 20 requests per period).
+   * @default 10
+   */
+  readonly clientErrorRateAlarmPercent?: number;
+
+  /**
+   * Alarm when more than this percentage of requests are throttled (429) in 5 minutes.
+   * @default 1
+   */
+  readonly throttledRateAlarmPercent?: number;
 
   /**
    * Alarm when at least this many requests in 5 minutes fail signature verification. A few are
@@ -199,24 +209,6 @@ export interface CallrInboundSmsProps {
   readonly previousSecretGrace?: Duration;
 }
 
-/** The alarms the construct creates; each notifies the alarm topic when it fires and recovers. */
-export interface CallrInboundSmsAlarms {
-  /** An authentic event or a poison record waits in the dead-letter queue. */
-  readonly deadLetterQueueNotEmpty: cloudwatch.Alarm;
-  /** A downstream consumer failed a message from the inbox queue repeatedly. */
-  readonly inboxDeadLetterQueueNotEmpty: cloudwatch.Alarm;
-  /** The persister is not keeping up, or not running. */
-  readonly oldestIngestMessageAge: cloudwatch.Alarm;
-  /** The API answered 5xx: the HMAC secret or the ingest queue was unavailable, or ingest crashed. */
-  readonly apiServerErrors: cloudwatch.Alarm;
-  /** The ingest Lambda failed (unhandled error or timeout). */
-  readonly ingestErrors: cloudwatch.Alarm;
-  /** Many requests failed signature verification: a secret mismatch with CALLR, or an attack. */
-  readonly signatureRejections: cloudwatch.Alarm;
-  /** The persist Lambda failed a whole invocation (unhandled error, timeout, whole batch failed). */
-  readonly persistErrors: cloudwatch.Alarm;
-}
-
 /** Thrown when props contradict each other or hold values AWS or CALLR would refuse. */
 export class CallrInboundSmsPropsError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -236,10 +228,21 @@ const DEFAULTS = {
   throttlingRateLimit: 1000,
   throttlingBurstLimit: 2000,
   logRetention: logs.RetentionDays.ONE_MONTH,
-  removalPolicy: RemovalPolicy.RETAIN,
+  removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+  persistMaxConcurrency: 50,
   oldestMessageAgeAlarmThreshold: Duration.minutes(15),
+  oldestInboxMessageAgeAlarmThreshold: Duration.hours(1),
   signatureRejectionsAlarmThreshold: 10,
+  heartbeatHours: 24,
+  clientErrorRateAlarmPercent: 10,
+  throttledRateAlarmPercent: 1,
 } as const;
+
+/** A web ACL for CloudFront: WAFv2, global scope, in us-east-1. */
+const CLOUDFRONT_WEB_ACL_ARN = /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[^/]+\/[^/]+$/;
+
+/** The longest heartbeat: CloudWatch evaluates at most one day of hourly datapoints. */
+const MAX_HEARTBEAT_HOURS = 24;
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -258,6 +261,9 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
   if (!subscribeWebhook && props.callrCredentialsSecret) {
     problems.push('callrCredentialsSecret is given but subscribeWebhook is false: nothing would use it');
   }
+  if (!subscribeWebhook && props.callrCredentialsKey) {
+    problems.push('callrCredentialsKey is given but subscribeWebhook is false: nothing would use it');
+  }
 
   if (props.eventTypes !== undefined) {
     if (props.eventTypes.length === 0) problems.push('eventTypes must name at least one CALLR event type');
@@ -271,6 +277,9 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
 
   if (props.hmacAlgorithm !== undefined && !(CALLR_HMAC_ALGORITHMS as readonly string[]).includes(props.hmacAlgorithm)) {
     problems.push(`hmacAlgorithm is ${props.hmacAlgorithm}; supported: ${CALLR_HMAC_ALGORITHMS.join(', ')}`);
+  }
+  if (props.signatureHeader !== undefined && known(props.signatureHeader) && !isHttpHeaderName(props.signatureHeader)) {
+    problems.push(`signatureHeader is "${props.signatureHeader}"; it must be an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~, no spaces or colon)`);
   }
   if (props.hmacSecretVersion !== undefined && known(props.hmacSecretVersion) && props.hmacSecretVersion.trim() === '') {
     problems.push('hmacSecretVersion must not be empty');
@@ -296,6 +305,34 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
     problems.push(`persistMaxConcurrency is ${concurrency}; SQS event sources accept a whole number from 2 to 1000`);
   }
 
+  const reserved = props.ingestReservedConcurrency;
+  if (reserved !== undefined && known(reserved) && !(Number.isInteger(reserved) && reserved >= 1)) {
+    problems.push(`ingestReservedConcurrency is ${reserved}; it must be a whole number of instances, at least 1 (0 would stop the webhook)`);
+  }
+  const inboxVisibility = props.inboxVisibilityTimeout;
+  if (inboxVisibility !== undefined && !inboxVisibility.isUnresolved() && inboxVisibility.toSeconds() > 12 * 3600) {
+    problems.push(`inboxVisibilityTimeout is ${inboxVisibility.toSeconds()} seconds; SQS accepts 0 to 43200 seconds (12 hours)`);
+  }
+  const heartbeat = props.heartbeatHours;
+  if (heartbeat !== undefined && known(heartbeat) && !(Number.isInteger(heartbeat) && heartbeat >= 0 && heartbeat <= MAX_HEARTBEAT_HOURS)) {
+    problems.push(`heartbeatHours is ${heartbeat}; it must be a whole number of hours from 0 (off) to ${MAX_HEARTBEAT_HOURS}`);
+  }
+  for (const [name, percent] of [
+    ['clientErrorRateAlarmPercent', props.clientErrorRateAlarmPercent],
+    ['throttledRateAlarmPercent', props.throttledRateAlarmPercent],
+  ] as const) {
+    if (percent !== undefined && known(percent) && !(Number.isFinite(percent) && percent > 0 && percent < 100)) {
+      problems.push(`${name} is ${percent}; it must be a percentage above 0 and below 100`);
+    }
+  }
+
+  if (props.webhookWebAclArn !== undefined && known(props.webhookWebAclArn) && !CLOUDFRONT_WEB_ACL_ARN.test(props.webhookWebAclArn)) {
+    problems.push(
+      `webhookWebAclArn is ${JSON.stringify(props.webhookWebAclArn)}; it must be a WAFv2 web ACL for CloudFront, created in ` +
+        'us-east-1 (arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)',
+    );
+  }
+
   if (props.alarmEmail !== undefined && known(props.alarmEmail) && !EMAIL_PATTERN.test(props.alarmEmail)) {
     problems.push(`alarmEmail is ${JSON.stringify(props.alarmEmail)}; it must be an email address`);
   }
@@ -303,6 +340,10 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
   const ageThreshold = props.oldestMessageAgeAlarmThreshold;
   if (ageThreshold !== undefined && !ageThreshold.isUnresolved() && ageThreshold.toSeconds() < 60) {
     problems.push('oldestMessageAgeAlarmThreshold must be at least one minute (SQS reports the age once a minute)');
+  }
+  const inboxAgeThreshold = props.oldestInboxMessageAgeAlarmThreshold;
+  if (inboxAgeThreshold !== undefined && !inboxAgeThreshold.isUnresolved() && inboxAgeThreshold.toSeconds() < 60) {
+    problems.push('oldestInboxMessageAgeAlarmThreshold must be at least one minute (SQS reports the age once a minute)');
   }
   const rejections = props.signatureRejectionsAlarmThreshold;
   if (rejections !== undefined && known(rejections) && (!Number.isInteger(rejections) || rejections < 1)) {
@@ -331,26 +372,30 @@ function isHttpsUrl(value: string): boolean {
   }
 }
 
-/** `sms.mt.status_update` → `SmsMtStatusUpdate`, for construct ids. */
-function pascalCase(value: string): string {
-  return value
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((word) => word[0].toUpperCase() + word.slice(1))
-    .join('');
-}
-
 /**
  * The whole CALLR inbound SMS system: HTTP API → ingest Lambda (verifies CALLR's signature) →
  * ingest queue → persist Lambda → DynamoDB table and inbox queue, the HMAC secret, the CALLR webhook
  * subscriptions, and the alarms. See docs/infrastructure.md.
+ *
+ * It checks all props together, then composes its parts, each in lib/constructs/: the queues, the
+ * message store (table and persister), the intake (HTTP API and ingest), the webhook subscription,
+ * and the monitoring, which takes the parts it watches. Each part's resources are exposed here too.
  */
 export class CallrInboundSms extends Construct {
+  readonly queues: CallrQueues;
+  readonly store: MessageStore;
+  readonly intake: WebhookIntake;
+  /** Undefined when `subscribeWebhook` is false. */
+  readonly subscription?: WebhookSubscription;
+  readonly monitoring: Monitoring;
+  /** The CloudFront distribution behind the web ACL; undefined without `webhookWebAclArn`. */
+  readonly frontDoor?: WebhookFrontDoor;
+
   readonly httpApi: apigwv2.HttpApi;
   /** The `$default` stage, with throttling and access logs. */
   readonly stage: apigwv2.HttpStage;
   readonly accessLogGroup: logs.LogGroup;
-  /** The URL CALLR posts to: the API endpoint + `/webhooks/callr`. */
+  /** The URL CALLR posts to: the API endpoint (or the distribution's, with `webhookWebAclArn`) + `/webhooks/callr`. */
   readonly webhookUrl: string;
 
   readonly ingestFunction: NodejsFunction;
@@ -375,9 +420,9 @@ export class CallrInboundSms extends Construct {
 
   readonly alarmTopic: sns.Topic;
   readonly alarms: CallrInboundSmsAlarms;
-
-  private readonly logRetention: logs.RetentionDays;
-  private readonly removalPolicy: RemovalPolicy;
+  readonly dashboard: cloudwatch.Dashboard;
+  /** The dashboard in the CloudWatch console. */
+  readonly dashboardUrl: string;
 
   constructor(scope: Construct, id: string, props: CallrInboundSmsProps = {}) {
     super(scope, id);
@@ -385,345 +430,78 @@ export class CallrInboundSms extends Construct {
     if (problems.length > 0) throw new CallrInboundSmsPropsError(problems);
 
     const subscribeWebhook = props.subscribeWebhook ?? DEFAULTS.subscribeWebhook;
-    this.logRetention = props.logRetention ?? DEFAULTS.logRetention;
-    this.removalPolicy = props.removalPolicy ?? DEFAULTS.removalPolicy;
-
-    // Queues ------------------------------------------------------------------------------------
-    this.deadLetterQueue = this.createQueue('DeadLetterQueue', {
-      retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
-    });
-    this.ingestQueue = this.createQueue('IngestQueue', {
-      retentionPeriod: Duration.days(INGEST_RETENTION_DAYS),
-      visibilityTimeout: Duration.seconds(INGEST_VISIBILITY_TIMEOUT_SECONDS),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
-    });
-    this.inboxDeadLetterQueue = this.createQueue('InboxDeadLetterQueue', {
-      retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
-    });
-    this.inboxQueue = this.createQueue('InboxQueue', {
-      deadLetterQueue: { queue: this.inboxDeadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
-    });
-
-    // Table -------------------------------------------------------------------------------------
-    const stringKey = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
-    this.table = new dynamodb.TableV2(this, 'MessagesTable', {
-      partitionKey: stringKey(TABLE_KEYS.partitionKey),
-      sortKey: stringKey(TABLE_KEYS.sortKey),
-      billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: this.removalPolicy,
-      globalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
-        indexName: index.indexName,
-        partitionKey: stringKey(index.partitionKey),
-        sortKey: stringKey(index.sortKey),
-        ...(index.projectedAttributes.length > 0
-          ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.projectedAttributes] }
-          : { projectionType: dynamodb.ProjectionType.KEYS_ONLY }),
-      })),
-    });
-
-    // HMAC secret: a plain string (no JSON template), no punctuation so it survives any transport.
-    this.hmacSecret = new secretsmanager.Secret(this, 'HmacSecret', {
-      description: 'HMAC key CALLR signs inbound SMS webhooks with (plain string, shared with CALLR at subscription)',
-      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
-    });
-    Validations.of(this.hmacSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The HMAC key is shared with CALLR, so a rotation must re-subscribe the webhooks: the operator puts a new ' +
-        'value and bumps hmacSecretVersion, and the ingest Lambda accepts AWSCURRENT and AWSPREVIOUS meanwhile ' +
-        '(docs/infrastructure.md). An automatic rotation Lambda would change the key without telling CALLR.',
-    });
-
-    // Lambdas -----------------------------------------------------------------------------------
+    const removalPolicy = props.removalPolicy ?? DEFAULTS.removalPolicy;
+    const logSettings: LogGroupSettings = { retention: props.logRetention ?? DEFAULTS.logRetention, removalPolicy };
     const hmacAlgorithm = props.hmacAlgorithm ?? DEFAULTS.hmacAlgorithm;
-    this.ingestFunction = this.createFunction('IngestFunction', {
-      entry: LAMBDA_ENTRIES.ingest,
-      serviceName: SERVICE_NAMES.ingest,
-      description: 'Verifies CALLR webhook signatures and queues authentic events',
-      // CALLR wants a fast answer; the HTTP API gives up on its integration after 30 s anyway.
-      timeout: Duration.seconds(10),
-      memorySize: 512,
-      environment: {
-        QUEUE_URL: this.ingestQueue.queueUrl,
-        DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
-        HMAC_SECRET_ARN: this.hmacSecret.secretArn,
-        HMAC_ALGORITHM: hmacAlgorithm,
-        ...(props.eventMaxAge ? { EVENT_MAX_AGE_SECONDS: String(props.eventMaxAge.toSeconds()) } : {}),
-        ...(props.eventMaxFuture ? { EVENT_MAX_FUTURE_SECONDS: String(props.eventMaxFuture.toSeconds()) } : {}),
-        ...(props.previousSecretGrace
-          ? { HMAC_PREVIOUS_SECRET_GRACE_SECONDS: String(props.previousSecretGrace.toSeconds()) }
-          : {}),
-      },
-    });
-    this.ingestQueue.grantSendMessages(this.ingestFunction);
-    this.deadLetterQueue.grantSendMessages(this.ingestFunction);
-    this.hmacSecret.grantRead(this.ingestFunction);
 
-    this.persistFunction = this.createFunction('PersistFunction', {
-      entry: LAMBDA_ENTRIES.persist,
-      serviceName: SERVICE_NAMES.persist,
-      description: 'Stores queued CALLR events in DynamoDB and forwards new messages to the inbox queue',
-      timeout: Duration.seconds(PERSIST_TIMEOUT_SECONDS),
-      memorySize: 512,
-      environment: {
-        TABLE_NAME: this.table.tableName,
-        DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
-        INBOX_QUEUE_URL: this.inboxQueue.queueUrl,
-      },
+    this.queues = new CallrQueues(this, { removalPolicy, inboxVisibilityTimeout: props.inboxVisibilityTimeout });
+    this.store = new MessageStore(this, {
+      queues: this.queues,
+      removalPolicy,
+      logs: logSettings,
+      persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
     });
-    iam.Grant.addToPrincipal({
-      grantee: this.persistFunction,
-      actions: [...PERSIST_TABLE_ACTIONS],
-      resourceArns: [this.table.tableArn],
+    this.intake = new WebhookIntake(this, {
+      queues: this.queues,
+      hmacAlgorithm,
+      signatureHeader: props.signatureHeader,
+      throttlingRateLimit: props.throttlingRateLimit ?? DEFAULTS.throttlingRateLimit,
+      throttlingBurstLimit: props.throttlingBurstLimit ?? DEFAULTS.throttlingBurstLimit,
+      logs: logSettings,
+      eventMaxAge: props.eventMaxAge,
+      eventMaxFuture: props.eventMaxFuture,
+      previousSecretGrace: props.previousSecretGrace,
+      ingestReservedConcurrency: props.ingestReservedConcurrency,
     });
-    this.deadLetterQueue.grantSendMessages(this.persistFunction);
-    this.inboxQueue.grantSendMessages(this.persistFunction);
-    this.persistFunction.addEventSource(
-      new SqsEventSource(this.ingestQueue, {
-        batchSize: PERSIST_BATCH_SIZE,
-        reportBatchItemFailures: true,
-        ...(props.persistMaxConcurrency !== undefined ? { maxConcurrency: props.persistMaxConcurrency } : {}),
-      }),
-    );
-
-    // HTTP API ----------------------------------------------------------------------------------
-    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
-      // Names need not be unique; this one tells apart the APIs of several stacks in the console.
-      apiName: `${Stack.of(this).stackName}-callr-webhooks`,
-      description: 'Receives CALLR inbound SMS webhooks',
-      // The default stage is created below, with throttling and access logs.
-      createDefaultStage: false,
-    });
-    this.accessLogGroup = this.createLogGroup('ApiAccessLogs');
-    this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
-      httpApi: this.httpApi,
-      autoDeploy: true,
-      throttle: {
-        rateLimit: props.throttlingRateLimit ?? DEFAULTS.throttlingRateLimit,
-        burstLimit: props.throttlingBurstLimit ?? DEFAULTS.throttlingBurstLimit,
-      },
-      accessLogSettings: {
-        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
-        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
-      },
-    });
-    const [webhookRoute] = this.httpApi.addRoutes({
-      path: WEBHOOK_PATH,
-      methods: [apigwv2.HttpMethod.POST],
-      integration: new HttpLambdaIntegration('IngestIntegration', this.ingestFunction, {
-        payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
-      }),
-    });
-    Validations.of(webhookRoute).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'CALLR cannot present IAM, JWT or API-key credentials; every request is authenticated by the ingest Lambda ' +
-        'with the HMAC signature over the raw body (401 when missing or wrong), and the stage is throttled.',
-    });
-    this.webhookUrl = `${this.httpApi.apiEndpoint}${WEBHOOK_PATH}`;
-
-    // Webhook subscription ----------------------------------------------------------------------
-    const subscriptions: CustomResource[] = [];
-    if (subscribeWebhook && props.callrCredentialsSecret) {
-      const credentials = props.callrCredentialsSecret;
-      this.subscriptionFunction = this.createFunction('SubscriptionFunction', {
-        entry: LAMBDA_ENTRIES.subscription,
-        serviceName: SERVICE_NAMES.subscription,
-        description: 'Subscribes and unsubscribes the CALLR webhooks (custom resource)',
-        // Below the service timeout, so that a slow CALLR fails this call, not the deploy's clock.
-        timeout: Duration.minutes(2),
-        memorySize: 256,
-        environment: {},
-      });
-      this.hmacSecret.grantRead(this.subscriptionFunction);
-      credentials.grantRead(this.subscriptionFunction);
-
-      const providerLogs = this.createLogGroup('SubscriptionProviderLogs');
-      const providerRole = this.createLambdaRole('SubscriptionProviderRole', providerLogs);
-      this.subscriptionProvider = new Provider(this, 'SubscriptionProvider', {
-        onEventHandler: this.subscriptionFunction,
-        logGroup: providerLogs,
-        frameworkOnEventRole: providerRole,
-      });
-      const subscriptionFunctionId = Stack.of(this).getLogicalId(this.subscriptionFunction.node.defaultChild as lambda.CfnFunction);
-      Validations.of(providerRole).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${subscriptionFunctionId}.Arn>:*]`,
-        reason:
-          'The Provider framework grants itself lambda:InvokeFunction on the subscription function and its versions ' +
-          '(ARN:*); the wildcard covers versions of that one function only.',
-      });
-
-      for (const eventType of props.eventTypes ?? DEFAULTS.eventTypes) {
-        const subscription = new CustomResource(this, `Webhook${pascalCase(eventType)}`, {
-          serviceToken: this.subscriptionProvider.serviceToken,
-          resourceType: WEBHOOK_RESOURCE_TYPE,
-          serviceTimeout: WEBHOOK_SERVICE_TIMEOUT,
-          properties: {
-            Endpoint: this.webhookUrl,
-            EventType: eventType,
-            HmacAlgorithm: hmacAlgorithm,
-            HmacSecretArn: this.hmacSecret.secretArn,
-            CredentialsSecretArn: credentials.secretArn,
-            SecretVersion: props.hmacSecretVersion ?? DEFAULTS.hmacSecretVersion,
-            ...(props.callrApiUrl !== undefined ? { ApiUrl: props.callrApiUrl } : {}),
-          },
-        });
-        // CALLR may deliver as soon as it is subscribed, and must be unsubscribed before the API goes.
-        subscription.node.addDependency(this.httpApi, this.stage, this.ingestFunction);
-        subscriptions.push(subscription);
-      }
+    if (props.webhookWebAclArn !== undefined) {
+      this.frontDoor = new WebhookFrontDoor(this, { intake: this.intake, webAclArn: props.webhookWebAclArn });
     }
-    this.webhookSubscriptions = subscriptions;
-
-    // Alarms ------------------------------------------------------------------------------------
-    // CloudWatch can publish to an encrypted topic only with a customer managed key it may use.
-    const alarmTopicKey = new kms.Key(this, 'AlarmTopicKey', {
-      description: 'Encrypts the CALLR inbound SMS alarm topic',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
+    this.webhookUrl = this.frontDoor?.webhookUrl ?? this.intake.webhookUrl;
+    if (subscribeWebhook && props.callrCredentialsSecret) {
+      this.subscription = new WebhookSubscription(this, {
+        intake: this.intake,
+        endpoint: this.webhookUrl,
+        frontDoor: this.frontDoor,
+        callrCredentialsSecret: props.callrCredentialsSecret,
+        callrCredentialsKey: props.callrCredentialsKey,
+        eventTypes: props.eventTypes ?? DEFAULTS.eventTypes,
+        hmacAlgorithm,
+        hmacSecretVersion: props.hmacSecretVersion ?? DEFAULTS.hmacSecretVersion,
+        logs: logSettings,
+        callrApiUrl: props.callrApiUrl,
+      });
+    }
+    this.monitoring = new Monitoring(this, {
+      queues: this.queues,
+      intake: this.intake,
+      store: this.store,
+      subscription: this.subscription,
+      oldestMessageAgeAlarmThreshold: props.oldestMessageAgeAlarmThreshold ?? DEFAULTS.oldestMessageAgeAlarmThreshold,
+      oldestInboxMessageAgeAlarmThreshold: props.oldestInboxMessageAgeAlarmThreshold ?? DEFAULTS.oldestInboxMessageAgeAlarmThreshold,
+      signatureRejectionsAlarmThreshold: props.signatureRejectionsAlarmThreshold ?? DEFAULTS.signatureRejectionsAlarmThreshold,
+      heartbeatHours: props.heartbeatHours ?? DEFAULTS.heartbeatHours,
+      clientErrorRateAlarmPercent: props.clientErrorRateAlarmPercent ?? DEFAULTS.clientErrorRateAlarmPercent,
+      throttledRateAlarmPercent: props.throttledRateAlarmPercent ?? DEFAULTS.throttledRateAlarmPercent,
+      alarmEmail: props.alarmEmail,
     });
-    alarmTopicKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: 'CALLR inbound SMS alarms',
-      masterKey: alarmTopicKey,
-      enforceSSL: true,
-    });
-    if (props.alarmEmail !== undefined) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
-    this.alarms = this.createAlarms(
-      props.oldestMessageAgeAlarmThreshold ?? DEFAULTS.oldestMessageAgeAlarmThreshold,
-      props.signatureRejectionsAlarmThreshold ?? DEFAULTS.signatureRejectionsAlarmThreshold,
-    );
-  }
 
-  private createQueue(id: string, props: sqs.QueueProps): sqs.Queue {
-    return new sqs.Queue(this, id, {
-      ...props,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      removalPolicy: this.removalPolicy,
-    });
-  }
-
-  private createLogGroup(id: string): logs.LogGroup {
-    return new logs.LogGroup(this, id, { retention: this.logRetention });
-  }
-
-  /** A role that may write to its own log group only (instead of the account-wide managed policy). */
-  private createLambdaRole(id: string, logGroup: logs.LogGroup): iam.Role {
-    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    logGroup.grantWrite(role);
-    return role;
-  }
-
-  private createFunction(
-    id: string,
-    options: {
-      entry: string;
-      serviceName: string;
-      description: string;
-      timeout: Duration;
-      memorySize: number;
-      environment: Record<string, string>;
-    },
-  ): NodejsFunction {
-    const logGroup = this.createLogGroup(`${id}Logs`);
-    return new NodejsFunction(this, id, {
-      entry: options.entry,
-      handler: 'handler',
-      description: options.description,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      timeout: options.timeout,
-      memorySize: options.memorySize,
-      role: this.createLambdaRole(`${id}Role`, logGroup),
-      logGroup,
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: options.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        ...options.environment,
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        // The SDK version we pinned and tested, not whichever one the runtime ships this month.
-        bundleAwsSDK: true,
-      },
-    });
-  }
-
-  private createAlarms(oldestMessageAgeThreshold: Duration, signatureRejectionsThreshold: number): CallrInboundSmsAlarms {
-    const action = new SnsAction(this.alarmTopic);
-    const period = Duration.minutes(1);
-    const atLeastOnce = (id: string, metric: cloudwatch.IMetric, description: string): cloudwatch.Alarm =>
-      this.notifying(action, new cloudwatch.Alarm(this, id, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      }));
-
-    return {
-      deadLetterQueueNotEmpty: atLeastOnce(
-        'DeadLetterQueueNotEmptyAlarm',
-        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-        'CALLR events wait in the dead-letter queue (quarantined or poison): inspect and redrive them.',
-      ),
-      inboxDeadLetterQueueNotEmpty: atLeastOnce(
-        'InboxDeadLetterQueueNotEmptyAlarm',
-        this.inboxDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-        'A downstream consumer failed inbox messages repeatedly; they wait in the inbox dead-letter queue.',
-      ),
-      oldestIngestMessageAge: this.notifying(action, new cloudwatch.Alarm(this, 'OldestIngestMessageAgeAlarm', {
-        metric: this.ingestQueue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
-        threshold: oldestMessageAgeThreshold.toSeconds(),
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `A message waits in the ingest queue for more than ${oldestMessageAgeThreshold.toHumanString()}: the persister is failing or behind.`,
-      })),
-      apiServerErrors: atLeastOnce(
-        'ApiServerErrorsAlarm',
-        this.stage.metricServerError({ period, statistic: 'Sum' }),
-        'The webhook answered 5xx to CALLR (secret or queue unavailable, or ingest failed); CALLR will retry.',
-      ),
-      ingestErrors: atLeastOnce(
-        'IngestErrorsAlarm',
-        this.ingestFunction.metricErrors({ period, statistic: 'Sum' }),
-        'The ingest Lambda failed (unhandled error or timeout).',
-      ),
-      signatureRejections: this.notifying(action, new cloudwatch.Alarm(this, 'SignatureRejectionsAlarm', {
-        // The ingest Lambda's own metric (EMF), with the dimensions Powertools gives it.
-        metric: new cloudwatch.Metric({
-          namespace: METRICS_NAMESPACE,
-          metricName: INGEST_METRICS.rejected,
-          dimensionsMap: { service: SERVICE_NAMES.ingest, reason: 'invalid_signature' },
-          period: Duration.minutes(5),
-          statistic: 'Sum',
-        }),
-        threshold: signatureRejectionsThreshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription:
-          `At least ${signatureRejectionsThreshold} requests in 5 minutes failed signature verification: if CALLR's, ` +
-          'authentic events are being refused (secret mismatch, e.g. a re-subscription later than the grace); otherwise someone is probing the webhook.',
-      })),
-      persistErrors: atLeastOnce(
-        'PersistErrorsAlarm',
-        this.persistFunction.metricErrors({ period, statistic: 'Sum' }),
-        'The persist Lambda failed an invocation; its records return to the ingest queue and are retried.',
-      ),
-    };
-  }
-
-  private notifying(action: SnsAction, alarm: cloudwatch.Alarm): cloudwatch.Alarm {
-    alarm.addAlarmAction(action);
-    alarm.addOkAction(action);
-    return alarm;
+    ({
+      deadLetterQueue: this.deadLetterQueue,
+      ingestQueue: this.ingestQueue,
+      inboxDeadLetterQueue: this.inboxDeadLetterQueue,
+      inboxQueue: this.inboxQueue,
+    } = this.queues);
+    ({ table: this.table, persistFunction: this.persistFunction } = this.store);
+    ({
+      hmacSecret: this.hmacSecret,
+      ingestFunction: this.ingestFunction,
+      httpApi: this.httpApi,
+      stage: this.stage,
+      accessLogGroup: this.accessLogGroup,
+    } = this.intake);
+    this.subscriptionFunction = this.subscription?.subscriptionFunction;
+    this.subscriptionProvider = this.subscription?.subscriptionProvider;
+    this.webhookSubscriptions = this.subscription?.webhookSubscriptions ?? [];
+    ({ alarmTopic: this.alarmTopic, alarms: this.alarms, dashboard: this.dashboard, dashboardUrl: this.dashboardUrl } = this.monitoring);
   }
 }

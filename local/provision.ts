@@ -7,6 +7,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   DEAD_LETTER_RETENTION_DAYS,
+  INBOX_RETENTION_DAYS,
   INGEST_RETENTION_DAYS,
   INGEST_VISIBILITY_TIMEOUT_SECONDS,
   MAX_RECEIVE_COUNT,
@@ -76,7 +77,10 @@ export async function createQueues(sqs: SQSClient, names: QueueNames): Promise<L
     RedrivePolicy: await redriveTo(deadLetterQueueUrl),
   });
   const inboxDeadLetterQueueUrl = await createQueue(sqs, names.inboxDeadLetterQueue, deadLetterRetention);
-  const inboxQueueUrl = await createQueue(sqs, names.inboxQueue, { RedrivePolicy: await redriveTo(inboxDeadLetterQueueUrl) });
+  const inboxQueueUrl = await createQueue(sqs, names.inboxQueue, {
+    MessageRetentionPeriod: String(INBOX_RETENTION_DAYS * 24 * 3600),
+    RedrivePolicy: await redriveTo(inboxDeadLetterQueueUrl),
+  });
   return { ingestQueueUrl, deadLetterQueueUrl, inboxQueueUrl, inboxDeadLetterQueueUrl };
 }
 

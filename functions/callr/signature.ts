@@ -6,6 +6,13 @@ export type CallrHmacAlgorithm = (typeof CALLR_HMAC_ALGORITHMS)[number];
 
 /** The header CALLR puts the signature in. HTTP header names are case-insensitive. */
 export const CALLR_SIGNATURE_HEADER = 'X-CALLR-HmacSignature';
+
+const HTTP_HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** An HTTP field name (RFC 9110 token): anything else could never match a request header. */
+export function isHttpHeaderName(value: string): boolean {
+  return HTTP_HEADER_NAME.test(value);
+}
 export const CALLR_EVENT_ID_HEADER = 'X-CALLR-EventId';
 
 export type SignatureCheck =

@@ -1,4 +1,4 @@
-import { CALLR_HMAC_ALGORITHMS, CALLR_SIGNATURE_HEADER } from '../callr/signature';
+import { CALLR_HMAC_ALGORITHMS, CALLR_SIGNATURE_HEADER, isHttpHeaderName } from '../callr/signature';
 import { DEFAULT_EVENT_WINDOW, type EventWindow } from '../callr/events';
 import { IngestConfigError } from './errors';
 
@@ -135,12 +135,9 @@ export function loadIngestConfig(env: IngestEnv): IngestConfig {
   };
 }
 
-/** An HTTP field name (RFC 9110 token): anything else could never match a request header. */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 function readHeaderName(value: string | undefined, problems: string[]): string {
   if (value === undefined) return INGEST_CONFIG_DEFAULTS.signatureHeader;
-  if (!HEADER_NAME.test(value)) {
+  if (!isHttpHeaderName(value)) {
     problems.push(
       `HMAC_SIGNATURE_HEADER must be an HTTP header name (letters, digits and !#$%&'*+-.^_\`|~, no spaces or colon; default ${INGEST_CONFIG_DEFAULTS.signatureHeader}); got "${value}".`,
     );

@@ -20,14 +20,32 @@ export const SERVICE_NAMES = {
   subscription: 'callr-inbound-sms-subscription',
 } as const;
 
+/**
+ * The dimension that names the stack on every custom metric, so that two stacks in one account and
+ * region (staging and production) never trip each other's alarms. The construct passes the stack
+ * name in {@link STACK_NAME_VARIABLE}; local mode and tests set none and get no such dimension.
+ */
+export const STACK_DIMENSION = 'Stack';
+export const STACK_NAME_VARIABLE = 'STACK_NAME';
+
 export interface Observability {
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
 
-export function createObservability(serviceName: string): Observability {
+/** `env` is read here, once, at the entry point's cold start (the default is the process's). */
+export function createObservability(
+  serviceName: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Observability {
+  const stackName = env[STACK_NAME_VARIABLE]?.trim();
   return {
     logger: new Logger({ serviceName }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
+    metrics: new Metrics({
+      namespace: METRICS_NAMESPACE,
+      serviceName,
+      // Default dimensions are kept by singleMetric() too, and survive each flush.
+      ...(stackName ? { defaultDimensions: { [STACK_DIMENSION]: stackName } } : {}),
+    }),
   };
 }

@@ -28,6 +28,12 @@ export const DEAD_LETTER_RETENTION_DAYS = 14;
  */
 export const INGEST_RETENTION_DAYS = 14;
 
+/**
+ * How long a stored message waits on the inbox for downstream: SQS's maximum, as for the other
+ * queues. It is already marked forwarded, so a consumer down over a long weekend must not lose it.
+ */
+export const INBOX_RETENTION_DAYS = 14;
+
 /** Names local mode gives its queues and table (a deployment lets CloudFormation name them). */
 export const LOCAL_RESOURCE_NAMES = {
   table: 'callr-inbound-sms-messages',

@@ -3,6 +3,7 @@ import type { CallrClient, CallrClientFactory, CallrClientOptions } from '../cal
 import { CallrApiError, CallrTransportError, isDuplicateSubscription, isNotFound } from '../callr/errors';
 import type { CallrHmacAlgorithm } from '../callr/signature';
 import { parseCallrCredentials } from './credentials';
+import { SUBSCRIPTION_METRICS } from './metrics';
 import { SecretUnavailableError, SubscriptionFailedError } from './errors';
 import { parseSubscriptionProperties, sameSubscription, subscribedEndpoint, type SubscriptionProperties } from './properties';
 
@@ -51,14 +52,7 @@ export interface SubscriptionMetrics {
   addMetric(name: string, unit: typeof MetricUnit.Count, value: number): unknown;
 }
 
-export const SUBSCRIPTION_METRICS = {
-  subscribed: 'WebhookSubscribed',
-  adopted: 'WebhookAdopted',
-  unsubscribed: 'WebhookUnsubscribed',
-  alreadyGone: 'WebhookAlreadyGone',
-  /** A Delete that could not unsubscribe: the stack went on, an operator should look. */
-  unsubscribeFailed: 'WebhookUnsubscribeFailed',
-} as const;
+export { SUBSCRIPTION_METRICS };
 
 const silentLogger: SubscriptionLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 

@@ -40,9 +40,14 @@ describe('Lambda bundles', () => {
     const facts = bundles.map(({ description, directory }) => {
       const code = readFileSync(path.join(directory, 'index.js'), 'utf8');
       const mapFile = path.join(directory, 'index.js.map');
+      const map = existsSync(mapFile) ? (JSON.parse(readFileSync(mapFile, 'utf8')) as { sources?: string[]; sourcesContent?: unknown[] }) : {};
       return {
         description,
         sourceMap: existsSync(mapFile) && statSync(mapFile).size > 0,
+        // Stack traces name our files and lines (the map's sources and mappings)...
+        mapNamesSources: (map.sources ?? []).some((source) => source.includes('functions/')),
+        // ...without shipping every source file, the SDK's included, inside the zip.
+        mapCarriesSourceText: map.sourcesContent !== undefined,
         linksSourceMap: /\/\/# sourceMappingURL=index\.js\.map\s*$/.test(code),
         exportsHandler: /handler:\(\)=>/.test(code),
         // Unminified esbuild output has a line every few dozen characters.
@@ -55,6 +60,8 @@ describe('Lambda bundles', () => {
       bundles.map(({ description }) => ({
         description,
         sourceMap: true,
+        mapNamesSources: true,
+        mapCarriesSourceText: false,
         linksSourceMap: true,
         exportsHandler: true,
         minified: true,

@@ -76,6 +76,7 @@ describe('readStackContext', () => {
         hmacSecretVersion: 2,
         throttlingRateLimit: 12.5,
         removalPolicy: 'RETAIN',
+        heartbeatHours: 0,
       },
       {
         callrCredentialsSecretName: undefined,
@@ -86,7 +87,33 @@ describe('readStackContext', () => {
           eventTypes: ['sms.mt.status_update'],
           hmacSecretVersion: '2',
           throttlingRateLimit: 12.5,
-          removalPolicy: RemovalPolicy.RETAIN,
+          // Retained on update and delete, not after a failed first deploy.
+          removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+          heartbeatHours: 0,
+        },
+      },
+    ],
+    [
+      'the credentials secret by full ARN, its KMS key, and the operability settings',
+      {
+        callrCredentialsSecretArn: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:callr/api-AbCdEf',
+        callrCredentialsKmsKeyArn: 'arn:aws:kms:eu-west-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        heartbeatHours: '12',
+        ingestReservedConcurrency: '200',
+        inboxVisibilityTimeoutSeconds: '600',
+        webhookWebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/callr/0a1b',
+      },
+      {
+        callrCredentialsSecretName: undefined,
+        callrCredentialsSecretArn: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:callr/api-AbCdEf',
+        callrCredentialsKmsKeyArn: 'arn:aws:kms:eu-west-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        usesDefaultCredentialsSecretName: false,
+        unusedKeys: [],
+        props: {
+          heartbeatHours: 12,
+          ingestReservedConcurrency: 200,
+          inboxVisibilityTimeout: Duration.seconds(600),
+          webhookWebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/callr/0a1b',
         },
       },
     ],
@@ -117,6 +144,41 @@ describe('readStackContext', () => {
         'eventMaxFutureSeconds must be longer than zero seconds',
       ],
     ],
+    [
+      'a signature header that is no HTTP header name',
+      { signatureHeader: 'X-CALLR Signature' },
+      [
+        'signatureHeader is "X-CALLR Signature"; it must be an HTTP header name (letters, digits and !#$%&\'*+-.^_`|~, no spaces or colon)',
+      ],
+    ],
+    [
+      'a negative previous-secret grace (it would cut the previous secret off at once)',
+      { previousSecretGraceSeconds: '-60' },
+      ['previousSecretGraceSeconds is -60; it must not be negative (0 cuts the previous secret off at once)'],
+    ],
+    [
+      'a secret name that Secrets Manager would take for a partial ARN',
+      { callrCredentialsSecretName: 'callr/api-AbCdEf' },
+      [
+        'callrCredentialsSecretName "callr/api-AbCdEf" ends in a hyphen and six characters, which Secrets Manager takes for ' +
+          'the random suffix of a secret ARN: pass the full ARN as callrCredentialsSecretArn instead',
+      ],
+    ],
+    [
+      'both a secret name and a secret ARN',
+      { callrCredentialsSecretName: 'callr/api', callrCredentialsSecretArn: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:callr/api-AbCdEf' },
+      ['callrCredentialsSecretName and callrCredentialsSecretArn name the same secret twice: give one of them'],
+    ],
+    [
+      'a secret ARN without its suffix, and a key that is no KMS key ARN',
+      { callrCredentialsSecretArn: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:callr/api', callrCredentialsKmsKeyArn: 'alias/callr' },
+      [
+        'callrCredentialsSecretArn is "arn:aws:secretsmanager:eu-west-3:123456789012:secret:callr/api"; expected the full ARN ' +
+          'of a Secrets Manager secret, ending in its six-character suffix (aws secretsmanager describe-secret --secret-id <name>)',
+        'callrCredentialsKmsKeyArn is "alias/callr"; expected the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<id>)',
+      ],
+    ],
+    ['a heartbeat over a day', { heartbeatHours: '48' }, ['heartbeatHours is 48; it must be a whole number of hours from 0 (off) to 24']],
   ])('rejects %s', (_name, context, problems) => {
     let thrown: unknown;
     try {
@@ -162,7 +224,7 @@ describe('CallrInboundSmsStack', () => {
     withoutSubscription = synthStack({ subscribeWebhook: 'false', callrCredentialsSecretName: 'prod/callr' });
   });
 
-  it('outputs the webhook URL, the queues, the table, the HMAC secret and the alarm topic', () => {
+  it('outputs the webhook URL, the queues, the table, the HMAC secret, the alarm topic and the dashboard', () => {
     const { stack, template } = byDefault;
     const { system } = stack;
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
@@ -180,6 +242,7 @@ describe('CallrInboundSmsStack', () => {
         TableName: system.table.tableName,
         HmacSecretArn: system.hmacSecret.secretArn,
         AlarmTopicArn: system.alarmTopic.topicArn,
+        DashboardUrl: system.dashboardUrl,
       }),
     );
   });
@@ -229,6 +292,30 @@ describe('CallrInboundSmsStack', () => {
     expect(Annotations.fromStack(stack).findInfo('*', Match.anyValue()).map((info) => info.entry.data)).toEqual([
       'subscribeWebhook is false, so these context values are not used: callrCredentialsSecretName.',
     ]);
+  });
+
+  it('opens the dashboard of this stack from its output', () => {
+    const outputs = byDefault.template.toJSON().Outputs as Record<string, { Value: { 'Fn::Join': [string, unknown[]] } }>;
+    expect(outputs.DashboardUrl.Value['Fn::Join'][1]).toEqual([
+      'https://',
+      { Ref: 'AWS::Region' },
+      '.console.aws.amazon.com/cloudwatch/home?region=',
+      { Ref: 'AWS::Region' },
+      '#dashboards/dashboard/',
+      { Ref: byDefault.stack.getLogicalId(byDefault.stack.system.dashboard.node.defaultChild as never) },
+    ]);
+  });
+
+  it('reads the credentials secret by full ARN and lets the subscription decrypt it with the given key', () => {
+    const secretArn = 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:callr/api-AbCdEf';
+    const keyArn = 'arn:aws:kms:eu-west-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { template } = synthStack({ callrCredentialsSecretArn: secretArn, callrCredentialsKmsKeyArn: keyArn });
+    const [webhook] = Object.values(template.findResources('Custom::CallrWebhook'));
+    expect(webhook.Properties.CredentialsSecretArn).toBe(secretArn);
+    expect(pathsContaining(template.toJSON(), keyArn).length).toBeGreaterThan(0);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'kms:Decrypt', Resource: keyArn })]) },
+    });
   });
 
   it('refuses to build from a bad context', () => {

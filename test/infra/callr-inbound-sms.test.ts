@@ -11,6 +11,7 @@ import {
 import { TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
 import {
   DEAD_LETTER_RETENTION_DAYS,
+  INBOX_RETENTION_DAYS,
   INGEST_RETENTION_DAYS,
   INGEST_VISIBILITY_TIMEOUT_SECONDS,
   MAX_RECEIVE_COUNT,
@@ -62,6 +63,7 @@ beforeAll(() => {
       eventMaxAge: Duration.days(2),
       eventMaxFuture: Duration.seconds(90),
       previousSecretGrace: Duration.seconds(0),
+      signatureHeader: 'X-Callr-Signature-V2',
     });
     unsubscribed = synthConstruct({ subscribeWebhook: false }, { credentials: false });
   } finally {
@@ -148,10 +150,11 @@ describe('queues', () => {
     expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * persist.Properties.Timeout);
   });
 
-  it('gives the inbox queue its own dead-letter queue, and both dead-letter queues the 14-day retention', () => {
+  it('gives the inbox queue its own dead-letter queue, and the inbox and both dead-letter queues the 14-day retention', () => {
     const { stack, system, template } = defaults;
     const queues = template.findResources('AWS::SQS::Queue');
     expect(queues[logicalId(stack, system.inboxQueue)].Properties).toEqual({
+      MessageRetentionPeriod: Duration.days(INBOX_RETENTION_DAYS).toSeconds(),
       RedrivePolicy: { deadLetterTargetArn: attributeOf(stack, system.inboxDeadLetterQueue, 'Arn'), maxReceiveCount: MAX_RECEIVE_COUNT },
       SqsManagedSseEnabled: true,
     });
@@ -164,12 +167,12 @@ describe('queues', () => {
   });
 
   it.each([
-    ['are retained by default', () => defaults, 'Retain'],
-    ['follow removalPolicy', () => custom, 'Delete'],
-  ])('hold authentic events, so they %s', (_name, synthesized, policy) => {
+    ['are retained on update and delete (not on a failed create) by default', () => defaults, 'RetainExceptOnCreate', 'Retain'],
+    ['follow removalPolicy', () => custom, 'Delete', 'Delete'],
+  ])('hold authentic events, so they %s', (_name, synthesized, deletionPolicy, updateReplacePolicy) => {
     const { template } = synthesized();
     for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
-      expect(queue).toMatchObject({ DeletionPolicy: policy, UpdateReplacePolicy: policy });
+      expect(queue).toMatchObject({ DeletionPolicy: deletionPolicy, UpdateReplacePolicy: updateReplacePolicy });
     }
   });
 
@@ -198,7 +201,7 @@ describe('queues', () => {
     );
   });
 
-  it('feeds the persister from the ingest queue in batches, reporting partial batch failures', () => {
+  it('feeds the persister from the ingest queue in batches, reporting partial batch failures, at most 50 at once', () => {
     const { stack, system, template } = defaults;
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
@@ -207,6 +210,7 @@ describe('queues', () => {
       EventSourceArn: attributeOf(stack, system.ingestQueue, 'Arn'),
       FunctionName: refTo(stack, system.persistFunction),
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 50 },
     });
   });
 
@@ -249,17 +253,20 @@ describe('table', () => {
   };
 
   it.each([
-    ['is retained by default', () => defaults, 'Retain'],
-    ['follows removalPolicy', () => custom, 'Delete'],
-  ])('is on demand with point-in-time recovery, keys and indexes from the table design, and %s', (_name, synthesized, policy) => {
+    ['is retained on update and delete, and protected from deletion, by default', () => defaults, 'RetainExceptOnCreate', 'Retain', true],
+    ['follows removalPolicy', () => custom, 'Delete', 'Delete', false],
+  ])('is on demand with point-in-time recovery, keys and indexes from the table design, and %s', (_name, synthesized, deletionPolicy, updateReplacePolicy, protectedFromDeletion) => {
     const { template } = synthesized();
     template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
     const [table] = Object.values(template.findResources('AWS::DynamoDB::GlobalTable'));
     expect(table).toEqual({
       Type: 'AWS::DynamoDB::GlobalTable',
-      Properties: expectedTable,
-      DeletionPolicy: policy,
-      UpdateReplacePolicy: policy,
+      Properties: {
+        ...expectedTable,
+        Replicas: [{ ...expectedTable.Replicas[0], DeletionProtectionEnabled: protectedFromDeletion }],
+      },
+      DeletionPolicy: deletionPolicy,
+      UpdateReplacePolicy: updateReplacePolicy,
     });
   });
 });
@@ -302,6 +309,7 @@ describe('Lambdas', () => {
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'callr-inbound-sms-ingest',
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      STACK_NAME: 'Test',
       QUEUE_URL: refTo(stack, system.ingestQueue),
       DEAD_LETTER_QUEUE_URL: refTo(stack, system.deadLetterQueue),
       HMAC_SECRET_ARN: refTo(stack, system.hmacSecret),
@@ -309,11 +317,12 @@ describe('Lambdas', () => {
     });
   });
 
-  it('passes the configured algorithm, event window and previous-secret grace to the ingest Lambda', () => {
+  it('passes the configured algorithm, signature header, event window and previous-secret grace to the ingest Lambda', () => {
     const { stack, system, template } = custom;
     const ingest = template.findResources('AWS::Lambda::Function')[logicalId(stack, system.ingestFunction)];
     expect(ingest.Properties.Environment.Variables).toMatchObject({
       HMAC_ALGORITHM: 'SHA512',
+      HMAC_SIGNATURE_HEADER: 'X-Callr-Signature-V2',
       EVENT_MAX_AGE_SECONDS: String(2 * 24 * 3600),
       EVENT_MAX_FUTURE_SECONDS: '90',
       // Zero is a value, not an absence: it is how a leaked secret is cut off at once.
@@ -328,6 +337,7 @@ describe('Lambdas', () => {
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'callr-inbound-sms-persist',
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      STACK_NAME: 'Test',
       TABLE_NAME: refTo(stack, system.table),
       DEAD_LETTER_QUEUE_URL: refTo(stack, system.deadLetterQueue),
       INBOX_QUEUE_URL: refTo(stack, system.inboxQueue),
@@ -525,26 +535,43 @@ describe('secrets', () => {
 });
 
 describe('alarms', () => {
-  it('creates the seven alarms, each notifying the encrypted, TLS-only alarm topic on alarm and recovery', () => {
+  it('creates one alarm per entry of `alarms`, each notifying the encrypted, TLS-only alarm topic on alarm and recovery', () => {
     const { stack, system, template } = defaults;
     const topic = refTo(stack, system.alarmTopic);
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.map((alarm) => [alarm.Properties.Namespace, alarm.Properties.MetricName]).sort()).toEqual([
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    expect(Object.keys(alarms).sort()).toEqual(Object.values(system.alarms).map((alarm) => logicalId(stack, alarm)).sort());
+    // Metric alarms name their metric; math alarms (rates, sums) read several.
+    expect(
+      Object.values(alarms)
+        .filter((alarm) => alarm.Properties.MetricName)
+        .map((alarm) => [alarm.Properties.Namespace, alarm.Properties.MetricName])
+        .sort(),
+    ).toEqual([
       ['AWS/ApiGateway', '5xx'],
+      ['AWS/Lambda', 'Duration'],
       ['AWS/Lambda', 'Errors'],
       ['AWS/Lambda', 'Errors'],
       ['AWS/SQS', 'ApproximateAgeOfOldestMessage'],
+      ['AWS/SQS', 'ApproximateAgeOfOldestMessage'],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
+      ['AWS/SQS', 'NumberOfMessagesSent'],
       [METRICS_NAMESPACE, INGEST_METRICS.rejected],
+      [METRICS_NAMESPACE, 'WebhookUnsubscribeFailed'],
     ]);
-    for (const alarm of alarms) {
-      expect(alarm.Properties).toMatchObject({ AlarmActions: [topic], OKActions: [topic], TreatMissingData: 'notBreaching' });
+    for (const [id, alarm] of Object.entries(alarms)) {
+      // Only the heartbeat takes silence for a failure.
+      const treatMissingData = id === logicalId(stack, system.alarms.heartbeat!) ? 'breaching' : 'notBreaching';
+      expect(alarm.Properties).toMatchObject({ AlarmActions: [topic], OKActions: [topic], TreatMissingData: treatMissingData });
     }
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: attributeOf(stack, system.alarmTopic.masterKey!, 'Arn') });
+    // TLS only, and CloudWatch may publish (the exact statement is asserted in operability.test.ts).
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
-        Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
+        Statement: [
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+        ],
       },
     });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
@@ -601,6 +628,8 @@ describe('alarms', () => {
       Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       Effect: 'Allow',
       Principal: { Service: 'cloudwatch.amazonaws.com' },
+      // This account's alarms only (the conditions are asserted in operability.test.ts).
+      Condition: expect.objectContaining({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
       // Key policies always name the key itself as "*".
       Resource: '*',
     });

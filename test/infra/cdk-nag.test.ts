@@ -42,6 +42,13 @@ const CONTEXTS: [string, Record<string, unknown>][] = [
     },
   ],
   ['without subscription', { subscribeWebhook: false }],
+  [
+    'with flood protection (the web ACL stack in us-east-1, the distribution in front of the API)',
+    {
+      floodProtectionAcl: 'true',
+      webhookWebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/callr-webhook/0a1b2c3d-1111-2222-3333-444455556666',
+    },
+  ],
 ];
 
 describe.each(CONTEXTS)('cdk-nag AwsSolutions on the app (%s)', (_name, context) => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
 import { CallrInboundSms, type CallrInboundSmsProps } from '../../lib/callr-inbound-sms';
@@ -42,18 +43,21 @@ export interface SynthesizedConstruct {
 
 /**
  * The construct alone in an environment-agnostic stack. `credentials: true` passes an imported
- * CALLR credentials secret (the construct requires one while `subscribeWebhook` is on).
+ * CALLR credentials secret (the construct requires one while `subscribeWebhook` is on);
+ * `credentialsKeyArn` the customer-managed key that secret is encrypted with.
  */
 export function synthConstruct(
-  props: Omit<CallrInboundSmsProps, 'callrCredentialsSecret'>,
-  options: { credentials: boolean } = { credentials: true },
+  props: Omit<CallrInboundSmsProps, 'callrCredentialsSecret' | 'callrCredentialsKey'>,
+  options: { credentials: boolean; credentialsKeyArn?: string } = { credentials: true },
 ): SynthesizedConstruct {
   const app = new App({ context: testContext() });
   const stack = new Stack(app, 'Test');
   const callrCredentialsSecret = options.credentials
     ? secretsmanager.Secret.fromSecretCompleteArn(stack, 'CallrCredentials', CREDENTIALS_SECRET_ARN)
     : undefined;
-  const system = new CallrInboundSms(stack, 'Sms', { ...props, callrCredentialsSecret });
+  const callrCredentialsKey =
+    options.credentialsKeyArn === undefined ? undefined : kms.Key.fromKeyArn(stack, 'CallrCredentialsKey', options.credentialsKeyArn);
+  const system = new CallrInboundSms(stack, 'Sms', { ...props, callrCredentialsSecret, callrCredentialsKey });
   return { stack, system, template: Template.fromStack(stack) };
 }
 

@@ -1,0 +1,95 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Construct } from 'constructs';
+import { TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
+import { SERVICE_NAMES } from '../../functions/observability/observability';
+import { PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
+import { createCallrFunction, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
+import type { CallrQueues } from './queues';
+
+/**
+ * What the persister may do with the table (not its indexes, which only readers query): conditional
+ * puts of messages and statuses, the forwarded mark, and the key reads behind them. No Scan, Query,
+ * DeleteItem or BatchWriteItem (which would allow deletes).
+ */
+export const PERSIST_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
+/** The same operations, as DynamoDB's metrics name them (the throttle alarm watches these). */
+export const PERSIST_TABLE_OPERATIONS = [dynamodb.Operation.GET_ITEM, dynamodb.Operation.PUT_ITEM, dynamodb.Operation.UPDATE_ITEM] as const;
+
+/** Props of {@link MessageStore}. */
+export interface MessageStoreProps {
+  /** The queues the persister reads (ingest) and writes (dead-letter, inbox). */
+  readonly queues: CallrQueues;
+  /** What happens to the table when it leaves the stack or the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+  readonly logs: LogGroupSettings;
+  /**
+   * Most persister instances the ingest queue's event source runs at once (2–1000), so that
+   * draining a backlog cannot take the account's whole concurrency and throttle the ingest.
+   */
+  readonly persistMaxConcurrency: number;
+}
+
+/**
+ * The messages table and the persist Lambda that fills it from the ingest queue (normalises, writes
+ * once, forwards new messages to the inbox queue). A part of {@link CallrInboundSms}; see
+ * {@link CallrQueues} for why its resources live in the scope it is given.
+ */
+export class MessageStore {
+  readonly table: dynamodb.TableV2;
+  readonly persistFunction: NodejsFunction;
+
+  constructor(scope: Construct, props: MessageStoreProps) {
+    const { queues } = props;
+    const stringKey = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
+    this.table = new dynamodb.TableV2(scope, 'MessagesTable', {
+      partitionKey: stringKey(TABLE_KEYS.partitionKey),
+      sortKey: stringKey(TABLE_KEYS.sortKey),
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.removalPolicy,
+      // A retained table is also protected from a DeleteTable by hand (or by another tool).
+      deletionProtection: props.removalPolicy !== RemovalPolicy.DESTROY,
+      globalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
+        indexName: index.indexName,
+        partitionKey: stringKey(index.partitionKey),
+        sortKey: stringKey(index.sortKey),
+        ...(index.projectedAttributes.length > 0
+          ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.projectedAttributes] }
+          : { projectionType: dynamodb.ProjectionType.KEYS_ONLY }),
+      })),
+    });
+
+    this.persistFunction = createCallrFunction(scope, 'PersistFunction', {
+      entry: LAMBDA_ENTRIES.persist,
+      serviceName: SERVICE_NAMES.persist,
+      description: 'Stores queued CALLR events in DynamoDB and forwards new messages to the inbox queue',
+      timeout: Duration.seconds(PERSIST_TIMEOUT_SECONDS),
+      memorySize: 512,
+      environment: {
+        TABLE_NAME: this.table.tableName,
+        DEAD_LETTER_QUEUE_URL: queues.deadLetterQueue.queueUrl,
+        INBOX_QUEUE_URL: queues.inboxQueue.queueUrl,
+      },
+      logs: props.logs,
+    });
+    iam.Grant.addToPrincipal({
+      grantee: this.persistFunction,
+      actions: [...PERSIST_TABLE_ACTIONS],
+      resourceArns: [this.table.tableArn],
+    });
+    queues.deadLetterQueue.grantSendMessages(this.persistFunction);
+    queues.inboxQueue.grantSendMessages(this.persistFunction);
+    this.persistFunction.addEventSource(
+      new SqsEventSource(queues.ingestQueue, {
+        batchSize: PERSIST_BATCH_SIZE,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.persistMaxConcurrency,
+      }),
+    );
+  }
+}
