@@ -36,6 +36,7 @@ import {
   simulateThroughEmulator,
   type SimulationSummary,
 } from '../cli/simulate';
+import { escapeForTerminal } from '../cli/format';
 import { formatSimulation } from '../cli/simulation-report';
 import { formatSubscriptions, listSubscriptions } from '../cli/subscriptions';
 import {
@@ -416,7 +417,8 @@ function readVersion(): string {
 
 /** One line on stderr, and the exit code the error means. */
 export function describeError(error: unknown): { exitCode: number; message: string } {
-  const message = error instanceof Error ? error.message : String(error);
+  // Error messages can quote remote text (CALLR's answers, SQS's and DynamoDB's): escaped like a table cell.
+  const message = escapeForTerminal(error instanceof Error ? error.message : String(error));
   if (
     error instanceof UsageError ||
     error instanceof TargetError ||

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { ATTRIBUTE, decodeEventBody } from '../functions/queues/queue-message';
 import { fromSqsSafeText } from '../functions/queues/sqs-safe-json';
-import { oneLine, renderTable } from './format';
+import { escapeForTerminal, oneLine, renderTable } from './format';
 
 /**
  * `callr-mo dlq`: what is on the dead-letter queue and why, and putting it back on the ingest
@@ -382,21 +382,22 @@ export async function startDeadLetterMoveTask(input: MoveTaskRedriveInput): Prom
 }
 
 export function formatRedrive(result: RedriveResult): string {
+  // SQS's failure messages and task fields are remote text: escaped like a table cell.
   if (result.mode === 'copy') {
     const filter = result.reasons ? ` with reason ${result.reasons.join(' or ')}` : '';
     const skipped = result.reasons ? `; ${result.skipped ?? 0} with another reason left on the dead-letter queue` : '';
     const lines = [
       `moved ${result.moved} dead letter${result.moved === 1 ? '' : 's'}${filter} back to the ingest queue${skipped}${result.failed > 0 ? `; ${result.failed} failed:` : ''}`,
     ];
-    for (const failure of result.failures) lines.push(`  ${failure.messageId}: ${failure.error}`);
+    for (const failure of result.failures) lines.push(`  ${escapeForTerminal(failure.messageId)}: ${escapeForTerminal(failure.error)}`);
     return lines.join('\n');
   }
   const count = result.approximateNumberOfMessagesToMove;
   return [
-    `started SQS message move task${count !== null ? ` for about ${count} message${count === 1 ? '' : 's'}` : ''} (status ${result.status ?? 'unknown'})`,
-    `  from ${result.sourceArn}`,
-    `  to   ${result.destinationArn}`,
-    `  follow it with: aws sqs list-message-move-tasks --source-arn ${result.sourceArn}`,
+    `started SQS message move task${count !== null ? ` for about ${count} message${count === 1 ? '' : 's'}` : ''} (status ${escapeForTerminal(result.status ?? 'unknown')})`,
+    `  from ${escapeForTerminal(result.sourceArn)}`,
+    `  to   ${escapeForTerminal(result.destinationArn)}`,
+    `  follow it with: aws sqs list-message-move-tasks --source-arn ${escapeForTerminal(result.sourceArn)}`,
   ].join('\n');
 }
 

@@ -3,6 +3,26 @@
  * exactly as the commands return it.
  */
 
+/**
+ * Characters a terminal acts on rather than shows: C0 (NUL, BEL, BS, ESC, which starts colour, cursor
+ * and title sequences), DEL, C1 (U+009B alone is a CSI on many terminals), the line and paragraph
+ * separators, and the bidi marks, embeddings, overrides and isolates that reorder what follows them
+ * on screen. Anyone who can text our number chooses the text we print, so none of these is printed raw.
+ */
+const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text for a terminal, with every control character written as an escape: `\x1b` for C0, DEL and C1,
+ * `\u202e` above. Everything else (any script, emoji) is left as it is. Used for every table cell,
+ * and for any other line that quotes text from outside (SQS failures, CALLR's error messages).
+ */
+export function escapeForTerminal(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, (character) => {
+    const code = character.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** Cuts a text to one line of at most `max` characters (code points, so emoji are never split). */
 export function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
@@ -31,8 +51,10 @@ export function displayWidth(text: string): number {
   return width;
 }
 
-/** Columns aligned on their widest cell; the last column is not padded. */
-export function renderTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+/** Columns aligned on their widest cell; the last column is not padded. Every cell is escaped (`escapeForTerminal`). */
+export function renderTable(rawHeaders: readonly string[], rawRows: ReadonlyArray<readonly string[]>): string {
+  const headers = rawHeaders.map(escapeForTerminal);
+  const rows = rawRows.map((row) => row.map(escapeForTerminal));
   const widths = headers.map((header, column) =>
     Math.max(displayWidth(header), ...rows.map((row) => displayWidth(row[column] ?? ''))),
   );
