@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../bin/cli';
 import { CALLR_SIGNATURE_HEADER, signCallrBody } from '../../functions/callr/signature';
+import * as z from 'zod/mini';
 import { InboundMessage } from '../../functions/messages/inbound-message';
 import { loadLocalConfig } from '../../local/config';
 import { startLocalPipeline, type LocalPipeline } from '../../local/runner';
@@ -65,7 +66,7 @@ describe('callr-mo prints strangers\' text escaped, and --json exact', () => {
 
     const json = await callrMo(['messages', '--hash', hash, '--json']);
     expect(json.code).toBe(0);
-    expect(InboundMessage.array().parse(JSON.parse(json.stdout)).map((message) => message.text)).toEqual([HOSTILE_TEXT]);
+    expect(z.parse(z.array(InboundMessage), JSON.parse(json.stdout)).map((message) => message.text)).toEqual([HOSTILE_TEXT]);
   });
 
   it('dlq list: a quarantined event holding the same sequences', async () => {
