@@ -2,7 +2,7 @@ import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { createMoGenerator, seededRandom } from '../cli/mo-generator';
 import { ATTRIBUTE } from '../functions/queues/queue-message';
-import { INBOX_ATTRIBUTE } from '../functions/queues/inbox';
+import { INBOX_ATTRIBUTE } from '../functions/inbox/message';
 import { fromSqsSafeText } from '../functions/queues/sqs-safe-json';
 import type { InjectedFault } from './faults';
 import { DEFAULT_CHAOS_RATES, type ChaosRates } from './options';
@@ -241,7 +241,7 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
       faultsBySms: Object.fromEntries(
         Object.values(examples)
           .flat()
-          .map((hash) => [hash, faults.filter((fault) => fault.smsHash === hash).map((fault) => `${fault.client}.${fault.operation}${fault.target ? `(${fault.target})` : ''}.${fault.kind}`)]),
+          .map((hash) => [hash, faults.filter((fault) => fault.smsHashes.includes(hash)).map((fault) => `${fault.client}.${fault.operation}${fault.target ? `(${fault.target})` : ''}.${fault.kind}`)]),
       ),
       ok: settled && storedTwice === 0 && uniqueNotStored === 0 && storedWrong === 0 && storedNotForwarded === 0 && extraForwardsUnexplained === 0,
     };
@@ -252,14 +252,14 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
 }
 
 /**
- * Faults after which the inbox may hold a message twice, as docs/architecture.md and inbox.ts
- * allow: a send whose answer was lost (it is sent again), and a failed forward mark (the claim is
+ * Faults after which the inbox may hold a message twice, as docs/architecture.md and
+ * functions/inbox/publish.ts allow: a publication whose answer was lost (it is sent again), and a failed forward mark (the claim is
  * given back and the redelivery forwards again).
  */
 function explainingFaults(faults: readonly InjectedFault[], hash: string): number {
   return faults.filter(
     (fault) =>
-      fault.smsHash === hash &&
+      fault.smsHashes.includes(hash) &&
       ((fault.target === 'inbox' && fault.kind.startsWith('lost_answer')) || fault.target === 'forward_mark'),
   ).length;
 }

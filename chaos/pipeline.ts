@@ -101,12 +101,12 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
 
     const tableName = LOCAL_RESOURCE_NAMES.table;
     await createMessageTable(clean.dynamodb, tableName);
-    const queues = await createQueues(clean.sqs, LOCAL_RESOURCE_NAMES);
+    const queues = await createQueues(clean, LOCAL_RESOURCE_NAMES);
 
     const injector = createFaultInjector(options.seed, {
       onReached: options.onReached,
       keepReached: false,
-      queueNames: { [queues.ingestQueueUrl]: 'ingest', [queues.deadLetterQueueUrl]: 'dead-letter', [queues.inboxQueueUrl]: 'inbox' },
+      queueNames: { [queues.ingestQueueUrl]: 'ingest', [queues.deadLetterQueueUrl]: 'dead-letter', [queues.inboxTopicArn]: 'inbox' },
     });
     const toQueue = (url: string) => (input: Record<string, unknown>) => input.QueueUrl === url;
     injector.install(ingestClients.sqs, 'ingest-sqs', [
@@ -127,10 +127,9 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
         },
       },
     ]);
-    injector.install(persistClients.sqs, 'persist-sqs', [
+    injector.install(persistClients.sns, 'persist-sns', [
       {
-        operations: ['SendMessage'],
-        when: toQueue(queues.inboxQueueUrl),
+        operations: ['PublishBatch'],
         rates: { error_500: rates.inboxFailure, lost_answer_500: rates.inboxLostAnswer / 2, lost_answer_reset: rates.inboxLostAnswer / 2 },
       },
     ]);
@@ -159,9 +158,10 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
     const persistObservability = createObservability(SERVICE_NAMES.persist);
     const persist = withLambdaMiddleware(
       createPersistHandler({
-        config: loadPersistConfig({ TABLE_NAME: tableName, DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl, INBOX_QUEUE_URL: queues.inboxQueueUrl }),
+        config: loadPersistConfig({ TABLE_NAME: tableName, DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl, INBOX_TOPIC_ARN: queues.inboxTopicArn }),
         documents: persistClients.documents,
         sqs: persistClients.sqs,
+        sns: persistClients.sns,
         now: scaledNow,
         ...persistObservability,
       }),

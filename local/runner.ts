@@ -109,7 +109,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
 
     const tableName = LOCAL_RESOURCE_NAMES.table;
     await createMessageTable(clients.dynamodb, tableName);
-    const queues = await createQueues(clients.sqs, LOCAL_RESOURCE_NAMES);
+    const queues = await createQueues(clients, LOCAL_RESOURCE_NAMES);
     // The first secret is the one CALLR signs with; the others are still accepted (rotation).
     const hmacSecret = loadOrCreateHmacSecret(config.dataDir, config.hmacSecrets?.[0]);
     const acceptedSecrets = [hmacSecret, ...(config.hmacSecrets?.slice(1) ?? [])];
@@ -143,10 +143,11 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
         config: loadPersistConfig({
           TABLE_NAME: tableName,
           DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
-          INBOX_QUEUE_URL: queues.inboxQueueUrl,
+          INBOX_TOPIC_ARN: queues.inboxTopicArn,
         }),
         documents: clients.documents,
         sqs: clients.sqs,
+        sns: clients.sns,
         now: () => new Date(),
         ...persistObservability,
       }),

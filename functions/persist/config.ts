@@ -1,3 +1,5 @@
+import { INBOX_TOPIC_ARN_VARIABLE, readInboxTopicArn } from '../inbox/config';
+
 /**
  * The persist Lambda's configuration, read from the environment and checked once at cold start.
  * Every problem is reported at once, each naming the variable and what it should hold.
@@ -7,8 +9,8 @@ export interface PersistConfig {
   readonly tableName: string;
   /** Where records that can never succeed are sent, with the reason. */
   readonly deadLetterQueueUrl: string;
-  /** Where stored inbound messages are handed to downstream services. */
-  readonly inboxQueueUrl: string;
+  /** Where stored inbound messages are published for downstream services (INBOX_TOPIC_ARN). */
+  readonly inboxTopicArn: string;
 }
 
 export type PersistEnv = Readonly<Record<string, string | undefined>>;
@@ -34,10 +36,10 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
     problems.push(`TABLE_NAME must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -); got "${tableName}".`);
   }
   const deadLetterQueueUrl = readQueueUrl('DEAD_LETTER_QUEUE_URL', read('DEAD_LETTER_QUEUE_URL'), 'the dead-letter queue', problems);
-  const inboxQueueUrl = readQueueUrl('INBOX_QUEUE_URL', read('INBOX_QUEUE_URL'), 'the inbox queue that downstream services consume', problems);
+  const inboxTopicArn = readInboxTopicArn(read(INBOX_TOPIC_ARN_VARIABLE), problems);
 
   if (problems.length > 0) throw new PersistConfigError(problems);
-  return { tableName: tableName ?? '', deadLetterQueueUrl: deadLetterQueueUrl ?? '', inboxQueueUrl: inboxQueueUrl ?? '' };
+  return { tableName: tableName ?? '', deadLetterQueueUrl: deadLetterQueueUrl ?? '', inboxTopicArn: inboxTopicArn ?? '' };
 }
 
 function readQueueUrl(name: string, value: string | undefined, what: string, problems: string[]): string | undefined {

@@ -1,4 +1,5 @@
 import { createDynamoDbClients } from '../aws/dynamodb';
+import { createSnsClient } from '../aws/sns';
 import { createSqsClient } from '../aws/sqs';
 import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { withLambdaMiddleware } from '../observability/lambda-middleware';
@@ -17,6 +18,7 @@ export const handler = withLambdaMiddleware(
     config,
     documents: createDynamoDbClients().documents,
     sqs: createSqsClient(),
+    sns: createSnsClient(),
     now: () => new Date(),
     ...observability,
   }),

@@ -30,7 +30,7 @@ describe('Lambda bundles', () => {
 
   it('bundles the ingest, persist and subscription Lambdas', () => {
     expect(bundles.map((bundle) => bundle.description).sort()).toEqual([
-      'Stores queued CALLR events in DynamoDB and forwards new messages to the inbox queue',
+      'Stores queued CALLR events in DynamoDB and publishes new messages to the inbox topic',
       'Subscribes and unsubscribes the CALLR webhooks (custom resource)',
       'Verifies CALLR webhook signatures and queues authentic events',
     ]);

@@ -224,7 +224,7 @@ describe('CallrInboundSmsStack', () => {
     withoutSubscription = synthStack({ subscribeWebhook: 'false', callrCredentialsSecretName: 'prod/callr' });
   });
 
-  it('outputs the webhook URL, the queues, the table, the HMAC secret, the alarm topic and the dashboard', () => {
+  it('outputs the webhook URL, the queues, the inbox topic, the table, the HMAC secret, the alarm topic and the dashboard', () => {
     const { stack, template } = byDefault;
     const { system } = stack;
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
@@ -235,6 +235,7 @@ describe('CallrInboundSmsStack', () => {
         IngestQueueArn: system.ingestQueue.queueArn,
         DeadLetterQueueUrl: system.deadLetterQueue.queueUrl,
         DeadLetterQueueArn: system.deadLetterQueue.queueArn,
+        InboxTopicArn: system.inboxTopic.topicArn,
         InboxQueueUrl: system.inboxQueue.queueUrl,
         InboxQueueArn: system.inboxQueue.queueArn,
         InboxDeadLetterQueueUrl: system.inboxDeadLetterQueue.queueUrl,
