@@ -13,6 +13,9 @@ import {
   INGEST_RETENTION_DAYS,
   INGEST_VISIBILITY_TIMEOUT_SECONDS,
   MAX_RECEIVE_COUNT,
+  OUTBOX_MAX_RECEIVE_COUNT,
+  OUTBOX_RETENTION_DAYS,
+  OUTBOX_VISIBILITY_TIMEOUT_SECONDS,
 } from '../functions/queues/queue-design';
 import { KEY_ATTRIBUTES, TABLE_INDEXES, TABLE_KEYS } from '../functions/messages/table-design';
 
@@ -84,6 +87,31 @@ export async function createQueues(sqs: SQSClient, names: QueueNames): Promise<L
     RedrivePolicy: await redriveTo(inboxDeadLetterQueueUrl),
   });
   return { ingestQueueUrl, deadLetterQueueUrl, inboxQueueUrl, inboxDeadLetterQueueUrl };
+}
+
+export interface OutboxQueues {
+  /** Where downstream services put their send requests. */
+  readonly outboxQueueUrl: string;
+  /** Unreadable requests, and requests the sender kept failing on. */
+  readonly outboxDeadLetterQueueUrl: string;
+}
+
+export interface OutboxQueueNames {
+  readonly outboxQueue: string;
+  readonly outboxDeadLetterQueue: string;
+}
+
+/** The outbox and its dead-letter queue, as the construct's outbox part declares them. */
+export async function createOutboxQueues(sqs: SQSClient, names: OutboxQueueNames): Promise<OutboxQueues> {
+  const outboxDeadLetterQueueUrl = await createQueue(sqs, names.outboxDeadLetterQueue, {
+    MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_DAYS * 24 * 3600),
+  });
+  const outboxQueueUrl = await createQueue(sqs, names.outboxQueue, {
+    VisibilityTimeout: String(OUTBOX_VISIBILITY_TIMEOUT_SECONDS),
+    MessageRetentionPeriod: String(OUTBOX_RETENTION_DAYS * 24 * 3600),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, outboxDeadLetterQueueUrl), maxReceiveCount: OUTBOX_MAX_RECEIVE_COUNT }),
+  });
+  return { outboxQueueUrl, outboxDeadLetterQueueUrl };
 }
 
 async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {

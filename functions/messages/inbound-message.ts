@@ -26,7 +26,7 @@ export function canonicalMessageId(callrSmsId: string): string {
 }
 
 /** `schema` with its description for the generated JSON Schema (zod/mini has no `.describe()`). */
-const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
+export const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
 
 export const InboundMessage = described(
   z.object({
