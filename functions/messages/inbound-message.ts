@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { EVENT_FORMATS, type InboundSmsEvent } from '../callr/events';
+import { keywordOf } from '../keywords/keyword';
 
 /**
  * The one shape downstream services receive (inbox queue) and read (table): a CALLR inbound SMS,
@@ -55,6 +56,10 @@ export const InboundMessage = described(
       ),
       'Which CALLR webhook format the stored delivery came in. Always written; absent only on messages stored before it existed (all of them callr.v1)',
     ),
+    keyword: described(
+      z.optional(z.nullable(z.string())),
+      'First word of the text in upper case, without accents or punctuation ("Arrêt !" -> ARRET); null when the text has no word or its first word is over 32 characters. Absent only on messages stored before it existed',
+    ),
   }),
   'A CALLR inbound SMS (MO), as stored and forwarded by callr-inbound-sms',
 );
@@ -86,6 +91,7 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
       hookHash: event.sid ?? null,
       storedAt: storedAt.toISOString(),
       source: { format: 'callr.v2', eventType: event.type },
+      keyword: keywordOf(sms.body.text),
     };
   }
   const sms = event.data;
@@ -104,5 +110,6 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
     hookHash: event.hook_hash ?? null,
     storedAt: storedAt.toISOString(),
     source: { format: 'callr.v1', eventType: event.type },
+    keyword: keywordOf(sms.text),
   };
 }
