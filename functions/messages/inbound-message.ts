@@ -13,6 +13,9 @@ export const INBOUND_MESSAGE_SCHEMA_VERSION = 1;
 
 const IsoDate = z.iso.datetime();
 
+/** What an inbound message does to the opt-out registry (functions/optouts/). */
+export const OPT_OUT_ACTIONS = ['stop', 'start'] as const;
+
 /**
  * The message id users see and the store keys on: CALLR's SMS id in upper case. JSON-RPC (v1)
  * calls it `hash` and writes it in upper case; REST v2 calls it `sid`, "same value, but in
@@ -59,6 +62,14 @@ export const InboundMessage = described(
     keyword: described(
       z.optional(z.nullable(z.string())),
       'First word of the text in upper case, without accents or punctuation ("Arrêt !" -> ARRET); null when the text has no word or its first word is over 32 characters. Absent only on messages stored before it existed',
+    ),
+    optOut: described(
+      z.optional(z.enum(OPT_OUT_ACTIONS)),
+      'The whole text (normalised as keyword is) is a stop word (stop) or a start word (start): the sender is opted out from, or back in to, SMS from the number it wrote to (the latest such message by receivedAt decides). Absent otherwise',
+    ),
+    suspectedOptOut: described(
+      z.optional(z.literal(true)),
+      'The text looks like an opt-out but is not exactly a stop word ("stop svp", "Stop. Thanks"): nothing was applied; a person should read it. Absent otherwise',
     ),
   }),
   'A CALLR inbound SMS (MO), as stored and forwarded by callr-inbound-sms',

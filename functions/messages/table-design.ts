@@ -6,10 +6,15 @@
  * One table, two kinds of item under the SMS hash:
  *   pk = `sms#<hash>`, sk = `message`  an inbound SMS (MO)
  *   pk = `sms#<hash>`, sk = `status`   the latest delivery status of an outbound SMS (MT)
+ * and the opt-outs, under the keyed hash of the sender's number (functions/optouts/registry.ts):
+ *   pk = `optout#<number hash>`, sk = `to#<our number>`
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
 export const ITEM_KIND = { message: 'message', status: 'status' } as const;
+
+/** Opt-out items: one per (sender, our number); the sender only as its keyed hash. */
+export const OPT_OUT_KEY_PREFIX = { partition: 'optout#', sort: 'to#' } as const;
 
 /** Attributes the store keeps beside the data (docs/table-design.md). */
 export const ITEM_ATTRIBUTES = {
