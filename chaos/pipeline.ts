@@ -1,4 +1,7 @@
-import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
+import { parseCallrEventBytes } from '../functions/callr/events';
+import { toInboundMessage } from '../functions/messages/inbound-message';
+import { ATTRIBUTE, decodeEventBody } from '../functions/queues/queue-message';
 import { createCallrClient, type CallrClient } from '../functions/callr/json-rpc-client';
 import { loadIngestConfig } from '../functions/ingest/config';
 import { createIngestHandler } from '../functions/ingest/create-ingest-handler';
@@ -67,6 +70,12 @@ export interface ChaosPipeline {
   readonly eventSource: RunningSqsEventSource;
   /** Injected faults that are not SDK calls. */
   readonly injected: { crashes: number; crashedRecordsDone: number; deliveryTimeouts: number };
+  /**
+   * SMS hashes of the records of invocations that outlived the persist timeout. Lambda would have
+   * stopped them there; the harness cannot, so they may still forward after a redelivery took
+   * their stale claim over (a second forward AWS would not make).
+   */
+  readonly outlivedTimeout: Set<string>;
   stop(): Promise<void>;
 }
 
@@ -169,6 +178,7 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
     );
 
     const injected = { crashes: 0, crashedRecordsDone: 0, deliveryTimeouts: 0 };
+    const outlivedTimeout = new Set<string>();
     const crashRandom = seededRandom(options.seed ^ 0x5eed);
     const persistTimeoutMs = Math.max(1, Math.round((PERSIST_TIMEOUT_SECONDS * 1000) / options.timeScale));
     const context = () => localLambdaContext('callr-inbound-sms-persist', region, persistTimeoutMs);
@@ -177,16 +187,12 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
       queueUrl: queues.ingestQueueUrl,
       region,
       handler: (options.persistWrapper ?? ((handler) => handler))(async (event: SQSEvent) => {
-        if (event.Records.length > 1 && crashRandom() < rates.persistCrash) {
-          // The invocation dies after some of its records were fully handled: none is
-          // acknowledged, all come back after the visibility timeout.
-          const done = 1 + Math.floor(crashRandom() * (event.Records.length - 1));
-          injected.crashes += 1;
-          injected.crashedRecordsDone += done;
-          await persist({ Records: event.Records.slice(0, done) }, context());
-          throw new Error(`injected crash after ${done} of ${event.Records.length} records`);
+        const startedAt = Date.now();
+        try {
+          return await invokePersist(event);
+        } finally {
+          if (Date.now() - startedAt > persistTimeoutMs) for (const hash of event.Records.flatMap(smsHashOfRecord)) outlivedTimeout.add(hash);
         }
-        return persist(event, context());
       }),
       batchSize: PERSIST_BATCH_SIZE,
       handlerTimeoutMs: persistTimeoutMs,
@@ -196,6 +202,19 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
       logger: persistObservability.logger,
     });
     stops.push(() => eventSource.stop());
+
+    async function invokePersist(event: SQSEvent) {
+      if (event.Records.length > 1 && crashRandom() < rates.persistCrash) {
+        // The invocation dies after some of its records were fully handled: none is
+        // acknowledged, all come back after the visibility timeout.
+        const done = 1 + Math.floor(crashRandom() * (event.Records.length - 1));
+        injected.crashes += 1;
+        injected.crashedRecordsDone += done;
+        await persist({ Records: event.Records.slice(0, done) }, context());
+        throw new Error(`injected crash after ${done} of ${event.Records.length} records`);
+      }
+      return persist(event, context());
+    }
 
     const timeoutRandom = seededRandom(options.seed ^ 0x7173);
     const front = await startHttpApiFront({
@@ -244,10 +263,21 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
       injector,
       eventSource,
       injected,
+      outlivedTimeout,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/** The SMS hash of an ingest record holding an inbound SMS; none for anything else. */
+function smsHashOfRecord(record: SQSRecord): string[] {
+  try {
+    const parsed = parseCallrEventBytes(decodeEventBody(record.body, record.messageAttributes[ATTRIBUTE.bodyEncoding]?.stringValue));
+    return parsed.ok && parsed.handled && parsed.event.type !== 'sms.mt.status_update' ? [toInboundMessage(parsed.event, new Date(0)).id] : [];
+  } catch {
+    return [];
   }
 }

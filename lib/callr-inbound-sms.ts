@@ -19,6 +19,7 @@ import { InboxFanOut, type InboxSubscriber } from './constructs/inbox';
 import { WebhookIntake } from './constructs/intake';
 import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
+import { NumberHashKey } from './constructs/privacy';
 import { CallrQueues } from './constructs/queues';
 import { WebhookSubscription } from './constructs/webhook-subscription';
 
@@ -28,6 +29,7 @@ export type { InboxFilterPolicy, InboxFilterCondition } from '../functions/inbox
 export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
+export { NumberHashKey } from './constructs/privacy';
 export { WEBHOOK_RESOURCE_TYPE, WEBHOOK_SERVICE_TIMEOUT } from './constructs/webhook-subscription';
 
 /** Props of {@link CallrInboundSms}. Every prop is optional except where `subscribeWebhook` needs one. */
@@ -410,6 +412,8 @@ export class CallrInboundSms extends Construct {
   readonly queues: CallrQueues;
   /** The inbox topic and its subscriptions. */
   readonly inbox: InboxFanOut;
+  /** The key of the phone numbers' keyed hash; `grantTo(fn)` lets a Lambda of yours hash numbers the same way. */
+  readonly numberHashKey: NumberHashKey;
   readonly store: MessageStore;
   readonly intake: WebhookIntake;
   /** Undefined when `subscribeWebhook` is false. */
@@ -446,6 +450,8 @@ export class CallrInboundSms extends Construct {
   readonly table: dynamodb.TableV2;
   /** The HMAC key CALLR signs with: a generated plain-string secret. */
   readonly hmacSecret: secretsmanager.Secret;
+  /** The key of the phone numbers' keyed hash: a generated plain-string secret, never rotated. */
+  readonly numberHashKeySecret: secretsmanager.Secret;
 
   readonly alarmTopic: sns.Topic;
   readonly alarms: CallrInboundSmsAlarms;
@@ -466,6 +472,7 @@ export class CallrInboundSms extends Construct {
     this.queues = new CallrQueues(this, { removalPolicy, inboxVisibilityTimeout: props.inboxVisibilityTimeout });
     this.inbox = new InboxFanOut(this, { queues: this.queues, subscribers: props.subscribers });
     this.inboxTopic = this.inbox.inboxTopic;
+    this.numberHashKey = new NumberHashKey(this, { removalPolicy });
     this.store = new MessageStore(this, {
       queues: this.queues,
       inbox: this.inbox,
@@ -473,6 +480,7 @@ export class CallrInboundSms extends Construct {
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
     });
+    this.numberHashKey.grantTo(this.store.persistFunction);
     this.intake = new WebhookIntake(this, {
       queues: this.queues,
       hmacAlgorithm,
@@ -524,6 +532,7 @@ export class CallrInboundSms extends Construct {
       inboxQueue: this.inboxQueue,
     } = this.queues);
     ({ table: this.table, persistFunction: this.persistFunction } = this.store);
+    this.numberHashKeySecret = this.numberHashKey.secret;
     ({
       hmacSecret: this.hmacSecret,
       ingestFunction: this.ingestFunction,

@@ -13,6 +13,9 @@ import {
   INGEST_RETENTION_DAYS,
   INGEST_VISIBILITY_TIMEOUT_SECONDS,
   MAX_RECEIVE_COUNT,
+  OUTBOX_MAX_RECEIVE_COUNT,
+  OUTBOX_RETENTION_DAYS,
+  OUTBOX_VISIBILITY_TIMEOUT_SECONDS,
 } from '../functions/queues/queue-design';
 import { KEY_ATTRIBUTES, TABLE_INDEXES, TABLE_KEYS } from '../functions/messages/table-design';
 
@@ -22,7 +25,12 @@ import { KEY_ATTRIBUTES, TABLE_INDEXES, TABLE_KEYS } from '../functions/messages
  * Idempotent: a restart finds them in place.
  */
 
-export async function createMessageTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+/**
+ * Creates the table with every index, or finds it in place. Answers the indexes an existing table
+ * (from an earlier version, on disk in the data directory) lacks: dynalite cannot add an index to
+ * a table, so the caller says what will not work and how to get it.
+ */
+export async function createMessageTable(dynamodb: DynamoDBClient, tableName: string): Promise<{ missingIndexes: string[] }> {
   try {
     await dynamodb.send(
       new CreateTableCommand({
@@ -49,7 +57,9 @@ export async function createMessageTable(dynamodb: DynamoDBClient, tableName: st
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  return { missingIndexes: TABLE_INDEXES.map((index) => index.indexName).filter((name) => !present.has(name)) };
 }
 
 export interface LocalQueues {
@@ -90,6 +100,31 @@ export async function createQueues({ sqs, sns }: { sqs: SQSClient; sns: SNSClien
   const inboxTopicArn = await createInboxTopic(sns, names.inboxTopic);
   await subscribeToInbox(sns, sqs, { topicArn: inboxTopicArn, queueUrl: inboxQueueUrl });
   return { ingestQueueUrl, deadLetterQueueUrl, inboxTopicArn, inboxQueueUrl, inboxDeadLetterQueueUrl };
+}
+
+export interface OutboxQueues {
+  /** Where downstream services put their send requests. */
+  readonly outboxQueueUrl: string;
+  /** Unreadable requests, and requests the sender kept failing on. */
+  readonly outboxDeadLetterQueueUrl: string;
+}
+
+export interface OutboxQueueNames {
+  readonly outboxQueue: string;
+  readonly outboxDeadLetterQueue: string;
+}
+
+/** The outbox and its dead-letter queue, as the construct's outbox part declares them. */
+export async function createOutboxQueues(sqs: SQSClient, names: OutboxQueueNames): Promise<OutboxQueues> {
+  const outboxDeadLetterQueueUrl = await createQueue(sqs, names.outboxDeadLetterQueue, {
+    MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_DAYS * 24 * 3600),
+  });
+  const outboxQueueUrl = await createQueue(sqs, names.outboxQueue, {
+    VisibilityTimeout: String(OUTBOX_VISIBILITY_TIMEOUT_SECONDS),
+    MessageRetentionPeriod: String(OUTBOX_RETENTION_DAYS * 24 * 3600),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, outboxDeadLetterQueueUrl), maxReceiveCount: OUTBOX_MAX_RECEIVE_COUNT }),
+  });
+  return { outboxQueueUrl, outboxDeadLetterQueueUrl };
 }
 
 async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {

@@ -126,7 +126,9 @@ describe('persist handler', () => {
         messageId: { DataType: 'String', StringValue: 'NEW00001' },
         schemaVersion: { DataType: 'Number', StringValue: '1' },
         to: { DataType: 'String', StringValue: stored?.to },
+        keyword: { DataType: 'String', StringValue: 'HELLO' },
       });
+      expect(stored?.keyword).toBe('HELLO');
       expect(stored).toMatchObject({ id: 'NEW00001', eventId: 'new-event-1', storedAt: NOW.toISOString() });
       expect(await storedItem('NEW00001')).toMatchObject({ createdByEventId: 'new-event-1', forwardedAt: NOW.toISOString() });
       expect((await getRawEvent(table, 'NEW00001', 'message'))?.equals(raw)).toBe(true);
