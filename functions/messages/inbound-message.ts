@@ -10,6 +10,9 @@ import { EVENT_FORMATS, type InboundSmsEvent } from '../callr/events';
  */
 export const INBOUND_MESSAGE_SCHEMA_VERSION = 1;
 
+/** `kind` of an inbound message on the inbox, beside the other kinds there (functions/inbox/message.ts). */
+export const INBOUND_MESSAGE_KIND = 'sms.mo';
+
 const IsoDate = z.iso.datetime();
 
 /**
@@ -23,11 +26,15 @@ export function canonicalMessageId(callrSmsId: string): string {
 }
 
 /** `schema` with its description for the generated JSON Schema (zod/mini has no `.describe()`). */
-const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
+export const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
 
 export const InboundMessage = described(
   z.object({
     schemaVersion: z.literal(INBOUND_MESSAGE_SCHEMA_VERSION),
+    kind: described(
+      z.optional(z.literal(INBOUND_MESSAGE_KIND)),
+      'What the message is: always sms.mo, an inbound SMS (the inbox also carries sms.sent, sms.send_failed and sms.status, each with its own body). Always written; absent only on messages stored before it existed',
+    ),
     id: described(
       z.string(),
       'CALLR SMS id in upper case (JSON-RPC `hash`, REST v2 `sid` upper-cased): the identity of the message, the same on every delivery in either format',
@@ -73,6 +80,7 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
     const sms = event.payload;
     return {
       schemaVersion: INBOUND_MESSAGE_SCHEMA_VERSION,
+      kind: INBOUND_MESSAGE_KIND,
       id: canonicalMessageId(sms.sid),
       from: sms.from,
       to: sms.to,
@@ -91,6 +99,7 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
   const sms = event.data;
   return {
     schemaVersion: INBOUND_MESSAGE_SCHEMA_VERSION,
+    kind: INBOUND_MESSAGE_KIND,
     id: canonicalMessageId(sms.hash),
     from: sms.from,
     to: sms.to,

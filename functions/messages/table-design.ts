@@ -6,10 +6,16 @@
  * One table, two kinds of item under the SMS hash:
  *   pk = `sms#<hash>`, sk = `message`  an inbound SMS (MO)
  *   pk = `sms#<hash>`, sk = `status`   the latest delivery status of an outbound SMS (MT)
+ *   pk = `sms#<hash>`, sk = `outbound` which outbox request an outbound SMS was sent for
+ * and one per outbox request, under its requestId:
+ *   pk = `outbox#<requestId>`, sk = `request`  the request's send record (claimed/sent/failed/unknown)
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
-export const ITEM_KIND = { message: 'message', status: 'status' } as const;
+export const ITEM_KIND = { message: 'message', status: 'status', outbound: 'outbound' } as const;
+
+/** The sort key of an outbox request's send record (`pk = outbox#<requestId>`). */
+export const OUTBOX_REQUEST_SORT_KEY = 'request';
 
 /** Attributes the store keeps beside the data (docs/table-design.md). */
 export const ITEM_ATTRIBUTES = {
@@ -56,7 +62,19 @@ export const BY_RECIPIENT_INDEX: IndexDesign = {
   projectedAttributes: ['message'],
 };
 
-export const TABLE_INDEXES: readonly IndexDesign[] = [BY_SENDER_INDEX, BY_RECIPIENT_INDEX];
+/**
+ * SMS sent through the outbox to one number, newest first: what a reply from that number answers
+ * (threading, `inReplyTo`). Sparse: only send records carry its keys, from the moment the request
+ * is claimed (before CALLR is called), so that a reply can never beat the record it joins.
+ */
+export const BY_OUTBOUND_RECIPIENT_INDEX: IndexDesign = {
+  indexName: 'byOutboundRecipient',
+  partitionKey: 'outboxToPk',
+  sortKey: 'outboxToSk',
+  projectedAttributes: ['requestId', 'state', 'hash', 'from', 'userData', 'sentAt', 'claimedAt'],
+};
+
+export const TABLE_INDEXES: readonly IndexDesign[] = [BY_SENDER_INDEX, BY_RECIPIENT_INDEX, BY_OUTBOUND_RECIPIENT_INDEX];
 
 /** Attribute types of every key attribute (all strings). */
 export const KEY_ATTRIBUTES: readonly string[] = [

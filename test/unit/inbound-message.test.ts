@@ -15,6 +15,7 @@ const inbound = (body: Buffer) => handled(body) as InboundSmsEvent;
 
 const V1_MESSAGE: InboundMessage = {
   schemaVersion: 1,
+  kind: 'sms.mo',
   id: 'ZFUODF1O',
   from: '+15146605859',
   to: '+13476096124',
