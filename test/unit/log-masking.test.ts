@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { hashNumber, maskNumber } from '../../functions/privacy/number-hash';
 import { logMaskingReplacer, maskNumberForLogs } from '../../functions/observability/log-masking';
 import { createMaskingLogger } from '../../functions/observability/observability';
@@ -57,4 +59,24 @@ describe('log masking', () => {
     expect(all).toContain(masked('+33612345678'));
     expect(all).toContain(masked('+33698765432'));
   });
+});
+
+it('is how every logger is built: no Powertools Logger is constructed anywhere but createMaskingLogger', () => {
+  const root = join(__dirname, '..', '..');
+  const sourceFiles = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? (entry.name === 'node_modules' ? [] : sourceFiles(join(dir, entry.name))) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+    );
+  const offenders = ['functions', 'local', 'cli', 'bin', 'bench', 'chaos', 'examples']
+    .flatMap((dir) => {
+      try {
+        return sourceFiles(join(root, dir));
+      } catch {
+        return [];
+      }
+    })
+    .filter((file) => relative(root, file) !== join('functions', 'observability', 'observability.ts'))
+    .filter((file) => /new Logger\(/.test(readFileSync(file, 'utf8')))
+    .map((file) => relative(root, file));
+  expect(offenders).toEqual([]);
 });
