@@ -11,6 +11,7 @@ import {
 import type { InboundMessage } from './inbound-message';
 import { InvalidQueryError, MessageStoreConsistencyError, isConditionalCheckFailed, rejectingPermanentErrors } from './errors';
 import { fitToItemLimit, type RawOmitted } from './item-size';
+import { EXPIRES_AT_ATTRIBUTE } from '../privacy/retention';
 import { recipientShard } from './recipient-shard';
 import { BY_RECIPIENT_INDEX, BY_SENDER_INDEX, ITEM_ATTRIBUTES, ITEM_KIND, RECIPIENT_SHARDS, TABLE_KEYS } from './table-design';
 
@@ -88,6 +89,8 @@ export interface PutMessageInput {
   readonly eventId: string;
   /** The creator's claim on the forward: a new item is stored already claimed (see claimForward). */
   readonly claim: ForwardClaim;
+  /** When the item expires (TTL, epoch seconds: functions/privacy/retention.ts); absent: kept until erased. */
+  readonly expiresAt?: number;
 }
 
 /** The attribute that holds the forward claim while a forward is pending. */
@@ -119,6 +122,7 @@ export async function putMessageOnce(table: MessageTable, input: PutMessageInput
     {
       ...toMessageItem(input.message, input.rawEvent, input.eventId),
       [FORWARD_CLAIM]: forwardClaimValue(input.claim),
+      ...(input.expiresAt === undefined ? {} : { [EXPIRES_AT_ATTRIBUTE]: input.expiresAt }),
     },
     `message ${input.message.id}`,
   );

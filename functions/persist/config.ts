@@ -1,3 +1,4 @@
+import { readRetention, type Retention } from '../privacy/retention';
 import { NUMBER_HASH_KEY_ARN_VARIABLE, readNumberHashKeyConfig, type NumberHashKeyConfig } from '../privacy/number-hash-key';
 
 /**
@@ -16,6 +17,8 @@ export interface PersistConfig {
    * locally). Required inside Lambda; tests and tools that never hash a number may leave it out.
    */
   readonly numberHashKey?: NumberHashKeyConfig;
+  /** How long inbound messages and statuses are kept (RETENTION_*_SECONDS); none by default. */
+  readonly retention?: Retention;
 }
 
 export type PersistEnv = Readonly<Record<string, string | undefined>>;
@@ -43,6 +46,7 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
   const deadLetterQueueUrl = readQueueUrl('DEAD_LETTER_QUEUE_URL', read('DEAD_LETTER_QUEUE_URL'), 'the dead-letter queue', problems);
   const inboxQueueUrl = readQueueUrl('INBOX_QUEUE_URL', read('INBOX_QUEUE_URL'), 'the inbox queue that downstream services consume', problems);
 
+  const retention = readRetention(env, problems);
   const problemsBefore = problems.length;
   const numberHashKey = readNumberHashKeyConfig(env, problems);
   // Without it the Lambda could not write the hashes erasure finds numbers by: refused at init.
@@ -51,7 +55,7 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
   }
 
   if (problems.length > 0) throw new PersistConfigError(problems);
-  return { tableName: tableName ?? '', deadLetterQueueUrl: deadLetterQueueUrl ?? '', inboxQueueUrl: inboxQueueUrl ?? '', ...(numberHashKey ? { numberHashKey } : {}) };
+  return { tableName: tableName ?? '', deadLetterQueueUrl: deadLetterQueueUrl ?? '', inboxQueueUrl: inboxQueueUrl ?? '', ...(numberHashKey ? { numberHashKey } : {}), ...(Object.keys(retention).length > 0 ? { retention } : {}) };
 }
 
 function readQueueUrl(name: string, value: string | undefined, what: string, problems: string[]): string | undefined {

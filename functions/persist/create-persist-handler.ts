@@ -23,6 +23,7 @@ import { ATTRIBUTE, UnknownBodyEncodingError, decodeEventBody, withDeadLetterRea
 import { PERSIST_TIMEOUT_SECONDS } from '../queues/queue-design';
 import { sendToQueue } from '../queues/send';
 import type { NumberHashKeyLoader } from '../privacy/number-hash-key';
+import { expiresAtFor } from '../privacy/retention';
 import type { PersistConfig } from './config';
 import { queueMessageFromRecord, recordAttribute } from './records';
 
@@ -160,7 +161,8 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     logger.appendKeys({ from: message.from, to: message.to });
     const claim: ForwardClaim = { token: attemptToken, at: now };
     // message.eventId: the delivery's event id in either format (v1 event_id, v2 id).
-    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim });
+    const expiresAt = expiresAtFor('inboundMessages', now, deps.config.retention ?? {});
+    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim, expiresAt });
     if (put.stored) {
       if (put.rawOmitted) logger.warn('message stored without its raw copy', { messageId: message.id, rawOmitted: put.rawOmitted });
       await forwardClaimed(message, claim, logger);
@@ -210,9 +212,11 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   }
 
   async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
-    const status = toOutboundStatus(event, deps.now());
+    const now = deps.now();
+    const status = toOutboundStatus(event, now);
     logger.appendKeys({ from: status.from, to: status.to });
-    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken });
+    const expiresAt = expiresAtFor('statuses', now, deps.config.retention ?? {});
+    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken, expiresAt });
     if (!result.applied) return { kind: 'status_stale', messageId: status.id };
     if (result.rawOmitted) logger.warn('status stored without its raw copy', { messageId: status.id, rawOmitted: result.rawOmitted });
     return { kind: 'status_applied', messageId: status.id, ...(result.rawOmitted ? { rawOmitted: result.rawOmitted } : {}) };
