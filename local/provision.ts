@@ -25,7 +25,12 @@ import { KEY_ATTRIBUTES, TABLE_INDEXES, TABLE_KEYS } from '../functions/messages
  * Idempotent: a restart finds them in place.
  */
 
-export async function createMessageTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+/**
+ * Creates the table with every index, or finds it in place. Answers the indexes an existing table
+ * (from an earlier version, on disk in the data directory) lacks: dynalite cannot add an index to
+ * a table, so the caller says what will not work and how to get it.
+ */
+export async function createMessageTable(dynamodb: DynamoDBClient, tableName: string): Promise<{ missingIndexes: string[] }> {
   try {
     await dynamodb.send(
       new CreateTableCommand({
@@ -52,7 +57,9 @@ export async function createMessageTable(dynamodb: DynamoDBClient, tableName: st
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  return { missingIndexes: TABLE_INDEXES.map((index) => index.indexName).filter((name) => !present.has(name)) };
 }
 
 export interface LocalQueues {

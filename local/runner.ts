@@ -115,7 +115,13 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
     stops.push(() => clients.destroy());
 
     const tableName = LOCAL_RESOURCE_NAMES.table;
-    await createMessageTable(clients.dynamodb, tableName);
+    const { missingIndexes } = await createMessageTable(clients.dynamodb, tableName);
+    if (missingIndexes.length > 0) {
+      log(
+        `the local table in ${config.dataDir} predates the ${missingIndexes.join(', ')} index(es): queries by them fail and ` +
+          `its messages are still stored. To get them, stop, delete ${join(config.dataDir, 'dynamodb')} (its messages go) and start again.`,
+      );
+    }
     const queues = await createQueues(clients.sqs, LOCAL_RESOURCE_NAMES);
     // The first secret is the one CALLR signs with; the others are still accepted (rotation).
     const hmacSecret = loadOrCreateHmacSecret(config.dataDir, config.hmacSecrets?.[0]);

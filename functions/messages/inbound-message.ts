@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { EVENT_FORMATS, type InboundSmsEvent } from '../callr/events';
+import { keywordOf } from '../keywords/keyword';
 
 /**
  * The one shape downstream services receive (inbox queue) and read (table): a CALLR inbound SMS,
@@ -14,6 +15,9 @@ export const INBOUND_MESSAGE_SCHEMA_VERSION = 1;
 export const INBOUND_MESSAGE_KIND = 'sms.mo';
 
 const IsoDate = z.iso.datetime();
+
+/** What an inbound message does to the opt-out registry (functions/optouts/). */
+export const OPT_OUT_ACTIONS = ['stop', 'start'] as const;
 
 /**
  * The message id users see and the store keys on: CALLR's SMS id in upper case. JSON-RPC (v1)
@@ -62,6 +66,18 @@ export const InboundMessage = described(
       ),
       'Which CALLR webhook format the stored delivery came in. Always written; absent only on messages stored before it existed (all of them callr.v1)',
     ),
+    keyword: described(
+      z.optional(z.nullable(z.string())),
+      'First word of the text in upper case, without accents or punctuation ("Arrêt !" -> ARRET); null when the text has no word or its first word is over 32 characters. Absent only on messages stored before it existed',
+    ),
+    optOut: described(
+      z.optional(z.enum(OPT_OUT_ACTIONS)),
+      'The whole text (normalised as keyword is) is a stop word (stop) or a start word (start): the sender is opted out from, or back in to, SMS from the number it wrote to (the latest such message by receivedAt decides). Absent otherwise',
+    ),
+    suspectedOptOut: described(
+      z.optional(z.literal(true)),
+      'The text looks like an opt-out but is not exactly a stop word ("stop svp", "Stop. Thanks"): nothing was applied; a person should read it. Absent otherwise',
+    ),
   }),
   'A CALLR inbound SMS (MO), as stored and forwarded by callr-inbound-sms',
 );
@@ -94,6 +110,7 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
       hookHash: event.sid ?? null,
       storedAt: storedAt.toISOString(),
       source: { format: 'callr.v2', eventType: event.type },
+      keyword: keywordOf(sms.body.text),
     };
   }
   const sms = event.data;
@@ -113,5 +130,6 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
     hookHash: event.hook_hash ?? null,
     storedAt: storedAt.toISOString(),
     source: { format: 'callr.v1', eventType: event.type },
+    keyword: keywordOf(sms.text),
   };
 }
