@@ -10,6 +10,19 @@ import { EVENT_FORMATS, type InboundSmsEvent } from '../callr/events';
  */
 export const INBOUND_MESSAGE_SCHEMA_VERSION = 1;
 
+/** How a message reached us: delivered by CALLR's webhook, or recovered by the reconciliation sweep. */
+export const MESSAGE_ARRIVALS = ['webhook', 'reconciled'] as const;
+export type MessageArrival = (typeof MESSAGE_ARRIVALS)[number];
+
+/**
+ * The event id of the event the reconciliation sweep builds for an SMS it found at CALLR and not in
+ * the table: one per SMS, the same on every sweep, so that the sweep's events de-duplicate among
+ * themselves like CALLR's retries do. CALLR's own event ids are 32 letters and digits: never this.
+ */
+export const RECONCILED_EVENT_ID_PREFIX = 'reconciled-';
+export const reconciledEventId = (callrSmsId: string): string => `${RECONCILED_EVENT_ID_PREFIX}${canonicalMessageId(callrSmsId)}`;
+export const arrivalOf = (eventId: string): MessageArrival => (eventId.startsWith(RECONCILED_EVENT_ID_PREFIX) ? 'reconciled' : 'webhook');
+
 const IsoDate = z.iso.datetime();
 
 /**
@@ -55,6 +68,10 @@ export const InboundMessage = described(
       ),
       'Which CALLR webhook format the stored delivery came in. Always written; absent only on messages stored before it existed (all of them callr.v1)',
     ),
+    arrival: described(
+      z.optional(z.enum(MESSAGE_ARRIVALS)),
+      'How the message reached this system: webhook (CALLR delivered it), or reconciled (the reconciliation sweep found it in CALLR\'s SMS list, not stored: the webhook path had lost it). Always written; absent only on messages stored before it existed (all of them webhook)',
+    ),
   }),
   'A CALLR inbound SMS (MO), as stored and forwarded by callr-inbound-sms',
 );
@@ -86,6 +103,7 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
       hookHash: event.sid ?? null,
       storedAt: storedAt.toISOString(),
       source: { format: 'callr.v2', eventType: event.type },
+      arrival: arrivalOf(event.id),
     };
   }
   const sms = event.data;
@@ -104,5 +122,6 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
     hookHash: event.hook_hash ?? null,
     storedAt: storedAt.toISOString(),
     source: { format: 'callr.v1', eventType: event.type },
+    arrival: arrivalOf(event.event_id),
   };
 }
