@@ -17,6 +17,7 @@ import { WebhookFrontDoor } from './constructs/flood-protection';
 import { WebhookIntake } from './constructs/intake';
 import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
+import { NumberHashKey } from './constructs/privacy';
 import { CallrQueues } from './constructs/queues';
 import { WebhookSubscription } from './constructs/webhook-subscription';
 
@@ -24,6 +25,7 @@ export { CLOUDFRONT_WAF_REGION, WebhookRateLimitAcl, type WebhookRateLimitAclPro
 export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
+export { NumberHashKey } from './constructs/privacy';
 export { WEBHOOK_RESOURCE_TYPE, WEBHOOK_SERVICE_TIMEOUT } from './constructs/webhook-subscription';
 
 /** Props of {@link CallrInboundSms}. Every prop is optional except where `subscribeWebhook` needs one. */
@@ -383,6 +385,8 @@ function isHttpsUrl(value: string): boolean {
  */
 export class CallrInboundSms extends Construct {
   readonly queues: CallrQueues;
+  /** The key of the phone numbers' keyed hash; `grantTo(fn)` lets a Lambda of yours hash numbers the same way. */
+  readonly numberHashKey: NumberHashKey;
   readonly store: MessageStore;
   readonly intake: WebhookIntake;
   /** Undefined when `subscribeWebhook` is false. */
@@ -417,6 +421,8 @@ export class CallrInboundSms extends Construct {
   readonly table: dynamodb.TableV2;
   /** The HMAC key CALLR signs with: a generated plain-string secret. */
   readonly hmacSecret: secretsmanager.Secret;
+  /** The key of the phone numbers' keyed hash: a generated plain-string secret, never rotated. */
+  readonly numberHashKeySecret: secretsmanager.Secret;
 
   readonly alarmTopic: sns.Topic;
   readonly alarms: CallrInboundSmsAlarms;
@@ -435,12 +441,14 @@ export class CallrInboundSms extends Construct {
     const hmacAlgorithm = props.hmacAlgorithm ?? DEFAULTS.hmacAlgorithm;
 
     this.queues = new CallrQueues(this, { removalPolicy, inboxVisibilityTimeout: props.inboxVisibilityTimeout });
+    this.numberHashKey = new NumberHashKey(this, { removalPolicy });
     this.store = new MessageStore(this, {
       queues: this.queues,
       removalPolicy,
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
     });
+    this.numberHashKey.grantTo(this.store.persistFunction);
     this.intake = new WebhookIntake(this, {
       queues: this.queues,
       hmacAlgorithm,
@@ -492,6 +500,7 @@ export class CallrInboundSms extends Construct {
       inboxQueue: this.inboxQueue,
     } = this.queues);
     ({ table: this.table, persistFunction: this.persistFunction } = this.store);
+    this.numberHashKeySecret = this.numberHashKey.secret;
     ({
       hmacSecret: this.hmacSecret,
       ingestFunction: this.ingestFunction,

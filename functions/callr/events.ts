@@ -338,7 +338,8 @@ export function parseCallrEventBytes(bytes: Uint8Array): CallrEventParse {
   return parseCallrEvent(text);
 }
 
-function describeIssues(error: z.core.$ZodError): string {
+/** A zod error as one line: the first five issues, each with its path. Never quotes the input. */
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)

@@ -18,6 +18,7 @@ export const SERVICE_NAMES = {
   ingest: 'callr-inbound-sms-ingest',
   persist: 'callr-inbound-sms-persist',
   subscription: 'callr-inbound-sms-subscription',
+  sender: 'callr-inbound-sms-sender',
 } as const;
 
 /**

@@ -23,7 +23,7 @@ export const ATTRIBUTE = {
   deadLetterReason: 'deadLetterReason',
   /** Human detail of that reason. */
   deadLetterDetail: 'deadLetterDetail',
-  /** Which stage sent it there: `ingest` or `persist`. */
+  /** Which stage sent it there: `ingest`, `persist` or `sender` (the outbox's dead-letter queue). */
   deadLetterSource: 'deadLetterSource',
 } as const;
 
@@ -74,7 +74,7 @@ export function encodeEventMessage(rawBody: Uint8Array, metadata: EventMetadata)
 export interface DeadLetter {
   readonly reason: string;
   readonly detail: string;
-  readonly source: 'ingest' | 'persist';
+  readonly source: 'ingest' | 'persist' | 'sender';
 }
 
 /** Adds the dead-letter reason to a message, keeping the attributes it already carries. */

@@ -1,13 +1,13 @@
 import { startDynamoEmulator, startSqsEmulator, type RunningEmulator } from '../../local/emulators';
 import { createLocalClients, type LocalClients } from '../../local/aws-clients';
-import { createMessageTable, createQueues, type LocalQueues } from '../../local/provision';
+import { createMessageTable, createOutboxQueues, createQueues, type LocalQueues, type OutboxQueues } from '../../local/provision';
 
 /**
  * Emulators for integration tests: dynalite (in memory) and fauxqs on free 127.0.0.1 ports, the
  * table and queues created from the same definitions as the CDK construct, and real SDK clients.
  * Each call gets fresh, uniquely named resources so test files never see each other's data.
  */
-export interface TestEnvironment extends LocalQueues {
+export interface TestEnvironment extends LocalQueues, OutboxQueues {
   readonly clients: LocalClients;
   readonly tableName: string;
   readonly region: string;
@@ -36,8 +36,10 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
       inboxQueue: `inbox-${suffix}`,
       inboxDeadLetterQueue: `inbox-dead-letter-${suffix}`,
     });
+    const outboxQueues = await createOutboxQueues(clients.sqs, { outboxQueue: `outbox-${suffix}`, outboxDeadLetterQueue: `outbox-dead-letter-${suffix}` });
     return {
       ...queues,
+      ...outboxQueues,
       clients,
       tableName,
       region,

@@ -57,6 +57,8 @@ describe('callr-mo usage errors exit 2 with one clear line, before anything is r
     ['messages without a selector on a deployed table', ['messages', '--table', 'callr-messages', '--region', 'eu-west-1'], /^callr-mo: a deployed table is not scanned: say which messages with --from <sender number>, --to <our number> \(simulations go to \+33199001234, \+447700900123, 38123\), or --hash <sms hash>\n$/],
     ['two selectors', ['messages', '--from', '+1', '--to', '+2'], /^callr-mo: give one of --from, --to, --hash \(got --from and --to\)\n$/],
     ['--since without --to', ['messages', '--from', '+1', '--since', '2024-03-10'], /--since and --until go with --to/],
+    ['--keyword without --to', ['messages', '--from', '+1', '--keyword', 'vote'], /^callr-mo: --keyword goes with --to: keywords are indexed per number of ours/],
+    ['--keyword of two words', ['messages', '--to', '+1', '--keyword', 'vote a'], /^callr-mo: --keyword vote a is not one word: give the first word of the texts/],
     ['a date without a zone', ['messages', '--to', '+1', '--since', '2024-03-10T08:00'], /--since 2024-03-10T08:00 is not an ISO 8601 date/],
     ['an inverted range', ['messages', '--to', '+1', '--since', '2024-03-11', '--until', '2024-03-10'], /--since \(2024-03-11T00:00:00.000Z\) must be before --until/],
     ['a zero limit', ['messages', '--to', '+1', '--limit', '0'], /option '--limit <n>' argument '0' is invalid. expected a whole number from 1 to 1000/],
