@@ -38,7 +38,7 @@ export const RATIO_TARGETS: readonly RatioTarget[] = [
   {
     appliesTo: 'ingest.cpu',
     maxRatio: 3,
-    statement: "ingest handler's own CPU per request (SQS answered in-process) within 3× HMAC-SHA256 + JSON.parse of the same body (issue 11)",
+    statement: "ingest handler's own CPU per request (SQS send a no-op) within 3× HMAC-SHA256 + JSON.parse of the same body (issue 11)",
   },
   {
     appliesTo: 'coldstart.ingest',
