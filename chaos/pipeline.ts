@@ -25,7 +25,8 @@ import { startSqsEventSource, type RunningSqsEventSource, type SqsBatchHandler }
 import { seededRandom } from '../cli/mo-generator';
 import { createFaultInjector, type FaultInjector, type ReachedCall } from './faults';
 import type { ChaosRates } from './options';
-import { CHAOS_CALLR_API_KEY, CHAOS_HMAC_SECRET } from './test-secrets';
+import { CHAOS_CALLR_API_KEY, CHAOS_HMAC_SECRET, CHAOS_NUMBER_HASH_KEY } from './test-secrets';
+import { staticNumberHashKey } from '../functions/privacy/number-hash-key';
 
 /**
  * Local mode's pieces, assembled as bin/local.ts assembles them (dynalite, fauxqs, the API Gateway
@@ -163,6 +164,7 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
         documents: persistClients.documents,
         sqs: persistClients.sqs,
         now: scaledNow,
+        numberHashKey: staticNumberHashKey(CHAOS_NUMBER_HASH_KEY),
         ...persistObservability,
       }),
       persistObservability,

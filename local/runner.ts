@@ -17,6 +17,7 @@ import { startDynamoEmulator, startSqsEmulator } from './emulators';
 import { assertDataDirFree, writeEndpoints, type LocalEndpoints } from './endpoints';
 import { loadOrCreateHmacSecret } from './hmac-secret';
 import { loadOrCreateNumberHashKey } from './number-hash-key';
+import { createNumberHashKeyLoader } from '../functions/privacy/number-hash-key';
 import { startHttpApiFront, PortInUseError } from './http-api-front';
 import { localLambdaContext } from './lambda-context';
 import { createMessageTable, createQueues } from './provision';
@@ -151,16 +152,24 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
     );
 
     const persistObservability = createObservability(SERVICE_NAMES.persist);
+    const persistConfig = loadPersistConfig({
+      TABLE_NAME: tableName,
+      DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
+      INBOX_QUEUE_URL: queues.inboxQueueUrl,
+      NUMBER_HASH_KEY: numberHashKey,
+    });
+    const persistNumberHashKey = createNumberHashKeyLoader(persistConfig.numberHashKey!, {
+      secrets: () => {
+        throw new Error('local mode has no Secrets Manager: the number hash key is given directly');
+      },
+    });
     const persist = withLambdaMiddleware(
       createPersistHandler({
-        config: loadPersistConfig({
-          TABLE_NAME: tableName,
-          DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
-          INBOX_QUEUE_URL: queues.inboxQueueUrl,
-        }),
+        config: { ...persistConfig, ...(config.optOutWords ? { optOutWords: config.optOutWords } : {}) },
         documents: clients.documents,
         sqs: clients.sqs,
         now: () => new Date(),
+        numberHashKey: persistNumberHashKey,
         ...persistObservability,
       }),
       persistObservability,

@@ -18,6 +18,9 @@ import {
   type MessageTable,
 } from '../messages/message-store';
 import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
+import { createInboundEnrichment } from '../optouts/enrichment';
+import { DEFAULT_OPT_OUT_WORDS } from '../optouts/words';
+import type { NumberHashKeyLoader } from '../privacy/number-hash-key';
 import { forwardToInbox } from '../queues/inbox';
 import { ATTRIBUTE, UnknownBodyEncodingError, decodeEventBody, withDeadLetterReason } from '../queues/queue-message';
 import { PERSIST_TIMEOUT_SECONDS } from '../queues/queue-design';
@@ -38,6 +41,12 @@ export interface PersistDependencies {
   readonly documents: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
   readonly now: () => Date;
+  /**
+   * The key of the numbers' keyed hash (functions/privacy/number-hash-key.ts): the opt-out registry
+   * keeps the sender's number only as its hash. A record whose stop or start word finds no key
+   * fails (SQS delivers it again): a STOP is never stored unapplied.
+   */
+  readonly numberHashKey: NumberHashKeyLoader;
   /**
    * A new token for each processing of a record, unique across copies and Lambdas: the token of
    * its forward claim and of its status write (see ForwardClaim). @default 96 random bits
@@ -97,6 +106,13 @@ const randomAttemptToken = (): string => randomBytes(12).toString('base64url');
 export function createPersistHandler(deps: PersistDependencies): PersistHandler {
   const table: MessageTable = { documents: deps.documents, tableName: deps.config.tableName };
   const newAttemptToken = deps.newAttemptToken ?? randomAttemptToken;
+  // Keyword and opt-out, before the message is stored (functions/optouts/enrichment.ts).
+  const enrichInbound = createInboundEnrichment({
+    words: deps.config.optOutWords ?? DEFAULT_OPT_OUT_WORDS,
+    table,
+    numberHashKey: () => deps.numberHashKey.load(),
+    metrics: deps.metrics,
+  });
 
   async function processRecord(record: SQSRecord): Promise<PersistOutcome> {
     const logger = deps.logger.createChild();
@@ -149,7 +165,7 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
 
   async function persistInbound(event: InboundSmsEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
     const now = deps.now();
-    const message = toInboundMessage(event, now);
+    const message = await enrichInbound(toInboundMessage(event, now));
     const claim: ForwardClaim = { token: attemptToken, at: now };
     // message.eventId: the delivery's event id in either format (v1 event_id, v2 id).
     const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim });

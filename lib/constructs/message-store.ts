@@ -6,6 +6,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
 import { SERVICE_NAMES } from '../../functions/observability/observability';
+import { OPT_OUT_WORDS_VARIABLES } from '../../functions/optouts/words';
 import { PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
 import { createCallrFunction, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
 import type { CallrQueues } from './queues';
@@ -32,6 +33,8 @@ export interface MessageStoreProps {
    * draining a backlog cannot take the account's whole concurrency and throttle the ingest.
    */
   readonly persistMaxConcurrency: number;
+  /** Stop and start words of the opt-out registry; a list not given keeps the persister's defaults. */
+  readonly optOutWords?: { readonly stop?: readonly string[]; readonly start?: readonly string[] };
 }
 
 /**
@@ -74,6 +77,8 @@ export class MessageStore {
         TABLE_NAME: this.table.tableName,
         DEAD_LETTER_QUEUE_URL: queues.deadLetterQueue.queueUrl,
         INBOX_QUEUE_URL: queues.inboxQueue.queueUrl,
+        ...(props.optOutWords?.stop ? { [OPT_OUT_WORDS_VARIABLES.stop]: props.optOutWords.stop.join(',') } : {}),
+        ...(props.optOutWords?.start ? { [OPT_OUT_WORDS_VARIABLES.start]: props.optOutWords.start.join(',') } : {}),
       },
       logs: props.logs,
     });

@@ -13,6 +13,7 @@ import { drainQueue } from '../support/sqs-events';
 import { callrBody, callrWebhookEvent } from '../support/http-api-events';
 import { callrV2Body, smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
 import { getOutboundStatus } from '../../functions/messages/status-store';
+import { testNumberHashKey } from '../support/number-hash-key';
 
 /**
  * Issue 2's promise end to end on the emulators: a signed CALLR request goes through the real
@@ -50,6 +51,7 @@ describe('ingest → SQS → persist → DynamoDB', () => {
       documents: env.clients.documents,
       sqs: env.clients.sqs,
       now: () => new Date(),
+      numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),
     });
     poller = await startSqsEventSource({
