@@ -15,6 +15,7 @@ import { startSqsEventSource, type RunningSqsEventSource } from '../../local/sqs
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
 import { callrBody, callrWebhookEvent } from '../support/http-api-events';
 import { drainQueue } from '../support/sqs-events';
+import { testNumberHashKey } from '../support/number-hash-key';
 import { smsMoBody } from '../fixtures/callr-fixtures';
 
 /**
@@ -49,6 +50,7 @@ describe('reconciliation sweep', () => {
       documents: env.clients.documents,
       sqs: env.clients.sqs,
       now: () => new Date(),
+      numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),
     });
   const sweepDeps = (): SweepDependencies => ({ callr, table: table(), sqs: env.clients.sqs, ingestQueueUrl: env.ingestQueueUrl, now: () => new Date() });
