@@ -157,14 +157,15 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
     // The persister's clock runs timeScale times faster from the start of the run.
     const startedAt = Date.now();
     const scaledNow = () => new Date(startedAt + (Date.now() - startedAt) * options.timeScale);
-    const persistObservability = createObservability(SERVICE_NAMES.persist);
+    const numberHashKey = staticNumberHashKey(CHAOS_NUMBER_HASH_KEY);
+    const persistObservability = createObservability(SERVICE_NAMES.persist, process.env, { numberHashKey: numberHashKey.current });
     const persist = withLambdaMiddleware(
       createPersistHandler({
         config: loadPersistConfig({ TABLE_NAME: tableName, DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl, INBOX_QUEUE_URL: queues.inboxQueueUrl }),
         documents: persistClients.documents,
         sqs: persistClients.sqs,
         now: scaledNow,
-        numberHashKey: staticNumberHashKey(CHAOS_NUMBER_HASH_KEY),
+        numberHashKey,
         ...persistObservability,
       }),
       persistObservability,

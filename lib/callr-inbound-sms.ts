@@ -18,7 +18,8 @@ import { WebhookFrontDoor } from './constructs/flood-protection';
 import { WebhookIntake } from './constructs/intake';
 import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
-import { NumberHashKey } from './constructs/privacy';
+import { findRetentionProblems, NumberHashKey, type RetentionProps } from './constructs/privacy';
+import { reconcileLookBackOf, type ReconcileSettings } from './constructs/reconcile';
 import { CallrQueues } from './constructs/queues';
 import { WebhookSubscription } from './constructs/webhook-subscription';
 
@@ -26,7 +27,7 @@ export { CLOUDFRONT_WAF_REGION, WebhookRateLimitAcl, type WebhookRateLimitAclPro
 export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
-export { NumberHashKey } from './constructs/privacy';
+export { minimumRetention, NumberHashKey, RETENTION_MARGIN, retentionEnvironment, type RetentionProps } from './constructs/privacy';
 export { WEBHOOK_RESOURCE_TYPE, WEBHOOK_SERVICE_TIMEOUT } from './constructs/webhook-subscription';
 
 /** {@link CallrInboundSmsProps.optOutWords}. */
@@ -225,6 +226,16 @@ export interface CallrInboundSmsProps {
    * @default - the ingest Lambda's default: 24 hours
    */
   readonly previousSecretGrace?: Duration;
+
+  /**
+   * How long each kind of item is kept — `inboundMessages`, `statuses`, `outboundRecords`,
+   * `optOutEvidence`, each apart — enforced by DynamoDB TTL (`expiresAt`, set when the item is
+   * written; DynamoDB deletes within days of expiry). Each at least the reconcile look-back or
+   * `eventMaxAge`, whichever is longer, plus a day: removed sooner, a message could come back and be
+   * stored and forwarded twice. Erasure of one person's items: `callr-mo erase` (docs/operations.md).
+   * @default - every kind kept until erased
+   */
+  readonly retention?: RetentionProps;
 }
 
 /** Thrown when props contradict each other or hold values AWS or CALLR would refuse. */
@@ -375,6 +386,12 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
       problems.push(`${name} must be longer than zero seconds`);
     }
   }
+  problems.push(
+    ...findRetentionProblems(props.retention, {
+      reconcileLookBack: reconcileLookBackOf(props as CallrInboundSmsProps & ReconcileSettings),
+      eventMaxAge: props.eventMaxAge,
+    }),
+  );
   const grace = props.previousSecretGrace;
   if (grace !== undefined && !grace.isUnresolved() && grace.toSeconds() < 0) {
     problems.push('previousSecretGrace must not be negative');
@@ -477,6 +494,7 @@ export class CallrInboundSms extends Construct {
       removalPolicy,
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
+      retention: props.retention,
       optOutWords: props.optOutWords,
     });
     this.numberHashKey.grantTo(this.store.persistFunction);

@@ -6,6 +6,7 @@ import { loadIngestConfig } from '../functions/ingest/config';
 import { createIngestHandler } from '../functions/ingest/create-ingest-handler';
 import { createHmacSecretSource } from '../functions/ingest/hmac-secrets';
 import { loadPersistConfig } from '../functions/persist/config';
+import { createNumberHashKeyLoader } from '../functions/privacy/number-hash-key';
 import { createPersistHandler } from '../functions/persist/create-persist-handler';
 import { LOCAL_RESOURCE_NAMES, PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../functions/queues/queue-design';
 import { createObservability, SERVICE_NAMES } from '../functions/observability/observability';
@@ -17,7 +18,6 @@ import { startDynamoEmulator, startSqsEmulator } from './emulators';
 import { assertDataDirFree, writeEndpoints, type LocalEndpoints } from './endpoints';
 import { loadOrCreateHmacSecret } from './hmac-secret';
 import { loadOrCreateNumberHashKey } from './number-hash-key';
-import { createNumberHashKeyLoader } from '../functions/privacy/number-hash-key';
 import { startHttpApiFront, PortInUseError } from './http-api-front';
 import { localLambdaContext } from './lambda-context';
 import { createMessageTable, createQueues } from './provision';
@@ -151,7 +151,6 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
       ingestObservability,
     );
 
-    const persistObservability = createObservability(SERVICE_NAMES.persist);
     const persistConfig = loadPersistConfig({
       TABLE_NAME: tableName,
       DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
@@ -163,6 +162,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
         throw new Error('local mode has no Secrets Manager: the number hash key is given directly');
       },
     });
+    const persistObservability = createObservability(SERVICE_NAMES.persist, process.env, { numberHashKey: persistNumberHashKey.current });
     const persist = withLambdaMiddleware(
       createPersistHandler({
         config: { ...persistConfig, ...(config.optOutWords ? { optOutWords: config.optOutWords } : {}) },

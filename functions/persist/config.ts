@@ -1,3 +1,4 @@
+import { readRetention, type Retention } from '../privacy/retention';
 import { NUMBER_HASH_KEY_ARN_VARIABLE, readNumberHashKeyConfig, type NumberHashKeyConfig } from '../privacy/number-hash-key';
 import { readOptOutWords, type OptOutWords } from '../optouts/words';
 
@@ -17,6 +18,8 @@ export interface PersistConfig {
    * locally). Required inside Lambda; tests and tools that never hash a number may leave it out.
    */
   readonly numberHashKey?: NumberHashKeyConfig;
+  /** How long inbound messages and statuses are kept (RETENTION_*_SECONDS); none by default. */
+  readonly retention?: Retention;
   /**
    * Stop and start words of the opt-out registry (OPT_OUT_STOP_WORDS, OPT_OUT_START_WORDS).
    * @default DEFAULT_OPT_OUT_WORDS (functions/optouts/words.ts)
@@ -49,6 +52,7 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
   const deadLetterQueueUrl = readQueueUrl('DEAD_LETTER_QUEUE_URL', read('DEAD_LETTER_QUEUE_URL'), 'the dead-letter queue', problems);
   const inboxQueueUrl = readQueueUrl('INBOX_QUEUE_URL', read('INBOX_QUEUE_URL'), 'the inbox queue that downstream services consume', problems);
 
+  const retention = readRetention(env, problems);
   const problemsBefore = problems.length;
   const numberHashKey = readNumberHashKeyConfig(env, problems);
   // Without it the Lambda could not write the hashes erasure finds numbers by: refused at init.
@@ -59,7 +63,14 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
   const optOutWords = readOptOutWords(env, problems);
 
   if (problems.length > 0) throw new PersistConfigError(problems);
-  return { tableName: tableName ?? '', deadLetterQueueUrl: deadLetterQueueUrl ?? '', inboxQueueUrl: inboxQueueUrl ?? '', ...(numberHashKey ? { numberHashKey } : {}), ...(optOutWords ? { optOutWords } : {}) };
+  return {
+    tableName: tableName ?? '',
+    deadLetterQueueUrl: deadLetterQueueUrl ?? '',
+    inboxQueueUrl: inboxQueueUrl ?? '',
+    ...(numberHashKey ? { numberHashKey } : {}),
+    ...(Object.keys(retention).length > 0 ? { retention } : {}),
+    ...(optOutWords ? { optOutWords } : {}),
+  };
 }
 
 function readQueueUrl(name: string, value: string | undefined, what: string, problems: string[]): string | undefined {

@@ -25,6 +25,7 @@ import { forwardToInbox } from '../queues/inbox';
 import { ATTRIBUTE, UnknownBodyEncodingError, decodeEventBody, withDeadLetterReason } from '../queues/queue-message';
 import { PERSIST_TIMEOUT_SECONDS } from '../queues/queue-design';
 import { sendToQueue } from '../queues/send';
+import { expiresAtFor } from '../privacy/retention';
 import type { PersistConfig } from './config';
 import { queueMessageFromRecord, recordAttribute } from './records';
 
@@ -42,16 +43,17 @@ export interface PersistDependencies {
   readonly sqs: SQSClient;
   readonly now: () => Date;
   /**
-   * The key of the numbers' keyed hash (functions/privacy/number-hash-key.ts): the opt-out registry
-   * keeps the sender's number only as its hash. A record whose stop or start word finds no key
-   * fails (SQS delivers it again): a STOP is never stored unapplied.
-   */
-  readonly numberHashKey: NumberHashKeyLoader;
-  /**
    * A new token for each processing of a record, unique across copies and Lambdas: the token of
    * its forward claim and of its status write (see ForwardClaim). @default 96 random bits
    */
   readonly newAttemptToken?: () => string;
+  /**
+   * The key of the numbers' keyed hash (functions/privacy/number-hash-key.ts), loaded before a
+   * batch is processed: a batch is not processed without it (SQS delivers it again), so every line
+   * it logs carries the hashes, and the opt-out registry, which keeps the sender's number only as
+   * its hash, never stores a STOP unapplied.
+   */
+  readonly numberHashKey: NumberHashKeyLoader;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -166,9 +168,12 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   async function persistInbound(event: InboundSmsEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
     const now = deps.now();
     const message = await enrichInbound(toInboundMessage(event, now));
+    // On every line about this record, masked with their keyed hash (log-masking.ts).
+    logger.appendKeys({ from: message.from, to: message.to });
     const claim: ForwardClaim = { token: attemptToken, at: now };
     // message.eventId: the delivery's event id in either format (v1 event_id, v2 id).
-    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim });
+    const expiresAt = expiresAtFor('inboundMessages', now, deps.config.retention ?? {});
+    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim, expiresAt });
     if (put.stored) {
       if (put.rawOmitted) logger.warn('message stored without its raw copy', { messageId: message.id, rawOmitted: put.rawOmitted });
       await forwardClaimed(message, claim, logger);
@@ -218,8 +223,11 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   }
 
   async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
-    const status = toOutboundStatus(event, deps.now());
-    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken });
+    const now = deps.now();
+    const status = toOutboundStatus(event, now);
+    logger.appendKeys({ from: status.from, to: status.to });
+    const expiresAt = expiresAtFor('statuses', now, deps.config.retention ?? {});
+    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken, expiresAt });
     if (!result.applied) return { kind: 'status_stale', messageId: status.id };
     if (result.rawOmitted) logger.warn('status stored without its raw copy', { messageId: status.id, rawOmitted: result.rawOmitted });
     return { kind: 'status_applied', messageId: status.id, ...(result.rawOmitted ? { rawOmitted: result.rawOmitted } : {}) };
@@ -249,6 +257,8 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   }
 
   return async (event, context) => {
+    // Throws NumberHashKeyUnavailableError: the invocation fails and SQS delivers the batch again.
+    await deps.numberHashKey.load();
     const processor = new BatchProcessor(EventType.SQS);
     return processPartialResponse(event, processRecord, processor, { context });
   };

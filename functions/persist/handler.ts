@@ -19,7 +19,7 @@ const numberHashKey = createNumberHashKeyLoader(config.numberHashKey, {
 });
 // Started now, during init, so that the first batch does not wait for it.
 numberHashKey.load().catch(() => undefined);
-const observability = createObservability(SERVICE_NAMES.persist);
+const observability = createObservability(SERVICE_NAMES.persist, process.env, { numberHashKey: numberHashKey.current });
 
 export const handler = withLambdaMiddleware(
   createPersistHandler({

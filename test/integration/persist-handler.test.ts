@@ -11,6 +11,7 @@ import { toInboundMessage } from '../../functions/messages/inbound-message';
 import { getMessage, getRawEvent, putMessageOnce, type MessageTable } from '../../functions/messages/message-store';
 import { getOutboundStatus } from '../../functions/messages/status-store';
 import { createPersistHandler, type PersistDependencies, type PersistHandler } from '../../functions/persist/create-persist-handler';
+import { testNumberHashKey } from '../support/number-hash-key';
 import { decodeInboxMessage } from '../../functions/queues/inbox';
 import { INGEST_VISIBILITY_TIMEOUT_SECONDS, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
 import { ATTRIBUTE, type QueueMessage } from '../../functions/queues/queue-message';
@@ -26,7 +27,6 @@ import {
   type MoEventOptions,
   type QueueRef,
 } from '../support/sqs-events';
-import { testNumberHashKey } from '../support/number-hash-key';
 import { isOptedOut } from '../../functions/optouts/registry';
 
 const NOW = new Date('2024-05-01T10:00:05.000Z');

@@ -3,6 +3,7 @@ import { createIngestHandler } from '../../functions/ingest/create-ingest-handle
 import { loadIngestConfig } from '../../functions/ingest/config';
 import { staticHmacSecrets } from '../../functions/ingest/hmac-secrets';
 import { createPersistHandler } from '../../functions/persist/create-persist-handler';
+import { testNumberHashKey } from '../support/number-hash-key';
 import { getMessage, listMessagesBySender } from '../../functions/messages/message-store';
 import { createObservability } from '../../functions/observability/observability';
 import { withLambdaMiddleware } from '../../functions/observability/lambda-middleware';
@@ -13,7 +14,6 @@ import { drainQueue } from '../support/sqs-events';
 import { callrBody, callrWebhookEvent } from '../support/http-api-events';
 import { callrV2Body, smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
 import { getOutboundStatus } from '../../functions/messages/status-store';
-import { testNumberHashKey } from '../support/number-hash-key';
 
 /**
  * Issue 2's promise end to end on the emulators: a signed CALLR request goes through the real
