@@ -157,6 +157,7 @@ describe('persist handler', () => {
       ).rejects.toThrow('secret unavailable');
       expect(await getMessage(table, 'NOKEY001')).toBeUndefined();
       expect(await getMessage(table, 'NOKEY002')).toBeUndefined();
+      expect(await isOptedOut(table, TEST_NUMBER_HASH_KEY, sender)).toBe(false);
 
       expect(await persistHandler()(event)).toEqual({ batchItemFailures: [] });
       expect(await isOptedOut(table, TEST_NUMBER_HASH_KEY, sender)).toBe(true);
