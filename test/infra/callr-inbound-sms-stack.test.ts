@@ -224,7 +224,7 @@ describe('CallrInboundSmsStack', () => {
     withoutSubscription = synthStack({ subscribeWebhook: 'false', callrCredentialsSecretName: 'prod/callr' });
   });
 
-  it('outputs the webhook URL, the queues, the table, the HMAC secret, the alarm topic and the dashboard', () => {
+  it('outputs the webhook URL, the queues, the table, the HMAC secret, the number hash key, the alarm topic and the dashboard', () => {
     const { stack, template } = byDefault;
     const { system } = stack;
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
@@ -241,6 +241,7 @@ describe('CallrInboundSmsStack', () => {
         InboxDeadLetterQueueArn: system.inboxDeadLetterQueue.queueArn,
         TableName: system.table.tableName,
         HmacSecretArn: system.hmacSecret.secretArn,
+        NumberHashKeyArn: system.numberHashKeySecret.secretArn,
         AlarmTopicArn: system.alarmTopic.topicArn,
         DashboardUrl: system.dashboardUrl,
       }),
