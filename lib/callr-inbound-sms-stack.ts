@@ -329,7 +329,7 @@ export class CallrInboundSmsStack extends Stack {
     output('InboxDeadLetterQueueArn', system.inboxDeadLetterQueue.queueArn, 'ARN of the inbox dead-letter queue');
     output('TableName', system.table.tableName, 'DynamoDB table of messages and delivery statuses');
     output('HmacSecretArn', system.hmacSecret.secretArn, 'Secrets Manager secret CALLR signs webhooks with');
-    output('NumberHashKeyArn', system.numberHashKeySecret.secretArn, 'Secrets Manager secret of the key phone numbers are hashed with (opt-outs); callr-mo optouts check reads it');
+    output('NumberHashKeyArn', system.numberHashKeySecret.secretArn, 'Secrets Manager secret keying the hash of phone numbers (logs, opt-outs, erasure); callr-mo optouts check, erase and number-hash read it');
     output('AlarmTopicArn', system.alarmTopic.topicArn, 'SNS topic the alarms notify');
     output('DashboardUrl', system.dashboardUrl, 'CloudWatch dashboard of this stack');
   }
