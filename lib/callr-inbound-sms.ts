@@ -17,7 +17,7 @@ import { WebhookFrontDoor } from './constructs/flood-protection';
 import { WebhookIntake } from './constructs/intake';
 import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
-import { NumberHashKey } from './constructs/privacy';
+import { findRetentionProblems, NumberHashKey, type RetentionProps } from './constructs/privacy';
 import { CallrQueues } from './constructs/queues';
 import { findReconcileProblems, reconcileEveryOf, reconcileLookBackOf, Reconciliation, type ReconcileSettings } from './constructs/reconcile';
 import { WebhookSubscription } from './constructs/webhook-subscription';
@@ -27,7 +27,7 @@ export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
 export { RECONCILE_EVERY_DEFAULT, RECONCILE_LOOK_BACK_DEFAULT, RECONCILE_TABLE_ACTIONS, reconcileLookBackOf } from './constructs/reconcile';
-export { NumberHashKey } from './constructs/privacy';
+export { minimumRetention, NumberHashKey, RETENTION_MARGIN, retentionEnvironment, type RetentionProps } from './constructs/privacy';
 export { WEBHOOK_RESOURCE_TYPE, WEBHOOK_SERVICE_TIMEOUT } from './constructs/webhook-subscription';
 
 /** Props of {@link CallrInboundSms}. Every prop is optional except where `subscribeWebhook` needs one. */
@@ -211,6 +211,16 @@ export interface CallrInboundSmsProps extends ReconcileSettings {
    * @default - the ingest Lambda's default: 24 hours
    */
   readonly previousSecretGrace?: Duration;
+
+  /**
+   * How long each kind of item is kept — `inboundMessages`, `statuses`, `outboundRecords`,
+   * `optOutEvidence`, each apart — enforced by DynamoDB TTL (`expiresAt`, set when the item is
+   * written; DynamoDB deletes within days of expiry). Each at least the reconcile look-back or
+   * `eventMaxAge`, whichever is longer, plus a day: removed sooner, a message could come back and be
+   * stored and forwarded twice. Erasure of one person's items: `callr-mo erase` (docs/operations.md).
+   * @default - every kind kept until erased
+   */
+  readonly retention?: RetentionProps;
 }
 
 /** Thrown when props contradict each other or hold values AWS or CALLR would refuse. */
@@ -363,6 +373,12 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
       problems.push(`${name} must be longer than zero seconds`);
     }
   }
+  problems.push(
+    ...findRetentionProblems(props.retention, {
+      reconcileLookBack: reconcileLookBackOf(props),
+      eventMaxAge: props.eventMaxAge,
+    }),
+  );
   const grace = props.previousSecretGrace;
   if (grace !== undefined && !grace.isUnresolved() && grace.toSeconds() < 0) {
     problems.push('previousSecretGrace must not be negative');
@@ -455,6 +471,7 @@ export class CallrInboundSms extends Construct {
       removalPolicy,
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
+      retention: props.retention,
     });
     this.numberHashKey.grantTo(this.store.persistFunction);
     this.intake = new WebhookIntake(this, {

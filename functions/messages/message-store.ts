@@ -13,6 +13,7 @@ import { parseKeyword } from '../keywords/keyword';
 import type { InboundMessage } from './inbound-message';
 import { InvalidQueryError, MessageStoreConsistencyError, isConditionalCheckFailed, rejectingPermanentErrors } from './errors';
 import { fitToItemLimit, type RawOmitted } from './item-size';
+import { EXPIRES_AT_ATTRIBUTE } from '../privacy/retention';
 import { recipientShard } from './recipient-shard';
 import {
   BY_KEYWORD_INDEX,
@@ -107,6 +108,8 @@ export interface PutMessageInput {
   readonly eventId: string;
   /** The creator's claim on the forward: a new item is stored already claimed (see claimForward). */
   readonly claim: ForwardClaim;
+  /** When the item expires (TTL, epoch seconds: functions/privacy/retention.ts); absent: kept until erased. */
+  readonly expiresAt?: number;
 }
 
 /** The attribute that holds the forward claim while a forward is pending. */
@@ -138,6 +141,7 @@ export async function putMessageOnce(table: MessageTable, input: PutMessageInput
     {
       ...toMessageItem(input.message, input.rawEvent, input.eventId),
       [FORWARD_CLAIM]: forwardClaimValue(input.claim),
+      ...(input.expiresAt === undefined ? {} : { [EXPIRES_AT_ATTRIBUTE]: input.expiresAt }),
     },
     `message ${input.message.id}`,
   );

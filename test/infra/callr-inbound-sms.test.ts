@@ -236,6 +236,8 @@ describe('table', () => {
       ...TABLE_INDEXES.flatMap((index) => [index.partitionKey, index.sortKey]),
     ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
     BillingMode: 'PAY_PER_REQUEST',
+    // Retention (issue 10): on always; only items with the attribute expire.
+    TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     GlobalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
       IndexName: index.indexName,
       KeySchema: [

@@ -11,6 +11,7 @@ import { toInboundMessage } from '../../functions/messages/inbound-message';
 import { getMessage, getRawEvent, putMessageOnce, type MessageTable } from '../../functions/messages/message-store';
 import { getOutboundStatus } from '../../functions/messages/status-store';
 import { createPersistHandler, type PersistDependencies, type PersistHandler } from '../../functions/persist/create-persist-handler';
+import { testNumberHashKey } from '../support/number-hash-key';
 import { decodeInboxMessage } from '../../functions/queues/inbox';
 import { INGEST_VISIBILITY_TIMEOUT_SECONDS, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
 import { ATTRIBUTE, type QueueMessage } from '../../functions/queues/queue-message';
@@ -77,6 +78,7 @@ describe('persist handler', () => {
       documents: env.clients.documents,
       sqs: env.clients.sqs,
       now: () => NOW,
+      numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),
       ...overrides,
     };

@@ -18,6 +18,7 @@ import { startTestEnvironment, type TestEnvironment } from '../support/emulators
 import { callrBody, callrWebhookEvent } from '../support/http-api-events';
 import { drainQueue } from '../support/sqs-events';
 import { smsMoBody } from '../fixtures/callr-fixtures';
+import { testNumberHashKey } from '../support/number-hash-key';
 
 /**
  * The sweep against the CALLR emulator, dynalite and fauxqs with real SDK clients, feeding the
@@ -51,6 +52,7 @@ describe('reconciliation sweep', () => {
       documents: env.clients.documents,
       sqs: env.clients.sqs,
       now: () => new Date(),
+      numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),
     });
   const sweepDeps = (): SweepDependencies => ({ callr, table: table(), sqs: env.clients.sqs, ingestQueueUrl: env.ingestQueueUrl, now: () => new Date() });

@@ -25,6 +25,13 @@ describe('loadPersistConfig', () => {
     });
   });
 
+  it('reads where the number hash key comes from', () => {
+    const secretId = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:number-hash-key-AbCdEf';
+    expect(loadPersistConfig({ ...VALID_ENV, NUMBER_HASH_KEY_ARN: secretId }).numberHashKey).toEqual({ kind: 'secrets-manager', secretId });
+    expect(problemsOf({ ...VALID_ENV, NUMBER_HASH_KEY: 'short' })).toEqual([expect.stringMatching(/^NUMBER_HASH_KEY must be at least 32 bytes/)]);
+    expect(problemsOf({ ...VALID_ENV, AWS_LAMBDA_FUNCTION_NAME: 'persist' })).toEqual([expect.stringMatching(/^NUMBER_HASH_KEY_ARN is required/)]);
+  });
+
   it('accepts the local emulator URLs', () => {
     const env = { ...VALID_ENV, INBOX_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/callr-inbound-sms-inbox' };
     expect(loadPersistConfig(env).inboxQueueUrl).toBe(env.INBOX_QUEUE_URL);
