@@ -23,6 +23,7 @@ import {
 } from '../cli/dead-letters';
 import { EXIT_CODE, TargetError, UsageError } from '../cli/errors';
 import { checkSelectorForTarget, formatMessages, listMessages, parseMessageSelector } from '../cli/messages';
+import { checkOptOut, formatOptOutCheck, parseOptOutQuery } from '../cli/optouts';
 import { createMoGenerator, seededRandom } from '../cli/mo-generator';
 import { createProgressReporter, shouldShowProgress } from '../cli/progress';
 import {
@@ -37,6 +38,9 @@ import {
   type SimulationSummary,
 } from '../cli/simulate';
 import { escapeForTerminal } from '../cli/format';
+import { formatErasure, formatErasurePreview, parseNumber, previewErasure } from '../cli/erase';
+import { eraseNumber } from '../functions/erasure/erase-number';
+import { hashNumber, maskNumber } from '../functions/privacy/number-hash';
 import { formatSimulation } from '../cli/simulation-report';
 import { formatSubscriptions, listSubscriptions } from '../cli/subscriptions';
 import {
@@ -45,7 +49,9 @@ import {
   readLocalPipeline,
   resolveCallr,
   resolveMessageTable,
+  resolveNumberHashKey,
   resolveQueues,
+  type NumberHashKeyOptions,
   type TargetDeps,
 } from '../cli/targets';
 
@@ -117,6 +123,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         `  ${PROGRAM} dlq list                          # dead letters and why`,
         `  ${PROGRAM} subscriptions                     # the CALLR webhooks`,
         `  ${PROGRAM} alarms test --stack <name>        # prove that alarm notifications are delivered`,
+        `  ${PROGRAM} optouts check --number +33612345678  # did this number send STOP`,
       ].join('\n'),
     );
   // Subcommands inherit output and exit handling only when told to.
@@ -266,6 +273,55 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     if (result.mode === 'copy' && result.failed > 0) setExitCode(EXIT_CODE.failed);
   });
 
+  // Erasure (GDPR): the number is given by the operator; what is printed holds it masked only.
+  const erasureTargetOptions = (sub: Command) =>
+    sub
+      .requiredOption('--number <number>', 'the phone number, as CALLR writes it (E.164 with +, e.g. +33612345678)')
+      .addOption(dataDirOption())
+      .addOption(stackOption())
+      .option('--table <name>', 'a DynamoDB table by name (AWS credential chain), with --number-hash-key-secret')
+      .option('--number-hash-key-secret <secret>', 'with --table: the Secrets Manager secret of the number hash key (ARN or name)')
+      .addOption(regionOption())
+      .addOption(jsonOption());
+  erasureTargetOptions(
+    command('erase')
+      .summary('erase every message, status and outbound record holding a phone number (GDPR), with an audit')
+      .description(
+        'Delete every item of the table that holds the number (inbound messages from and to it, statuses, outbox send records and their links, with their index entries), keep the opt-out evidence (a keyed hash only), and write an audit item (when, how many items of which kinds, the keyed hash of the number, never the number). What it cannot reach: docs/operations.md, "A person asks to be forgotten".',
+      )
+      .option('--dry-run', 'count what would be erased; change nothing'),
+  )
+    .addHelpText('after', ['', 'Examples:', `  ${PROGRAM} erase --number +33612345678 --dry-run`, `  ${PROGRAM} erase --number +33612345678 --stack CallrInboundSms --region eu-west-1`].join('\n'))
+    .action(async (options: MessagesOptions & NumberHashKeyOptions & { number: string; dryRun?: boolean }) => {
+      const number = parseNumber(options.number);
+      const target = await resolveMessageTable(options, targetDeps);
+      try {
+        const key = await resolveNumberHashKey(options, targetDeps);
+        if (options.dryRun) {
+          const preview = await previewErasure(target.table, key, number);
+          if (options.json) printJson(preview);
+          else print(formatErasurePreview(preview, number));
+          return;
+        }
+        const audit = await eraseNumber(target.table, { number, key, now: new Date() });
+        if (options.json) printJson(audit);
+        else print(formatErasure(audit, number));
+      } finally {
+        target.close();
+      }
+    });
+  erasureTargetOptions(
+    command('number-hash')
+      .summary('print the keyed hash of a phone number: what the logs and the erasure audit name it by')
+      .description('Print the keyed hash of a phone number under the target\'s number hash key: search the log groups for it (a number appears in the logs as •••••••1234#<hash>), or the erasure audit (pk erasure#<hash>).'),
+  ).action(async (options: MessagesOptions & NumberHashKeyOptions & { number: string }) => {
+    const number = parseNumber(options.number);
+    const key = await resolveNumberHashKey(options, targetDeps);
+    const hash = hashNumber(key, number);
+    if (options.json) printJson({ number: maskNumber(number), hash });
+    else print(hash);
+  });
+
   command('subscriptions')
     .summary('list the CALLR account\'s webhooks')
     .description('List the CALLR account\'s webhooks (webhooks.get_list): the local emulator\'s by default, or a real account\'s when CALLR_API_KEY (or CALLR_LOGIN and CALLR_PASSWORD) is set, at CALLR_API_URL (default the CALLR API).')
@@ -276,6 +332,46 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       const webhooks = await listSubscriptions(callr);
       if (options.json) printJson(webhooks);
       else print(formatSubscriptions(webhooks));
+    });
+
+  const optouts = command('optouts')
+    .summary('whether a number opted out of our SMS (STOP), and the evidence kept')
+    .description('The opt-out registry: who sent a stop word (STOP, ARRET, ...) to which of our numbers, and a start word (START) since.');
+  optouts
+    .command('check')
+    .exitOverride()
+    .description(
+      'Whether --number is opted out from --to (one of our numbers), or from any of our numbers without --to: what the ' +
+        'sender of outbound SMS asks, since CALLR picks the number an SMS goes from. Prints the evidence kept: the word, its ' +
+        'time and the MO id; the registry holds the number only as its keyed hash.',
+    )
+    .option('--number <number>', 'the sender\'s number (E.164, e.g. +33612345678; spaces and dashes are ignored)')
+    .option('--to <number>', 'one of our numbers (default: any of them)')
+    .addOption(dataDirOption())
+    .addOption(stackOption())
+    .option('--table <name>', 'a DynamoDB table by name (AWS credential chain), with --number-hash-key-secret')
+    .option('--number-hash-key-secret <secret>', 'with --table: the Secrets Manager secret of the number hash key (ARN or name)')
+    .addOption(regionOption())
+    .addOption(jsonOption())
+    .addHelpText('after', [
+      '',
+      'Exit code 0 whatever the answer (read it, or --json\'s optedOut); 1 when the registry could not be read.',
+      '',
+      'Examples:',
+      `  ${PROGRAM} optouts check --number +33612345678`,
+      `  ${PROGRAM} optouts check --number +33612345678 --to 38123 --stack CallrInboundSms --region eu-west-1 --json`,
+    ].join('\n'))
+    .action(async (options: OptOutsCheckOptions) => {
+      const query = parseOptOutQuery(options);
+      const key = await resolveNumberHashKey(options, targetDeps);
+      const target = await resolveMessageTable(options, targetDeps);
+      try {
+        const check = await checkOptOut(target.table, key, query);
+        if (options.json) printJson(check);
+        else print(formatOptOutCheck(check));
+      } finally {
+        target.close();
+      }
     });
 
   const alarms = command('alarms')
@@ -313,6 +409,17 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     });
 
   return program;
+}
+
+interface OptOutsCheckOptions {
+  number?: string;
+  to?: string;
+  dataDir?: string;
+  stack?: string;
+  table?: string;
+  numberHashKeySecret?: string;
+  region?: string;
+  json?: boolean;
 }
 
 interface AlarmsTestOptions {

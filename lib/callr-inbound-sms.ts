@@ -13,14 +13,16 @@ import { Construct } from 'constructs';
 import { HANDLED_EVENT_TYPES, type HandledEventType } from '../functions/callr/events';
 import { findFilterPolicyProblems } from '../functions/inbox/filter-policy';
 import { CALLR_HMAC_ALGORITHMS, isHttpHeaderName, type CallrHmacAlgorithm } from '../functions/callr/signature';
+import { DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, optOutWords } from '../functions/optouts/words';
 import type { LogGroupSettings } from './constructs/functions';
 import { WebhookFrontDoor } from './constructs/flood-protection';
 import { InboxFanOut, type InboxSubscriber } from './constructs/inbox';
 import { WebhookIntake } from './constructs/intake';
 import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
-import { NumberHashKey } from './constructs/privacy';
+import { findRetentionProblems, NumberHashKey, type RetentionProps } from './constructs/privacy';
 import { CallrQueues } from './constructs/queues';
+import { findReconcileProblems, reconcileEveryOf, reconcileLookBackOf, Reconciliation, type ReconcileSettings } from './constructs/reconcile';
 import { WebhookSubscription } from './constructs/webhook-subscription';
 
 export { CLOUDFRONT_WAF_REGION, WebhookRateLimitAcl, type WebhookRateLimitAclProps } from './constructs/flood-protection';
@@ -29,11 +31,18 @@ export type { InboxFilterPolicy, InboxFilterCondition } from '../functions/inbox
 export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
-export { NumberHashKey } from './constructs/privacy';
+export { RECONCILE_EVERY_DEFAULT, RECONCILE_LOOK_BACK_DEFAULT, RECONCILE_TABLE_ACTIONS, reconcileLookBackOf } from './constructs/reconcile';
+export { minimumRetention, NumberHashKey, RETENTION_MARGIN, retentionEnvironment, type RetentionProps } from './constructs/privacy';
 export { WEBHOOK_RESOURCE_TYPE, WEBHOOK_SERVICE_TIMEOUT } from './constructs/webhook-subscription';
 
+/** {@link CallrInboundSmsProps.optOutWords}. */
+export interface OptOutWordsProps {
+  readonly stop?: readonly string[];
+  readonly start?: readonly string[];
+}
+
 /** Props of {@link CallrInboundSms}. Every prop is optional except where `subscribeWebhook` needs one. */
-export interface CallrInboundSmsProps {
+export interface CallrInboundSmsProps extends ReconcileSettings {
   /**
    * Register the webhook at CALLR (`webhooks.subscribe`, one subscription per event type) and
    * unregister it on delete. Turn it off to deploy the pipeline before a CALLR account exists, or to
@@ -152,6 +161,15 @@ export interface CallrInboundSmsProps {
   readonly subscribers?: readonly InboxSubscriber[];
 
   /**
+   * The words that opt a sender out of SMS from the number it wrote to (`stop`), and back in
+   * (`start`). Only a text that is exactly one of them, once case, accents and punctuation are
+   * ignored, changes the opt-out registry; a near miss ("stop svp") is flagged `suspectedOptOut`
+   * on the message. Either list given replaces its defaults.
+   * @default stop: STOP, STOP SMS, STOPALL, ARRET, UNSUBSCRIBE, CANCEL, END, QUIT; start: START, UNSTOP, YES
+   */
+  readonly optOutWords?: OptOutWordsProps;
+
+  /**
    * The customer-managed KMS key `callrCredentialsSecret` is encrypted with, if it is: the
    * subscription Lambda gets `kms:Decrypt` on it, through Secrets Manager only.
    * @default - the secret uses the AWS managed key, nothing to grant
@@ -224,6 +242,16 @@ export interface CallrInboundSmsProps {
    * @default - the ingest Lambda's default: 24 hours
    */
   readonly previousSecretGrace?: Duration;
+
+  /**
+   * How long each kind of item is kept — `inboundMessages`, `statuses`, `outboundRecords`,
+   * `optOutEvidence`, each apart — enforced by DynamoDB TTL (`expiresAt`, set when the item is
+   * written; DynamoDB deletes within days of expiry). Each at least the reconcile look-back or
+   * `eventMaxAge`, whichever is longer, plus a day: removed sooner, a message could come back and be
+   * stored and forwarded twice. Erasure of one person's items: `callr-mo erase` (docs/operations.md).
+   * @default - every kind kept until erased
+   */
+  readonly retention?: RetentionProps;
 }
 
 /** Thrown when props contradict each other or hold values AWS or CALLR would refuse. */
@@ -275,12 +303,14 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
         'or set subscribeWebhook to false to deploy without registering the webhook',
     );
   }
-  if (!subscribeWebhook && props.callrCredentialsSecret) {
-    problems.push('callrCredentialsSecret is given but subscribeWebhook is false: nothing would use it');
+  // The reconciliation sweep uses the credentials too: only with both off is the secret unused.
+  if (!subscribeWebhook && props.reconcile === false && props.callrCredentialsSecret) {
+    problems.push('callrCredentialsSecret is given but subscribeWebhook and reconcile are false: nothing would use it');
   }
-  if (!subscribeWebhook && props.callrCredentialsKey) {
-    problems.push('callrCredentialsKey is given but subscribeWebhook is false: nothing would use it');
+  if (!props.callrCredentialsSecret && props.callrCredentialsKey) {
+    problems.push('callrCredentialsKey is given without callrCredentialsSecret: nothing would use it');
   }
+  problems.push(...findReconcileProblems({ ...props, hasCallrCredentials: props.callrCredentialsSecret !== undefined }));
 
   if (props.eventTypes !== undefined) {
     if (props.eventTypes.length === 0) problems.push('eventTypes must name at least one CALLR event type');
@@ -383,9 +413,29 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
       problems.push(`${name} must be longer than zero seconds`);
     }
   }
+  problems.push(
+    ...findRetentionProblems(props.retention, {
+      reconcileLookBack: reconcileLookBackOf(props),
+      eventMaxAge: props.eventMaxAge,
+    }),
+  );
   const grace = props.previousSecretGrace;
   if (grace !== undefined && !grace.isUnresolved() && grace.toSeconds() < 0) {
     problems.push('previousSecretGrace must not be negative');
+  }
+  if (props.optOutWords !== undefined) {
+    const words = [...(props.optOutWords.stop ?? []), ...(props.optOutWords.start ?? [])];
+    if (words.some((word) => Token.isUnresolved(word))) {
+      problems.push('optOutWords must be plain strings, known at synth (they are checked and normalised then)');
+    } else if (words.some((word) => word.includes(','))) {
+      problems.push(`optOutWords must not contain commas (the persister reads them as a comma-separated list): ${JSON.stringify(words.filter((word) => word.includes(',')))}`);
+    } else {
+      try {
+        optOutWords({ stop: props.optOutWords.stop ?? DEFAULT_STOP_WORDS, start: props.optOutWords.start ?? DEFAULT_START_WORDS });
+      } catch (error) {
+        problems.push(`optOutWords: ${(error as Error).message}`);
+      }
+    }
   }
   return problems;
 }
@@ -418,6 +468,8 @@ export class CallrInboundSms extends Construct {
   readonly intake: WebhookIntake;
   /** Undefined when `subscribeWebhook` is false. */
   readonly subscription?: WebhookSubscription;
+  /** The reconciliation sweep; undefined when `reconcile` is off (or no credentials secret is given). */
+  readonly reconciliation?: Reconciliation;
   readonly monitoring: Monitoring;
   /** The CloudFront distribution behind the web ACL; undefined without `webhookWebAclArn`. */
   readonly frontDoor?: WebhookFrontDoor;
@@ -434,6 +486,8 @@ export class CallrInboundSms extends Construct {
   /** The subscription custom resource's handler; undefined when `subscribeWebhook` is false. */
   readonly subscriptionFunction?: NodejsFunction;
   readonly subscriptionProvider?: Provider;
+  /** The reconcile Lambda; undefined without reconciliation. */
+  readonly reconcileFunction?: NodejsFunction;
   /** One per event type, in `eventTypes` order; empty when `subscribeWebhook` is false. */
   readonly webhookSubscriptions: readonly CustomResource[];
 
@@ -479,6 +533,8 @@ export class CallrInboundSms extends Construct {
       removalPolicy,
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
+      retention: props.retention,
+      optOutWords: props.optOutWords,
     });
     this.numberHashKey.grantTo(this.store.persistFunction);
     this.intake = new WebhookIntake(this, {
@@ -511,11 +567,24 @@ export class CallrInboundSms extends Construct {
         callrApiUrl: props.callrApiUrl,
       });
     }
+    if ((props.reconcile ?? true) && props.callrCredentialsSecret) {
+      this.reconciliation = new Reconciliation(this, {
+        queues: this.queues,
+        store: this.store,
+        callrCredentialsSecret: props.callrCredentialsSecret,
+        callrCredentialsKey: props.callrCredentialsKey,
+        every: reconcileEveryOf(props),
+        lookBack: reconcileLookBackOf(props),
+        logs: logSettings,
+        callrApiUrl: props.callrApiUrl,
+      });
+    }
     this.monitoring = new Monitoring(this, {
       queues: this.queues,
       intake: this.intake,
       store: this.store,
       subscription: this.subscription,
+      reconciliation: this.reconciliation,
       oldestMessageAgeAlarmThreshold: props.oldestMessageAgeAlarmThreshold ?? DEFAULTS.oldestMessageAgeAlarmThreshold,
       oldestInboxMessageAgeAlarmThreshold: props.oldestInboxMessageAgeAlarmThreshold ?? DEFAULTS.oldestInboxMessageAgeAlarmThreshold,
       signatureRejectionsAlarmThreshold: props.signatureRejectionsAlarmThreshold ?? DEFAULTS.signatureRejectionsAlarmThreshold,
@@ -543,6 +612,7 @@ export class CallrInboundSms extends Construct {
     this.subscriptionFunction = this.subscription?.subscriptionFunction;
     this.subscriptionProvider = this.subscription?.subscriptionProvider;
     this.webhookSubscriptions = this.subscription?.webhookSubscriptions ?? [];
+    this.reconcileFunction = this.reconciliation?.reconcileFunction;
     ({ alarmTopic: this.alarmTopic, alarms: this.alarms, dashboard: this.dashboard, dashboardUrl: this.dashboardUrl } = this.monitoring);
   }
 }

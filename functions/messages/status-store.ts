@@ -3,8 +3,9 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SmsStatusEvent } from '../callr/events';
 import { isConditionalCheckFailed, rejectingPermanentErrors } from './errors';
 import { fitToItemLimit, type RawOmitted } from './item-size';
+import { EXPIRES_AT_ATTRIBUTE } from '../privacy/retention';
 import { itemKey, type MessageTable } from './message-store';
-import { ITEM_ATTRIBUTES, ITEM_KIND, TABLE_KEYS } from './table-design';
+import { ITEM_ATTRIBUTES, ITEM_KIND, numberHashKeys, TABLE_KEYS } from './table-design';
 
 /**
  * The outbound-status half of the table: the latest delivery status of an SMS we sent, one item
@@ -72,6 +73,10 @@ export interface StatusUpdateInput {
    * when DynamoDB committed it but its answer was lost and the SDK sends it again.
    */
   readonly writeToken: string;
+  /** When the item expires (TTL, epoch seconds: functions/privacy/retention.ts); absent: kept until erased. */
+  readonly expiresAt?: number;
+  /** Keyed hash of the recipient's number: the item's entry in the byNumberHash index (erasure). */
+  readonly recipientHash?: string;
 }
 
 /**
@@ -88,6 +93,8 @@ export async function applyStatusUpdate(table: MessageTable, input: StatusUpdate
       ...input.status,
       [ITEM_ATTRIBUTES.raw]: gzipSync(input.rawEvent),
       [WRITE_TOKEN]: input.writeToken,
+      ...(input.expiresAt === undefined ? {} : { [EXPIRES_AT_ATTRIBUTE]: input.expiresAt }),
+      ...(input.recipientHash === undefined ? {} : numberHashKeys({ pk: `sms#${input.status.id}`, sk: ITEM_KIND.status }, input.recipientHash)),
     },
     `status of ${input.status.id}`,
   );

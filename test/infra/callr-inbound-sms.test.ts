@@ -20,6 +20,7 @@ import {
 } from '../../functions/queues/queue-design';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../../functions/observability/observability';
 import { INGEST_METRICS } from '../../functions/ingest/metrics';
+import { RECONCILE_METRICS } from '../../functions/reconcile/metrics';
 import {
   actionsOf,
   attributeOf,
@@ -235,13 +236,18 @@ describe('table', () => {
       ...TABLE_INDEXES.flatMap((index) => [index.partitionKey, index.sortKey]),
     ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
     BillingMode: 'PAY_PER_REQUEST',
+    // Retention (issue 10): on always; only items with the attribute expire.
+    TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     GlobalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
       IndexName: index.indexName,
       KeySchema: [
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
+      Projection:
+        index.projectedAttributes.length > 0
+          ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] }
+          : { ProjectionType: 'KEYS_ONLY' },
     })),
     Replicas: [
       {
@@ -343,6 +349,13 @@ describe('Lambdas', () => {
       INBOX_TOPIC_ARN: refTo(stack, system.inboxTopic),
       NUMBER_HASH_KEY_ARN: refTo(stack, system.numberHashKeySecret),
     });
+  });
+
+  it('gives the persist Lambda the opt-out words it is given, and only those lists', () => {
+    const { stack, system, template } = synthConstruct({ optOutWords: { stop: ['STOP', 'Arrêt'] } });
+    const persist = template.findResources('AWS::Lambda::Function')[logicalId(stack, system.persistFunction)];
+    expect(persist.Properties.Environment.Variables).toMatchObject({ OPT_OUT_STOP_WORDS: 'STOP,Arrêt' });
+    expect(persist.Properties.Environment.Variables).not.toHaveProperty('OPT_OUT_START_WORDS');
   });
 });
 
@@ -574,6 +587,7 @@ describe('alarms', () => {
       ['AWS/SQS', 'NumberOfMessagesSent'],
       [METRICS_NAMESPACE, INGEST_METRICS.rejected],
       [METRICS_NAMESPACE, 'WebhookUnsubscribeFailed'],
+      [METRICS_NAMESPACE, RECONCILE_METRICS.reconciled],
     ]);
     for (const [id, alarm] of Object.entries(alarms)) {
       // Only the heartbeat takes silence for a failure.
@@ -662,7 +676,24 @@ describe('props validation', () => {
 
   it.each<[string, Omit<CallrInboundSmsProps, 'callrCredentialsSecret'>, boolean, string[]]>([
     ['no credentials while subscribing', {}, false, [credentialsNeeded]],
-    ['credentials while not subscribing', { subscribeWebhook: false }, true, ['callrCredentialsSecret is given but subscribeWebhook is false: nothing would use it']],
+    [
+      'credentials while neither subscribing nor reconciling',
+      { subscribeWebhook: false, reconcile: false },
+      true,
+      ['callrCredentialsSecret is given but subscribeWebhook and reconcile are false: nothing would use it'],
+    ],
+    [
+      'reconciliation without credentials',
+      { subscribeWebhook: false, reconcile: true },
+      false,
+      ['reconcile is true but no callrCredentialsSecret is given: the sweep asks CALLR for the SMS it received, with those credentials'],
+    ],
+    [
+      'a look-back shorter than two sweeps',
+      { reconcileEvery: Duration.hours(1), reconcileLookBack: Duration.minutes(90) },
+      true,
+      ['reconcileLookBack is 5400 seconds; it must be at least twice reconcileEvery (7200 seconds), so that every second is asked by two sweeps and one failed sweep loses nothing'],
+    ],
     ['no event type', { eventTypes: [] }, true, ['eventTypes must name at least one CALLR event type']],
     [
       'unsupported and repeated event types',
@@ -707,6 +738,18 @@ describe('props validation', () => {
       ['signatureRejectionsAlarmThreshold is 0; it must be a whole number of requests, at least 1'],
     ],
     ['empty event window', { eventMaxAge: Duration.seconds(0) }, true, ['eventMaxAge must be longer than zero seconds']],
+    [
+      'an opt-out word that is also a start word',
+      { optOutWords: { stop: ['STOP', 'yes'] } },
+      true,
+      ['optOutWords: "YES" is both a stop and a start word'],
+    ],
+    [
+      'an opt-out word with a comma',
+      { optOutWords: { start: ['START,GO'] } },
+      true,
+      ['optOutWords must not contain commas (the persister reads them as a comma-separated list): ["START,GO"]'],
+    ],
   ])('rejects %s', (_name, props, withCredentials, problems) => {
     let thrown: unknown;
     try {
