@@ -122,7 +122,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
           `its messages are still stored. To get them, stop, delete ${join(config.dataDir, 'dynamodb')} (its messages go) and start again.`,
       );
     }
-    const queues = await createQueues(clients.sqs, LOCAL_RESOURCE_NAMES);
+    const queues = await createQueues(clients, LOCAL_RESOURCE_NAMES);
     // The first secret is the one CALLR signs with; the others are still accepted (rotation).
     const hmacSecret = loadOrCreateHmacSecret(config.dataDir, config.hmacSecrets?.[0]);
     const acceptedSecrets = [hmacSecret, ...(config.hmacSecrets?.slice(1) ?? [])];
@@ -154,7 +154,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
     const persistConfig = loadPersistConfig({
       TABLE_NAME: tableName,
       DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
-      INBOX_QUEUE_URL: queues.inboxQueueUrl,
+      INBOX_TOPIC_ARN: queues.inboxTopicArn,
       NUMBER_HASH_KEY: numberHashKey,
     });
     const persistNumberHashKey = createNumberHashKeyLoader(persistConfig.numberHashKey!, {
@@ -168,6 +168,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
         config: { ...persistConfig, ...(config.optOutWords ? { optOutWords: config.optOutWords } : {}) },
         documents: clients.documents,
         sqs: clients.sqs,
+        sns: clients.sns,
         now: () => new Date(),
         numberHashKey: persistNumberHashKey,
         ...persistObservability,
