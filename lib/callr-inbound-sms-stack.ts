@@ -38,6 +38,8 @@ export const STACK_CONTEXT_KEYS = [
   'reconcile',
   'reconcileEveryMinutes',
   'reconcileLookBackHours',
+  'optOutStopWords',
+  'optOutStartWords',
 ] as const;
 export type StackContextKey = (typeof STACK_CONTEXT_KEYS)[number];
 
@@ -57,6 +59,12 @@ export interface StackSettings {
    */
   readonly unusedKeys: readonly StackContextKey[];
   readonly props: Omit<CallrInboundSmsProps, 'callrCredentialsSecret' | 'callrCredentialsKey'>;
+}
+
+/** `-c optOutStopWords=STOP,ARRET` / `-c optOutStartWords=START`: either replaces its defaults. */
+function optOutWordsOf(stop: string[] | undefined, start: string[] | undefined): CallrInboundSmsProps['optOutWords'] {
+  if (stop === undefined && start === undefined) return undefined;
+  return { ...(stop ? { stop } : {}), ...(start ? { start } : {}) };
 }
 
 /** Thrown when context values are malformed or contradict each other; lists every problem. */
@@ -175,6 +183,7 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     reconcile: reader.boolean('reconcile'),
     reconcileEvery: durationOf(reader.number('reconcileEveryMinutes'), Duration.minutes),
     reconcileLookBack: durationOf(reader.number('reconcileLookBackHours'), Duration.hours),
+    optOutWords: optOutWordsOf(reader.list('optOutStopWords'), reader.list('optOutStartWords')),
   };
 
   // The credentials serve the subscription and the reconciliation sweep (on by default with them).
@@ -214,7 +223,8 @@ function renameToContextKeys(problem: string): string {
     .replace(/^previousSecretGrace\b/, 'previousSecretGraceSeconds')
     .replace(/^inboxVisibilityTimeout\b/, 'inboxVisibilityTimeoutSeconds')
     .replace(/^reconcileEvery is (\d+) seconds/, (_all, seconds: string) => `reconcileEveryMinutes is ${Number(seconds) / 60} minutes`)
-    .replace(/^reconcileLookBack is (\d+) seconds/, (_all, seconds: string) => `reconcileLookBackHours is ${Number(seconds) / 3600} hours`);
+    .replace(/^reconcileLookBack is (\d+) seconds/, (_all, seconds: string) => `reconcileLookBackHours is ${Number(seconds) / 3600} hours`)
+    .replace(/^optOutWords\b/, 'optOutStopWords / optOutStartWords');
 }
 
 function durationOf(value: number | undefined, unit: (amount: number) => Duration): Duration | undefined {
@@ -328,6 +338,7 @@ export class CallrInboundSmsStack extends Stack {
     output('InboxDeadLetterQueueArn', system.inboxDeadLetterQueue.queueArn, 'ARN of the inbox dead-letter queue');
     output('TableName', system.table.tableName, 'DynamoDB table of messages and delivery statuses');
     output('HmacSecretArn', system.hmacSecret.secretArn, 'Secrets Manager secret CALLR signs webhooks with');
+    output('NumberHashKeyArn', system.numberHashKeySecret.secretArn, 'Secrets Manager secret of the key phone numbers are hashed with (opt-outs); callr-mo optouts check reads it');
     output('AlarmTopicArn', system.alarmTopic.topicArn, 'SNS topic the alarms notify');
     output('DashboardUrl', system.dashboardUrl, 'CloudWatch dashboard of this stack');
     if (system.reconcileFunction) {

@@ -17,8 +17,8 @@ import { startSqsEventSource, type RunningSqsEventSource } from '../../local/sqs
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
 import { callrBody, callrWebhookEvent } from '../support/http-api-events';
 import { drainQueue } from '../support/sqs-events';
-import { smsMoBody } from '../fixtures/callr-fixtures';
 import { testNumberHashKey } from '../support/number-hash-key';
+import { smsMoBody } from '../fixtures/callr-fixtures';
 
 /**
  * The sweep against the CALLR emulator, dynalite and fauxqs with real SDK clients, feeding the
