@@ -150,6 +150,15 @@ export interface CallrInboundSmsProps extends ReconcileSettings {
   readonly inboxVisibilityTimeout?: Duration;
 
   /**
+   * The words that opt a sender out of SMS from the number it wrote to (`stop`), and back in
+   * (`start`). Only a text that is exactly one of them, once case, accents and punctuation are
+   * ignored, changes the opt-out registry; a near miss ("stop svp") is flagged `suspectedOptOut`
+   * on the message. Either list given replaces its defaults.
+   * @default stop: STOP, STOP SMS, STOPALL, ARRET, UNSUBSCRIBE, CANCEL, END, QUIT; start: START, UNSTOP, YES
+   */
+  readonly optOutWords?: OptOutWordsProps;
+
+  /**
    * More downstream services, each with its own queue: every inbox message is published once to
    * the inbox topic, and each queue here is subscribed to it (raw delivery) beside the inbox
    * queue, through its optional filter policy on the message attributes (`kind`, `keyword`, `to`,
@@ -159,15 +168,6 @@ export interface CallrInboundSmsProps extends ReconcileSettings {
    * @default - none: the inbox queue only
    */
   readonly subscribers?: readonly InboxSubscriber[];
-
-  /**
-   * The words that opt a sender out of SMS from the number it wrote to (`stop`), and back in
-   * (`start`). Only a text that is exactly one of them, once case, accents and punctuation are
-   * ignored, changes the opt-out registry; a near miss ("stop svp") is flagged `suspectedOptOut`
-   * on the message. Either list given replaces its defaults.
-   * @default stop: STOP, STOP SMS, STOPALL, ARRET, UNSUBSCRIBE, CANCEL, END, QUIT; start: START, UNSTOP, YES
-   */
-  readonly optOutWords?: OptOutWordsProps;
 
   /**
    * The customer-managed KMS key `callrCredentialsSecret` is encrypted with, if it is: the

@@ -1,7 +1,7 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { createDynamoDbClients } from '../aws/dynamodb';
-import { createSnsClient } from '../aws/sns';
 import { createSecretsManagerClient } from '../aws/secrets-manager';
+import { createSnsClient } from '../aws/sns';
 import { createSqsClient } from '../aws/sqs';
 import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { withLambdaMiddleware } from '../observability/lambda-middleware';
