@@ -65,6 +65,21 @@ describe('inbox fan-out', () => {
     expect(system.inbox.subscriptions).toHaveLength(3);
   });
 
+  it('alarms on the first delivery SNS failed, to the inbox queue or a subscriber, within 5 minutes', () => {
+    const { stack, system, template } = built;
+    const alarm = template.findResources('AWS::CloudWatch::Alarm')[logicalId(stack, system.alarms.inboxDeliveryFailed)];
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/SNS',
+      MetricName: 'NumberOfNotificationsFailed',
+      Dimensions: [{ Name: 'TopicName', Value: { 'Fn::GetAtt': [logicalId(stack, system.inboxTopic), 'TopicName'] } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+    });
+  });
+
   it('lets the inbox topic, and only it, send to each queue it delivers to', () => {
     const { stack, system, template } = built;
     for (const queue of [system.inboxQueue, helpBot]) {
