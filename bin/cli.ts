@@ -23,6 +23,7 @@ import {
 } from '../cli/dead-letters';
 import { EXIT_CODE, TargetError, UsageError } from '../cli/errors';
 import { checkSelectorForTarget, formatMessages, listMessages, parseMessageSelector } from '../cli/messages';
+import { checkOptOut, formatOptOutCheck, parseOptOutQuery } from '../cli/optouts';
 import { createMoGenerator, seededRandom } from '../cli/mo-generator';
 import { createProgressReporter, shouldShowProgress } from '../cli/progress';
 import {
@@ -37,7 +38,7 @@ import {
   type SimulationSummary,
 } from '../cli/simulate';
 import { escapeForTerminal } from '../cli/format';
-import { formatErasure, formatErasurePreview, parseNumber, previewErasure, resolveNumberHashKey } from '../cli/erase';
+import { formatErasure, formatErasurePreview, parseNumber, previewErasure } from '../cli/erase';
 import { eraseNumber } from '../functions/erasure/erase-number';
 import { hashNumber, maskNumber } from '../functions/privacy/number-hash';
 import { formatSimulation } from '../cli/simulation-report';
@@ -48,6 +49,7 @@ import {
   readLocalPipeline,
   resolveCallr,
   resolveMessageTable,
+  resolveNumberHashKey,
   resolveQueues,
   type TargetDeps,
 } from '../cli/targets';
@@ -120,6 +122,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         `  ${PROGRAM} dlq list                          # dead letters and why`,
         `  ${PROGRAM} subscriptions                     # the CALLR webhooks`,
         `  ${PROGRAM} alarms test --stack <name>        # prove that alarm notifications are delivered`,
+        `  ${PROGRAM} optouts check --number +33612345678  # did this number send STOP`,
       ].join('\n'),
     );
   // Subcommands inherit output and exit handling only when told to.
@@ -275,7 +278,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       .requiredOption('--number <number>', 'the phone number, as CALLR writes it (E.164 with +, e.g. +33612345678)')
       .addOption(dataDirOption())
       .addOption(stackOption())
-      .option('--table <name>', 'a DynamoDB table by name, with NUMBER_HASH_KEY_ARN naming the key (AWS credential chain)')
+      .option('--table <name>', 'a DynamoDB table by name, with --number-hash-key-secret (AWS credential chain)')
+      .option('--number-hash-key-secret <secret>', 'with --table: the Secrets Manager secret (ARN or name) of the number hash key')
       .addOption(regionOption())
       .addOption(jsonOption());
   erasureTargetOptions(
@@ -287,7 +291,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       .option('--dry-run', 'count what would be erased; change nothing'),
   )
     .addHelpText('after', ['', 'Examples:', `  ${PROGRAM} erase --number +33612345678 --dry-run`, `  ${PROGRAM} erase --number +33612345678 --stack CallrInboundSms --region eu-west-1`].join('\n'))
-    .action(async (options: MessagesOptions & { number: string; dryRun?: boolean }) => {
+    .action(async (options: MessagesOptions & { number: string; dryRun?: boolean; numberHashKeySecret?: string }) => {
       const number = parseNumber(options.number);
       const target = await resolveMessageTable(options, targetDeps);
       try {
@@ -309,7 +313,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     command('number-hash')
       .summary('print the keyed hash of a phone number: what the logs and the erasure audit name it by')
       .description('Print the keyed hash of a phone number under the target\'s number hash key: search the log groups for it (a number appears in the logs as •••••••1234#<hash>), or the erasure audit (pk erasure#<hash>).'),
-  ).action(async (options: MessagesOptions & { number: string }) => {
+  ).action(async (options: MessagesOptions & { number: string; numberHashKeySecret?: string }) => {
     const number = parseNumber(options.number);
     const key = await resolveNumberHashKey(options, targetDeps);
     const hash = hashNumber(key, number);
@@ -327,6 +331,46 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       const webhooks = await listSubscriptions(callr);
       if (options.json) printJson(webhooks);
       else print(formatSubscriptions(webhooks));
+    });
+
+  const optouts = command('optouts')
+    .summary('whether a number opted out of our SMS (STOP), and the evidence kept')
+    .description('The opt-out registry: who sent a stop word (STOP, ARRET, ...) to which of our numbers, and a start word (START) since.');
+  optouts
+    .command('check')
+    .exitOverride()
+    .description(
+      'Whether --number is opted out from --to (one of our numbers), or from any of our numbers without --to: what the ' +
+        'sender of outbound SMS asks, since CALLR picks the number an SMS goes from. Prints the evidence kept: the word, its ' +
+        'time and the MO id; the registry holds the number only as its keyed hash.',
+    )
+    .option('--number <number>', 'the sender\'s number (E.164, e.g. +33612345678; spaces and dashes are ignored)')
+    .option('--to <number>', 'one of our numbers (default: any of them)')
+    .addOption(dataDirOption())
+    .addOption(stackOption())
+    .option('--table <name>', 'a DynamoDB table by name (AWS credential chain), with --number-hash-key-secret')
+    .option('--number-hash-key-secret <secret>', 'with --table: the Secrets Manager secret of the number hash key (ARN or name)')
+    .addOption(regionOption())
+    .addOption(jsonOption())
+    .addHelpText('after', [
+      '',
+      'Exit code 0 whatever the answer (read it, or --json\'s optedOut); 1 when the registry could not be read.',
+      '',
+      'Examples:',
+      `  ${PROGRAM} optouts check --number +33612345678`,
+      `  ${PROGRAM} optouts check --number +33612345678 --to 38123 --stack CallrInboundSms --region eu-west-1 --json`,
+    ].join('\n'))
+    .action(async (options: OptOutsCheckOptions) => {
+      const query = parseOptOutQuery(options);
+      const key = await resolveNumberHashKey(options, targetDeps);
+      const target = await resolveMessageTable(options, targetDeps);
+      try {
+        const check = await checkOptOut(target.table, key, query);
+        if (options.json) printJson(check);
+        else print(formatOptOutCheck(check));
+      } finally {
+        target.close();
+      }
     });
 
   const alarms = command('alarms')
@@ -364,6 +408,17 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     });
 
   return program;
+}
+
+interface OptOutsCheckOptions {
+  number?: string;
+  to?: string;
+  dataDir?: string;
+  stack?: string;
+  table?: string;
+  numberHashKeySecret?: string;
+  region?: string;
+  json?: boolean;
 }
 
 interface AlarmsTestOptions {

@@ -1,55 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { createSecretsManagerClient } from '../functions/aws/secrets-manager';
 import type { ErasureAudit } from '../functions/erasure/erase-number';
 import { findItemsHoldingNumber } from '../functions/erasure/find-items';
 import type { MessageTable } from '../functions/messages/message-store';
 import { hashNumber, maskNumber, normaliseNumber } from '../functions/privacy/number-hash';
-import { createNumberHashKeyLoader, numberHashKeyBytes, readNumberHashKeyConfig } from '../functions/privacy/number-hash-key';
 import { RETENTION_KINDS, type RetentionKind } from '../functions/privacy/retention';
-import { NUMBER_HASH_KEY_FILE } from '../local/number-hash-key';
-import { TargetError, UsageError } from './errors';
-import { localDataDir, readStackOutputs, STACK_OUTPUT, type MessageTableOptions, type TargetDeps } from './targets';
+import { UsageError } from './errors';
 
 /**
- * `callr-mo erase` and `callr-mo number-hash`: the number hash key where the target keeps it, the
- * erasure itself (functions/erasure/), and what is printed, which never holds the number in clear.
+ * `callr-mo erase` and `callr-mo number-hash`: the erasure (functions/erasure/) with the target's
+ * number hash key (resolveNumberHashKey in targets.ts), and what is printed, which never holds the
+ * number in clear.
  */
-
-/**
- * The key of the numbers' keyed hash for the target: a stack's secret (output NumberHashKeyArn,
- * read with the AWS credential chain), NUMBER_HASH_KEY_ARN or NUMBER_HASH_KEY with --table, or
- * local mode's `.local/number-hash-key`.
- */
-export async function resolveNumberHashKey(options: MessageTableOptions, deps: TargetDeps): Promise<Uint8Array> {
-  if (options.stack !== undefined || options.table !== undefined) {
-    const problems: string[] = [];
-    const config =
-      options.stack !== undefined
-        ? {
-            kind: 'secrets-manager' as const,
-            secretId: (await readStackOutputs({ ...options, stack: options.stack }, deps, [STACK_OUTPUT.numberHashKeyArn]))[STACK_OUTPUT.numberHashKeyArn]!,
-          }
-        : readNumberHashKeyConfig(deps.env, problems);
-    if (problems.length > 0) throw new UsageError(problems.join(' '));
-    if (!config) throw new UsageError('with --table, set NUMBER_HASH_KEY_ARN (the stack output NumberHashKeyArn) to name the number hash key');
-    const client = createSecretsManagerClient({ region: options.region });
-    try {
-      return await createNumberHashKeyLoader(config, { secrets: () => new SecretsProvider({ awsSdkV3Client: client }) }).load();
-    } finally {
-      client.destroy();
-    }
-  }
-  const path = join(localDataDir(options, deps), NUMBER_HASH_KEY_FILE);
-  let stored: string;
-  try {
-    stored = readFileSync(path, 'utf8').trim();
-  } catch (error) {
-    throw new TargetError(`no local number hash key (${path}): start the local pipeline once with \`npm start\`, or use --stack`, { cause: error });
-  }
-  return numberHashKeyBytes(stored, path);
-}
 
 /** The number as erasure looks for it; refuses what holds no digits before anything is asked. */
 export function parseNumber(number: string): string {

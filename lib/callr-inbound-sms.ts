@@ -12,6 +12,7 @@ import type { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { HANDLED_EVENT_TYPES, type HandledEventType } from '../functions/callr/events';
 import { CALLR_HMAC_ALGORITHMS, isHttpHeaderName, type CallrHmacAlgorithm } from '../functions/callr/signature';
+import { DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, optOutWords } from '../functions/optouts/words';
 import type { LogGroupSettings } from './constructs/functions';
 import { WebhookFrontDoor } from './constructs/flood-protection';
 import { WebhookIntake } from './constructs/intake';
@@ -28,6 +29,12 @@ export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
 export { minimumRetention, NumberHashKey, RETENTION_MARGIN, retentionEnvironment, type RetentionProps } from './constructs/privacy';
 export { WEBHOOK_RESOURCE_TYPE, WEBHOOK_SERVICE_TIMEOUT } from './constructs/webhook-subscription';
+
+/** {@link CallrInboundSmsProps.optOutWords}. */
+export interface OptOutWordsProps {
+  readonly stop?: readonly string[];
+  readonly start?: readonly string[];
+}
 
 /** Props of {@link CallrInboundSms}. Every prop is optional except where `subscribeWebhook` needs one. */
 export interface CallrInboundSmsProps {
@@ -136,6 +143,15 @@ export interface CallrInboundSmsProps {
    * @default Duration.seconds(30)
    */
   readonly inboxVisibilityTimeout?: Duration;
+
+  /**
+   * The words that opt a sender out of SMS from the number it wrote to (`stop`), and back in
+   * (`start`). Only a text that is exactly one of them, once case, accents and punctuation are
+   * ignored, changes the opt-out registry; a near miss ("stop svp") is flagged `suspectedOptOut`
+   * on the message. Either list given replaces its defaults.
+   * @default stop: STOP, STOP SMS, STOPALL, ARRET, UNSUBSCRIBE, CANCEL, END, QUIT; start: START, UNSTOP, YES
+   */
+  readonly optOutWords?: OptOutWordsProps;
 
   /**
    * The customer-managed KMS key `callrCredentialsSecret` is encrypted with, if it is: the
@@ -391,6 +407,20 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
   if (grace !== undefined && !grace.isUnresolved() && grace.toSeconds() < 0) {
     problems.push('previousSecretGrace must not be negative');
   }
+  if (props.optOutWords !== undefined) {
+    const words = [...(props.optOutWords.stop ?? []), ...(props.optOutWords.start ?? [])];
+    if (words.some((word) => Token.isUnresolved(word))) {
+      problems.push('optOutWords must be plain strings, known at synth (they are checked and normalised then)');
+    } else if (words.some((word) => word.includes(','))) {
+      problems.push(`optOutWords must not contain commas (the persister reads them as a comma-separated list): ${JSON.stringify(words.filter((word) => word.includes(',')))}`);
+    } else {
+      try {
+        optOutWords({ stop: props.optOutWords.stop ?? DEFAULT_STOP_WORDS, start: props.optOutWords.start ?? DEFAULT_START_WORDS });
+      } catch (error) {
+        problems.push(`optOutWords: ${(error as Error).message}`);
+      }
+    }
+  }
   return problems;
 }
 
@@ -481,6 +511,7 @@ export class CallrInboundSms extends Construct {
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
       retention: props.retention,
       encryptionKey: props.encryptionKey,
+      optOutWords: props.optOutWords,
     });
     this.numberHashKey.grantTo(this.store.persistFunction);
     this.intake = new WebhookIntake(this, {

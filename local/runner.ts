@@ -165,7 +165,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
     const persistObservability = createObservability(SERVICE_NAMES.persist, process.env, { numberHashKey: persistNumberHashKey.current });
     const persist = withLambdaMiddleware(
       createPersistHandler({
-        config: persistConfig,
+        config: { ...persistConfig, ...(config.optOutWords ? { optOutWords: config.optOutWords } : {}) },
         documents: clients.documents,
         sqs: clients.sqs,
         now: () => new Date(),

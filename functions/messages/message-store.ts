@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
+  BatchGetCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -289,6 +290,35 @@ export async function getMessage(table: MessageTable, smsHash: string): Promise<
     }),
   );
   return Item?.message as InboundMessage | undefined;
+}
+
+/** BatchGetItem takes at most 100 keys per call. */
+const BATCH_GET_KEYS = 100;
+/** Rounds of UnprocessedKeys (throttling) before giving up: the SDK's own retries come first. */
+const BATCH_GET_ROUNDS = 5;
+
+/**
+ * Which of these message ids (canonical SMS hashes) are stored, in calls of 100 keys reading the
+ * key only. Keys DynamoDB leaves unprocessed are asked again; still unprocessed after a few rounds,
+ * the read throws, so that a caller never takes "not read" for "not stored".
+ */
+export async function findStoredMessageIds(table: MessageTable, messageIds: readonly string[]): Promise<Set<string>> {
+  const stored = new Set<string>();
+  const unique = [...new Set(messageIds)];
+  for (let start = 0; start < unique.length; start += BATCH_GET_KEYS) {
+    let keys: Array<Record<string, unknown>> = unique.slice(start, start + BATCH_GET_KEYS).map((id) => itemKey(id, ITEM_KIND.message));
+    for (let round = 1; keys.length > 0; round++) {
+      if (round > BATCH_GET_ROUNDS) throw new Error(`DynamoDB left ${keys.length} keys of ${table.tableName} unread after ${BATCH_GET_ROUNDS} rounds`);
+      const answer = await table.documents.send(
+        new BatchGetCommand({
+          RequestItems: { [table.tableName]: { Keys: keys, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey } } },
+        }),
+      );
+      for (const item of answer.Responses?.[table.tableName] ?? []) stored.add(String(item[TABLE_KEYS.partitionKey]).replace(/^sms#/, ''));
+      keys = answer.UnprocessedKeys?.[table.tableName]?.Keys ?? [];
+    }
+  }
+  return stored;
 }
 
 /**

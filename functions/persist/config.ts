@@ -1,5 +1,6 @@
 import { readRetention, type Retention } from '../privacy/retention';
 import { NUMBER_HASH_KEY_ARN_VARIABLE, readNumberHashKeyConfig, type NumberHashKeyConfig } from '../privacy/number-hash-key';
+import { readOptOutWords, type OptOutWords } from '../optouts/words';
 
 /**
  * The persist Lambda's configuration, read from the environment and checked once at cold start.
@@ -19,6 +20,11 @@ export interface PersistConfig {
   readonly numberHashKey?: NumberHashKeyConfig;
   /** How long inbound messages and statuses are kept (RETENTION_*_SECONDS); none by default. */
   readonly retention?: Retention;
+  /**
+   * Stop and start words of the opt-out registry (OPT_OUT_STOP_WORDS, OPT_OUT_START_WORDS).
+   * @default DEFAULT_OPT_OUT_WORDS (functions/optouts/words.ts)
+   */
+  readonly optOutWords?: OptOutWords;
 }
 
 export type PersistEnv = Readonly<Record<string, string | undefined>>;
@@ -54,8 +60,17 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
     problems.push(`${NUMBER_HASH_KEY_ARN_VARIABLE} is required: the ARN of the secret holding the key of the phone numbers' keyed hash (the construct sets it).`);
   }
 
+  const optOutWords = readOptOutWords(env, problems);
+
   if (problems.length > 0) throw new PersistConfigError(problems);
-  return { tableName: tableName ?? '', deadLetterQueueUrl: deadLetterQueueUrl ?? '', inboxQueueUrl: inboxQueueUrl ?? '', ...(numberHashKey ? { numberHashKey } : {}), ...(Object.keys(retention).length > 0 ? { retention } : {}) };
+  return {
+    tableName: tableName ?? '',
+    deadLetterQueueUrl: deadLetterQueueUrl ?? '',
+    inboxQueueUrl: inboxQueueUrl ?? '',
+    ...(numberHashKey ? { numberHashKey } : {}),
+    ...(Object.keys(retention).length > 0 ? { retention } : {}),
+    ...(optOutWords ? { optOutWords } : {}),
+  };
 }
 
 function readQueueUrl(name: string, value: string | undefined, what: string, problems: string[]): string | undefined {

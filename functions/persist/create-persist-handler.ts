@@ -18,11 +18,13 @@ import {
   type MessageTable,
 } from '../messages/message-store';
 import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
+import { createInboundEnrichment } from '../optouts/enrichment';
+import { DEFAULT_OPT_OUT_WORDS } from '../optouts/words';
+import type { NumberHashKeyLoader } from '../privacy/number-hash-key';
 import { forwardToInbox } from '../queues/inbox';
 import { ATTRIBUTE, UnknownBodyEncodingError, decodeEventBody, withDeadLetterReason } from '../queues/queue-message';
 import { PERSIST_TIMEOUT_SECONDS } from '../queues/queue-design';
 import { sendToQueue } from '../queues/send';
-import type { NumberHashKeyLoader } from '../privacy/number-hash-key';
 import { expiresAtFor } from '../privacy/retention';
 import { hashNumber } from '../privacy/number-hash';
 import type { PersistConfig } from './config';
@@ -47,8 +49,11 @@ export interface PersistDependencies {
    */
   readonly newAttemptToken?: () => string;
   /**
-   * The key of the numbers' keyed hash, loaded before a batch is processed: a batch is not
-   * processed without it (SQS delivers it again), so every line it logs carries the hashes.
+   * The key of the numbers' keyed hash (functions/privacy/number-hash-key.ts). Every stored message
+   * and status carries its number's hash (the byNumberHash index, erasure), and the opt-out
+   * registry keeps the sender's number only as its hash: a record fails while the key cannot be
+   * loaded (SQS delivers it again), so nothing is stored unfindable and no STOP unapplied. Once
+   * loaded, log lines show numbers with their hash.
    */
   readonly numberHashKey: NumberHashKeyLoader;
   readonly logger: Logger;
@@ -105,6 +110,13 @@ const randomAttemptToken = (): string => randomBytes(12).toString('base64url');
 export function createPersistHandler(deps: PersistDependencies): PersistHandler {
   const table: MessageTable = { documents: deps.documents, tableName: deps.config.tableName };
   const newAttemptToken = deps.newAttemptToken ?? randomAttemptToken;
+  // Keyword and opt-out, before the message is stored (functions/optouts/enrichment.ts).
+  const enrichInbound = createInboundEnrichment({
+    words: deps.config.optOutWords ?? DEFAULT_OPT_OUT_WORDS,
+    table,
+    numberHashKey: () => deps.numberHashKey.load(),
+    metrics: deps.metrics,
+  });
 
   async function processRecord(record: SQSRecord): Promise<PersistOutcome> {
     const logger = deps.logger.createChild();
@@ -157,7 +169,7 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
 
   async function persistInbound(event: InboundSmsEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
     const now = deps.now();
-    const message = toInboundMessage(event, now);
+    const message = await enrichInbound(toInboundMessage(event, now));
     // On every line about this record, masked with their keyed hash (log-masking.ts).
     logger.appendKeys({ from: message.from, to: message.to });
     const claim: ForwardClaim = { token: attemptToken, at: now };
@@ -249,8 +261,6 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   }
 
   return async (event, context) => {
-    // Throws NumberHashKeyUnavailableError: the invocation fails and SQS delivers the batch again.
-    await deps.numberHashKey.load();
     const processor = new BatchProcessor(EventType.SQS);
     return processPartialResponse(event, processRecord, processor, { context });
   };

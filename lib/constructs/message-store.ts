@@ -7,6 +7,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
 import { SERVICE_NAMES } from '../../functions/observability/observability';
+import { OPT_OUT_WORDS_VARIABLES } from '../../functions/optouts/words';
 import { PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
 import { EXPIRES_AT_ATTRIBUTE } from '../../functions/privacy/retention';
 import { createCallrFunction, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
@@ -45,6 +46,8 @@ export interface MessageStoreProps {
    * @default - the AWS owned key (DynamoDB's default)
    */
   readonly encryptionKey?: kms.IKey;
+  /** Stop and start words of the opt-out registry; a list not given keeps the persister's defaults. */
+  readonly optOutWords?: { readonly stop?: readonly string[]; readonly start?: readonly string[] };
 }
 
 /**
@@ -92,6 +95,8 @@ export class MessageStore {
         DEAD_LETTER_QUEUE_URL: queues.deadLetterQueue.queueUrl,
         INBOX_QUEUE_URL: queues.inboxQueue.queueUrl,
         ...retentionEnvironment(props.retention),
+        ...(props.optOutWords?.stop ? { [OPT_OUT_WORDS_VARIABLES.stop]: props.optOutWords.stop.join(',') } : {}),
+        ...(props.optOutWords?.start ? { [OPT_OUT_WORDS_VARIABLES.start]: props.optOutWords.start.join(',') } : {}),
       },
       logs: props.logs,
     });

@@ -349,6 +349,13 @@ describe('Lambdas', () => {
       NUMBER_HASH_KEY_ARN: refTo(stack, system.numberHashKeySecret),
     });
   });
+
+  it('gives the persist Lambda the opt-out words it is given, and only those lists', () => {
+    const { stack, system, template } = synthConstruct({ optOutWords: { stop: ['STOP', 'Arrêt'] } });
+    const persist = template.findResources('AWS::Lambda::Function')[logicalId(stack, system.persistFunction)];
+    expect(persist.Properties.Environment.Variables).toMatchObject({ OPT_OUT_STOP_WORDS: 'STOP,Arrêt' });
+    expect(persist.Properties.Environment.Variables).not.toHaveProperty('OPT_OUT_START_WORDS');
+  });
 });
 
 describe('IAM', () => {
@@ -708,6 +715,18 @@ describe('props validation', () => {
       ['signatureRejectionsAlarmThreshold is 0; it must be a whole number of requests, at least 1'],
     ],
     ['empty event window', { eventMaxAge: Duration.seconds(0) }, true, ['eventMaxAge must be longer than zero seconds']],
+    [
+      'an opt-out word that is also a start word',
+      { optOutWords: { stop: ['STOP', 'yes'] } },
+      true,
+      ['optOutWords: "YES" is both a stop and a start word'],
+    ],
+    [
+      'an opt-out word with a comma',
+      { optOutWords: { start: ['START,GO'] } },
+      true,
+      ['optOutWords must not contain commas (the persister reads them as a comma-separated list): ["START,GO"]'],
+    ],
   ])('rejects %s', (_name, props, withCredentials, problems) => {
     let thrown: unknown;
     try {

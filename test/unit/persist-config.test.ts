@@ -32,6 +32,17 @@ describe('loadPersistConfig', () => {
     expect(problemsOf({ ...VALID_ENV, AWS_LAMBDA_FUNCTION_NAME: 'persist' })).toEqual([expect.stringMatching(/^NUMBER_HASH_KEY_ARN is required/)]);
   });
 
+  it('reads the opt-out words, each list replacing its defaults, and reports bad ones', () => {
+    expect(loadPersistConfig(VALID_ENV).optOutWords).toBeUndefined();
+    expect(loadPersistConfig({ ...VALID_ENV, OPT_OUT_STOP_WORDS: 'stop,halt', OPT_OUT_START_WORDS: 'go' }).optOutWords).toEqual({
+      stop: ['STOP', 'HALT'],
+      start: ['GO'],
+    });
+    expect(problemsOf({ ...VALID_ENV, OPT_OUT_START_WORDS: 'STOP' })).toEqual([
+      expect.stringMatching(/^OPT_OUT_STOP_WORDS \/ OPT_OUT_START_WORDS .*"STOP" is both a stop and a start word/),
+    ]);
+  });
+
   it('accepts the local emulator URLs', () => {
     const env = { ...VALID_ENV, INBOX_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/callr-inbound-sms-inbox' };
     expect(loadPersistConfig(env).inboxQueueUrl).toBe(env.INBOX_QUEUE_URL);
