@@ -1,3 +1,7 @@
+import { readRetention, type Retention } from '../privacy/retention';
+import { NUMBER_HASH_KEY_ARN_VARIABLE, readNumberHashKeyConfig, type NumberHashKeyConfig } from '../privacy/number-hash-key';
+import { readOptOutWords, type OptOutWords } from '../optouts/words';
+
 /**
  * The persist Lambda's configuration, read from the environment and checked once at cold start.
  * Every problem is reported at once, each naming the variable and what it should hold.
@@ -9,6 +13,18 @@ export interface PersistConfig {
   readonly deadLetterQueueUrl: string;
   /** Where stored inbound messages are handed to downstream services. */
   readonly inboxQueueUrl: string;
+  /**
+   * Where the key of the numbers' keyed hash comes from (NUMBER_HASH_KEY_ARN, or NUMBER_HASH_KEY
+   * locally). Required inside Lambda; tests and tools that never hash a number may leave it out.
+   */
+  readonly numberHashKey?: NumberHashKeyConfig;
+  /** How long inbound messages and statuses are kept (RETENTION_*_SECONDS); none by default. */
+  readonly retention?: Retention;
+  /**
+   * Stop and start words of the opt-out registry (OPT_OUT_STOP_WORDS, OPT_OUT_START_WORDS).
+   * @default DEFAULT_OPT_OUT_WORDS (functions/optouts/words.ts)
+   */
+  readonly optOutWords?: OptOutWords;
 }
 
 export type PersistEnv = Readonly<Record<string, string | undefined>>;
@@ -36,8 +52,25 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
   const deadLetterQueueUrl = readQueueUrl('DEAD_LETTER_QUEUE_URL', read('DEAD_LETTER_QUEUE_URL'), 'the dead-letter queue', problems);
   const inboxQueueUrl = readQueueUrl('INBOX_QUEUE_URL', read('INBOX_QUEUE_URL'), 'the inbox queue that downstream services consume', problems);
 
+  const retention = readRetention(env, problems);
+  const problemsBefore = problems.length;
+  const numberHashKey = readNumberHashKeyConfig(env, problems);
+  // Without it the Lambda could not write the hashes erasure finds numbers by: refused at init.
+  if (!numberHashKey && problems.length === problemsBefore && read('AWS_LAMBDA_FUNCTION_NAME')) {
+    problems.push(`${NUMBER_HASH_KEY_ARN_VARIABLE} is required: the ARN of the secret holding the key of the phone numbers' keyed hash (the construct sets it).`);
+  }
+
+  const optOutWords = readOptOutWords(env, problems);
+
   if (problems.length > 0) throw new PersistConfigError(problems);
-  return { tableName: tableName ?? '', deadLetterQueueUrl: deadLetterQueueUrl ?? '', inboxQueueUrl: inboxQueueUrl ?? '' };
+  return {
+    tableName: tableName ?? '',
+    deadLetterQueueUrl: deadLetterQueueUrl ?? '',
+    inboxQueueUrl: inboxQueueUrl ?? '',
+    ...(numberHashKey ? { numberHashKey } : {}),
+    ...(Object.keys(retention).length > 0 ? { retention } : {}),
+    ...(optOutWords ? { optOutWords } : {}),
+  };
 }
 
 function readQueueUrl(name: string, value: string | undefined, what: string, problems: string[]): string | undefined {

@@ -18,10 +18,14 @@ import {
   type MessageTable,
 } from '../messages/message-store';
 import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
+import { createInboundEnrichment } from '../optouts/enrichment';
+import { DEFAULT_OPT_OUT_WORDS } from '../optouts/words';
+import type { NumberHashKeyLoader } from '../privacy/number-hash-key';
 import { forwardToInbox } from '../queues/inbox';
 import { ATTRIBUTE, UnknownBodyEncodingError, decodeEventBody, withDeadLetterReason } from '../queues/queue-message';
 import { PERSIST_TIMEOUT_SECONDS } from '../queues/queue-design';
 import { sendToQueue } from '../queues/send';
+import { expiresAtFor } from '../privacy/retention';
 import type { PersistConfig } from './config';
 import { queueMessageFromRecord, recordAttribute } from './records';
 
@@ -43,6 +47,13 @@ export interface PersistDependencies {
    * its forward claim and of its status write (see ForwardClaim). @default 96 random bits
    */
   readonly newAttemptToken?: () => string;
+  /**
+   * The key of the numbers' keyed hash (functions/privacy/number-hash-key.ts), loaded before a
+   * batch is processed: a batch is not processed without it (SQS delivers it again), so every line
+   * it logs carries the hashes, and the opt-out registry, which keeps the sender's number only as
+   * its hash, never stores a STOP unapplied.
+   */
+  readonly numberHashKey: NumberHashKeyLoader;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -97,6 +108,13 @@ const randomAttemptToken = (): string => randomBytes(12).toString('base64url');
 export function createPersistHandler(deps: PersistDependencies): PersistHandler {
   const table: MessageTable = { documents: deps.documents, tableName: deps.config.tableName };
   const newAttemptToken = deps.newAttemptToken ?? randomAttemptToken;
+  // Keyword and opt-out, before the message is stored (functions/optouts/enrichment.ts).
+  const enrichInbound = createInboundEnrichment({
+    words: deps.config.optOutWords ?? DEFAULT_OPT_OUT_WORDS,
+    table,
+    numberHashKey: () => deps.numberHashKey.load(),
+    metrics: deps.metrics,
+  });
 
   async function processRecord(record: SQSRecord): Promise<PersistOutcome> {
     const logger = deps.logger.createChild();
@@ -149,10 +167,13 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
 
   async function persistInbound(event: InboundSmsEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
     const now = deps.now();
-    const message = toInboundMessage(event, now);
+    const message = await enrichInbound(toInboundMessage(event, now));
+    // On every line about this record, masked with their keyed hash (log-masking.ts).
+    logger.appendKeys({ from: message.from, to: message.to });
     const claim: ForwardClaim = { token: attemptToken, at: now };
     // message.eventId: the delivery's event id in either format (v1 event_id, v2 id).
-    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim });
+    const expiresAt = expiresAtFor('inboundMessages', now, deps.config.retention ?? {});
+    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim, expiresAt });
     if (put.stored) {
       if (put.rawOmitted) logger.warn('message stored without its raw copy', { messageId: message.id, rawOmitted: put.rawOmitted });
       await forwardClaimed(message, claim, logger);
@@ -202,8 +223,11 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   }
 
   async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
-    const status = toOutboundStatus(event, deps.now());
-    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken });
+    const now = deps.now();
+    const status = toOutboundStatus(event, now);
+    logger.appendKeys({ from: status.from, to: status.to });
+    const expiresAt = expiresAtFor('statuses', now, deps.config.retention ?? {});
+    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken, expiresAt });
     if (!result.applied) return { kind: 'status_stale', messageId: status.id };
     if (result.rawOmitted) logger.warn('status stored without its raw copy', { messageId: status.id, rawOmitted: result.rawOmitted });
     return { kind: 'status_applied', messageId: status.id, ...(result.rawOmitted ? { rawOmitted: result.rawOmitted } : {}) };
@@ -233,6 +257,8 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   }
 
   return async (event, context) => {
+    // Throws NumberHashKeyUnavailableError: the invocation fails and SQS delivers the batch again.
+    await deps.numberHashKey.load();
     const processor = new BatchProcessor(EventType.SQS);
     return processPartialResponse(event, processRecord, processor, { context });
   };
