@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { accessLogLineBytes, capacityFigures, costFigures, ingestLogBytesPerRequest, modelInputs } from './benchmarks/capacity-cost';
 import { buildColdStartPlan, measureColdStarts } from './benchmarks/coldstart';
 import { bundleFigures } from './benchmarks/bundles';
 import { E2E_LOCAL, measureLocalPipeline } from './benchmarks/e2e-local';
@@ -123,6 +124,22 @@ async function main(): Promise<number> {
         measureLocalPipeline({ baselineInFlight: PERSIST_LOCAL_CONCURRENCY * PERSIST_BATCH_SIZE, itemBytes: persistItemBytes() }),
       );
       for (const figure of measured) if (selected(figure.id)) figures.push(judgeFigure(figure));
+    });
+  }
+
+  if (groupSelected('capacity.') || groupSelected('cost.')) {
+    progress('checking the capacity and cost models with this run\'s measurements ...');
+    await attempt('capacity-cost', async () => {
+      const inputs = modelInputs(pairs);
+      const modelled = [
+        ...capacityFigures(inputs),
+        ...costFigures(inputs, {
+          ingestInfo: await ingestLogBytesPerRequest('INFO'),
+          ingestWarn: await ingestLogBytesPerRequest('WARN'),
+          access: accessLogLineBytes(),
+        }),
+      ];
+      for (const figure of modelled) if (selected(figure.id)) figures.push(judgeFigure(figure));
     });
   }
 
