@@ -170,6 +170,15 @@ export interface CallrInboundSmsProps extends ReconcileSettings {
   readonly subscribers?: readonly InboxSubscriber[];
 
   /**
+   * The words that opt a sender out of SMS from the number it wrote to (`stop`), and back in
+   * (`start`). Only a text that is exactly one of them, once case, accents and punctuation are
+   * ignored, changes the opt-out registry; a near miss ("stop svp") is flagged `suspectedOptOut`
+   * on the message. Either list given replaces its defaults.
+   * @default stop: STOP, STOP SMS, STOPALL, ARRET, UNSUBSCRIBE, CANCEL, END, QUIT; start: START, UNSTOP, YES
+   */
+  readonly optOutWords?: OptOutWordsProps;
+
+  /**
    * The customer-managed KMS key `callrCredentialsSecret` is encrypted with, if it is: the
    * subscription Lambda gets `kms:Decrypt` on it, through Secrets Manager only.
    * @default - the secret uses the AWS managed key, nothing to grant
