@@ -51,6 +51,7 @@ import {
   resolveMessageTable,
   resolveNumberHashKey,
   resolveQueues,
+  type NumberHashKeyOptions,
   type TargetDeps,
 } from '../cli/targets';
 
@@ -278,8 +279,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       .requiredOption('--number <number>', 'the phone number, as CALLR writes it (E.164 with +, e.g. +33612345678)')
       .addOption(dataDirOption())
       .addOption(stackOption())
-      .option('--table <name>', 'a DynamoDB table by name, with --number-hash-key-secret (AWS credential chain)')
-      .option('--number-hash-key-secret <secret>', 'with --table: the Secrets Manager secret (ARN or name) of the number hash key')
+      .option('--table <name>', 'a DynamoDB table by name (AWS credential chain), with --number-hash-key-secret')
+      .option('--number-hash-key-secret <secret>', 'with --table: the Secrets Manager secret of the number hash key (ARN or name)')
       .addOption(regionOption())
       .addOption(jsonOption());
   erasureTargetOptions(
@@ -291,7 +292,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       .option('--dry-run', 'count what would be erased; change nothing'),
   )
     .addHelpText('after', ['', 'Examples:', `  ${PROGRAM} erase --number +33612345678 --dry-run`, `  ${PROGRAM} erase --number +33612345678 --stack CallrInboundSms --region eu-west-1`].join('\n'))
-    .action(async (options: MessagesOptions & { number: string; dryRun?: boolean; numberHashKeySecret?: string }) => {
+    .action(async (options: MessagesOptions & NumberHashKeyOptions & { number: string; dryRun?: boolean }) => {
       const number = parseNumber(options.number);
       const target = await resolveMessageTable(options, targetDeps);
       try {
@@ -313,7 +314,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     command('number-hash')
       .summary('print the keyed hash of a phone number: what the logs and the erasure audit name it by')
       .description('Print the keyed hash of a phone number under the target\'s number hash key: search the log groups for it (a number appears in the logs as •••••••1234#<hash>), or the erasure audit (pk erasure#<hash>).'),
-  ).action(async (options: MessagesOptions & { number: string; numberHashKeySecret?: string }) => {
+  ).action(async (options: MessagesOptions & NumberHashKeyOptions & { number: string }) => {
     const number = parseNumber(options.number);
     const key = await resolveNumberHashKey(options, targetDeps);
     const hash = hashNumber(key, number);
