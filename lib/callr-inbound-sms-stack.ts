@@ -35,11 +35,11 @@ export const STACK_CONTEXT_KEYS = [
   'ingestReservedConcurrency',
   'inboxVisibilityTimeoutSeconds',
   'webhookWebAclArn',
+  'optOutStopWords',
+  'optOutStartWords',
   'reconcile',
   'reconcileEveryMinutes',
   'reconcileLookBackHours',
-  'optOutStopWords',
-  'optOutStartWords',
 ] as const;
 export type StackContextKey = (typeof STACK_CONTEXT_KEYS)[number];
 
@@ -180,10 +180,10 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     ingestReservedConcurrency: reader.number('ingestReservedConcurrency'),
     inboxVisibilityTimeout: durationOf(inboxVisibilityTimeoutSeconds, Duration.seconds),
     webhookWebAclArn: reader.string('webhookWebAclArn'),
+    optOutWords: optOutWordsOf(reader.list('optOutStopWords'), reader.list('optOutStartWords')),
     reconcile: reader.boolean('reconcile'),
     reconcileEvery: durationOf(reader.number('reconcileEveryMinutes'), Duration.minutes),
     reconcileLookBack: durationOf(reader.number('reconcileLookBackHours'), Duration.hours),
-    optOutWords: optOutWordsOf(reader.list('optOutStopWords'), reader.list('optOutStartWords')),
   };
 
   // The credentials serve the subscription and the reconciliation sweep (on by default with them).
@@ -222,9 +222,9 @@ function renameToContextKeys(problem: string): string {
     .replace(/^eventMaxFuture\b/, 'eventMaxFutureSeconds')
     .replace(/^previousSecretGrace\b/, 'previousSecretGraceSeconds')
     .replace(/^inboxVisibilityTimeout\b/, 'inboxVisibilityTimeoutSeconds')
+    .replace(/^optOutWords\b/, 'optOutStopWords / optOutStartWords')
     .replace(/^reconcileEvery is (\d+) seconds/, (_all, seconds: string) => `reconcileEveryMinutes is ${Number(seconds) / 60} minutes`)
-    .replace(/^reconcileLookBack is (\d+) seconds/, (_all, seconds: string) => `reconcileLookBackHours is ${Number(seconds) / 3600} hours`)
-    .replace(/^optOutWords\b/, 'optOutStopWords / optOutStartWords');
+    .replace(/^reconcileLookBack is (\d+) seconds/, (_all, seconds: string) => `reconcileLookBackHours is ${Number(seconds) / 3600} hours`);
 }
 
 function durationOf(value: number | undefined, unit: (amount: number) => Duration): Duration | undefined {
@@ -338,7 +338,7 @@ export class CallrInboundSmsStack extends Stack {
     output('InboxDeadLetterQueueArn', system.inboxDeadLetterQueue.queueArn, 'ARN of the inbox dead-letter queue');
     output('TableName', system.table.tableName, 'DynamoDB table of messages and delivery statuses');
     output('HmacSecretArn', system.hmacSecret.secretArn, 'Secrets Manager secret CALLR signs webhooks with');
-    output('NumberHashKeyArn', system.numberHashKeySecret.secretArn, 'Secrets Manager secret of the key phone numbers are hashed with (opt-outs); callr-mo optouts check reads it');
+    output('NumberHashKeyArn', system.numberHashKeySecret.secretArn, 'Secrets Manager secret keying the hash of phone numbers (logs, opt-outs, erasure); callr-mo optouts check, erase and number-hash read it');
     output('AlarmTopicArn', system.alarmTopic.topicArn, 'SNS topic the alarms notify');
     output('DashboardUrl', system.dashboardUrl, 'CloudWatch dashboard of this stack');
     if (system.reconcileFunction) {

@@ -244,7 +244,10 @@ describe('table', () => {
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
+      Projection:
+        index.projectedAttributes.length > 0
+          ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] }
+          : { ProjectionType: 'KEYS_ONLY' },
     })),
     Replicas: [
       {
