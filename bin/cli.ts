@@ -55,9 +55,9 @@ import {
   resolveMessageTable,
   resolveNumberHashKey,
   resolveQueues,
+  type NumberHashKeyOptions,
   resolveReconcileTarget,
   DEFAULT_STACK_CREDENTIALS_SECRET,
-  type NumberHashKeyOptions,
   type TargetDeps,
 } from '../cli/targets';
 

@@ -33,8 +33,13 @@ import { startSqsEventSource } from './sqs-event-source';
 
 export const WEBHOOK_ROUTE = '/webhooks/callr';
 
-/** Persist batches in flight at once locally. */
-const PERSIST_LOCAL_CONCURRENCY = 2;
+/**
+ * Persist batches in flight at once locally: five, as Lambda's SQS event source starts with five
+ * concurrent batches before it scales up. With two, each batch's sequential round trips (put,
+ * forward, mark) left the store waiting on I/O while the intake kept coming (docs/performance.md,
+ * "Local mode: why the store lagged").
+ */
+export const PERSIST_LOCAL_CONCURRENCY = 5;
 /** How long shutdown waits for the ingest queue to drain. */
 const SHUTDOWN_DRAIN_MS = 5_000;
 /** CALLR calls bounded for a quick start and shutdown (the Lambda's defaults allow more). */
@@ -103,7 +108,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
   try {
     assertDataDirFree(config.dataDir);
     const dynamo = await onPort('dynamodb', config.ports.dynamodb, () =>
-      startDynamoEmulator({ port: config.ports.dynamodb, dataDir: join(config.dataDir, 'dynamodb') }),
+      startDynamoEmulator({ port: config.ports.dynamodb, dataDir: join(config.dataDir, 'dynamodb'), ownThread: true }),
     );
     stops.push(() => dynamo.close());
     const sqsEmulator = await onPort('sqs', config.ports.sqs, () =>
@@ -126,7 +131,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
           `its messages are still stored. To get them, stop, delete ${join(config.dataDir, 'dynamodb')} (its messages go) and start again.`,
       );
     }
-    const queues = await createQueues(clients.sqs, LOCAL_RESOURCE_NAMES);
+    const queues = await createQueues(clients, LOCAL_RESOURCE_NAMES);
     // The first secret is the one CALLR signs with; the others are still accepted (rotation).
     const hmacSecret = loadOrCreateHmacSecret(config.dataDir, config.hmacSecrets?.[0]);
     const acceptedSecrets = [hmacSecret, ...(config.hmacSecrets?.slice(1) ?? [])];
@@ -158,7 +163,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
     const persistConfig = loadPersistConfig({
       TABLE_NAME: tableName,
       DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
-      INBOX_QUEUE_URL: queues.inboxQueueUrl,
+      INBOX_TOPIC_ARN: queues.inboxTopicArn,
       NUMBER_HASH_KEY: numberHashKey,
     });
     const persistNumberHashKey = createNumberHashKeyLoader(persistConfig.numberHashKey!, {
@@ -172,6 +177,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
         config: { ...persistConfig, ...(config.optOutWords ? { optOutWords: config.optOutWords } : {}) },
         documents: clients.documents,
         sqs: clients.sqs,
+        sns: clients.sns,
         now: () => new Date(),
         numberHashKey: persistNumberHashKey,
         ...persistObservability,
