@@ -12,6 +12,7 @@ export const LAMBDA_ENTRIES = {
   ingest: path.join(__dirname, '..', '..', 'functions', 'ingest', 'handler.ts'),
   persist: path.join(__dirname, '..', '..', 'functions', 'persist', 'handler.ts'),
   subscription: path.join(__dirname, '..', '..', 'functions', 'subscription', 'handler.ts'),
+  reconcile: path.join(__dirname, '..', '..', 'functions', 'reconcile', 'handler.ts'),
 } as const;
 
 /** The runtime of every Lambda of the construct (arm64). */

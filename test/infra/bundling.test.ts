@@ -28,8 +28,9 @@ describe('Lambda bundles', () => {
       }));
   }, 180_000);
 
-  it('bundles the ingest, persist and subscription Lambdas', () => {
+  it('bundles the ingest, persist, subscription and reconcile Lambdas', () => {
     expect(bundles.map((bundle) => bundle.description).sort()).toEqual([
+      'Asks CALLR for the inbound SMS it received and hands those not stored to the pipeline (reconciliation)',
       'Stores queued CALLR events in DynamoDB and forwards new messages to the inbox queue',
       'Subscribes and unsubscribes the CALLR webhooks (custom resource)',
       'Verifies CALLR webhook signatures and queues authentic events',
