@@ -1,6 +1,7 @@
 import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { createMoGenerator, seededRandom } from '../cli/mo-generator';
+import { CallrTransportError } from '../functions/callr/errors';
 import { ATTRIBUTE } from '../functions/queues/queue-message';
 import { INBOX_ATTRIBUTE } from '../functions/inbox/message';
 import { fromSqsSafeText } from '../functions/queues/sqs-safe-json';
@@ -135,7 +136,7 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
       // chosen as replies meet an SMS we sent them.
       const from = senderNumber(index);
       if (random() < options.perSmsWebhookShare) {
-        await pipeline.callr.sendSms({ from: sms.to, to: from, text: 'Reply YES to confirm your appointment', webhookEndpoint: pipeline.webhookUrl });
+        await sendSetUpSms(() => pipeline.callr.sendSms({ from: sms.to, to: from, text: 'Reply YES to confirm your appointment', webhookEndpoint: pipeline.webhookUrl }));
       }
       const injected = pipeline.emulator.injectInboundSms({ from, to: sms.to, text: sms.text });
       sent.set(injected.hash, { from, to: sms.to, text: sms.text, eventIds: injected.eventIds });
@@ -250,6 +251,23 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
     return report;
   } finally {
     await pipeline.stop();
+  }
+}
+
+/**
+ * The SMS a reply answers is the harness's set-up, not under test: the client never repeats an
+ * `sms.send` whose fate is unknown (rightly, for the outbox), so a connection the emulator reset
+ * under load (a keep-alive socket it had just closed) would end the whole run. Here a second SMS
+ * at the emulator is harmless: the reply still goes to both webhooks.
+ */
+async function sendSetUpSms(send: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await send();
+      return;
+    } catch (error) {
+      if (!(error instanceof CallrTransportError) || error.failure !== 'network' || attempt >= 3) throw error;
+    }
   }
 }
 

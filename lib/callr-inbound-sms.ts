@@ -598,6 +598,7 @@ export class CallrInboundSms extends Construct {
     }
     this.monitoring = new Monitoring(this, {
       queues: this.queues,
+      inbox: this.inbox,
       intake: this.intake,
       store: this.store,
       subscription: this.subscription,

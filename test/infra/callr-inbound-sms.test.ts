@@ -580,6 +580,7 @@ describe('alarms', () => {
       ['AWS/Lambda', 'Duration'],
       ['AWS/Lambda', 'Errors'],
       ['AWS/Lambda', 'Errors'],
+      ['AWS/SNS', 'NumberOfNotificationsFailed'],
       ['AWS/SQS', 'ApproximateAgeOfOldestMessage'],
       ['AWS/SQS', 'ApproximateAgeOfOldestMessage'],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
