@@ -618,7 +618,9 @@ export class CallrInboundSms extends Construct {
       inboxQueue: this.inboxQueue,
     } = this.queues);
     ({ table: this.table, persistFunction: this.persistFunction } = this.store);
-    if (props.encryptionKey) acknowledgeKeyGrants([this.intake.ingestFunction, this.store.persistFunction]);
+    if (props.encryptionKey) {
+      acknowledgeKeyGrants([this.intake.ingestFunction, this.store.persistFunction, ...(this.reconciliation ? [this.reconciliation.reconcileFunction] : [])]);
+    }
     this.numberHashKeySecret = this.numberHashKey.secret;
     ({
       hmacSecret: this.hmacSecret,
