@@ -3,6 +3,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQ
 import { createMoGenerator, seededRandom } from '../cli/mo-generator';
 import { CallrTransportError } from '../functions/callr/errors';
 import { ATTRIBUTE } from '../functions/queues/queue-message';
+import { reconcileInbound } from '../functions/reconcile/sweep';
 import { INBOX_ATTRIBUTE } from '../functions/inbox/message';
 import { fromSqsSafeText } from '../functions/queues/sqs-safe-json';
 import type { InjectedFault } from './faults';
@@ -59,6 +60,8 @@ export interface MoChaosReport {
   readonly callrRetries: number;
   /** Events CALLR gave up on (every try failed). */
   readonly callrGaveUp: number;
+  /** SMS the reconciliation sweep at the end found at CALLR and not stored, and handed to the pipeline. */
+  readonly recoveredBySweep: number;
   readonly unique: number;
   readonly stored: number;
   /** SMS whose message item was created more than once (two different items committed, not one write resent): must be 0. */
@@ -148,10 +151,26 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
     await pipeline.emulator.whenIdle();
     progress('waiting for the ingest queue to drain');
     // Not settled in time is a finding too: what is still queued counts as not stored.
-    const settled = await pipeline.eventSource.idle(options.settleTimeoutMs).then(
-      () => true,
-      () => false,
+    const drained = () =>
+      pipeline.eventSource.idle(options.settleTimeoutMs).then(
+        () => true,
+        () => false,
+      );
+    let settled = await drained();
+    // What CALLR gave up delivering is still in its listing: the sweep a deployment runs every
+    // reconcileEvery hands it to the same pipeline, under the same faults, through the same de-duplication.
+    progress('reconciling with CALLR (the scheduled sweep)');
+    const sweep = await reconcileInbound(
+      {
+        callr: pipeline.callr,
+        table: { documents: pipeline.clean.documents, tableName: pipeline.tableName },
+        sqs: pipeline.clean.sqs,
+        ingestQueueUrl: pipeline.queues.ingestQueueUrl,
+        now: () => new Date(),
+      },
+      { from: new Date(startedAt - 60_000), to: new Date(Date.now() + 1_000) },
     );
+    settled = (await drained()) && settled;
 
     const items = await scanMessages(pipeline.clean.dynamodb, pipeline.tableName);
     const inbox = countBy(await drainQueue(pipeline.clean.sqs, pipeline.queues.inboxQueueUrl), (message) => message.MessageAttributes?.[INBOX_ATTRIBUTE.messageId]?.StringValue ?? '?');
@@ -221,6 +240,7 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
       throughTwoWebhooks: [...sent.values()].filter((sms) => sms.eventIds.length > 1).length,
       callrRetries: deliveries.filter((attempt) => attempt.type === 'sms.mo' && attempt.try > 0).length,
       callrGaveUp: [...sent.values()].flatMap((sms) => sms.eventIds).filter((eventId) => finalByEvent.get(eventId) === false).length,
+      recoveredBySweep: sweep.recovered,
       unique: sent.size,
       stored: [...sent.keys()].filter((hash) => items.has(hash)).length,
       storedTwice,
@@ -289,7 +309,7 @@ export function formatMoChaosReport(report: MoChaosReport): string {
   const deadLettered = Object.entries(report.deadLettered).map(([reason, count]) => `${reason} ${count}`).join(', ');
   const injected = Object.values(report.injected).reduce((sum, count) => sum + count, 0);
   return [
-    `chaos seed ${report.seed}: sent ${report.sent} (${report.events} events, ${report.throughTwoWebhooks} through two webhooks, ${report.callrRetries} CALLR retries, ${report.callrGaveUp} given up)`,
+    `chaos seed ${report.seed}: sent ${report.sent} (${report.events} events, ${report.throughTwoWebhooks} through two webhooks, ${report.callrRetries} CALLR retries, ${report.callrGaveUp} given up, ${report.recoveredBySweep} recovered by the reconciliation sweep)`,
     `unique ${report.unique}`,
     `stored ${report.stored}`,
     `stored twice ${report.storedTwice}`,
