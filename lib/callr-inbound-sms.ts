@@ -587,6 +587,7 @@ export class CallrInboundSms extends Construct {
       this.reconciliation = new Reconciliation(this, {
         queues: this.queues,
         store: this.store,
+        numberHashKey: this.numberHashKey,
         callrCredentialsSecret: props.callrCredentialsSecret,
         callrCredentialsKey: props.callrCredentialsKey,
         every: reconcileEveryOf(props),
