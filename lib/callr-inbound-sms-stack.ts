@@ -331,6 +331,14 @@ export class CallrInboundSmsStack extends Stack {
     }
 
     const encryptionKey = settings.dataKmsKeyArn === undefined ? undefined : kms.Key.fromKeyArn(this, 'DataKey', settings.dataKmsKeyArn);
+    if (encryptionKey) {
+      // An imported key's policy cannot be changed from here; SNS delivers to the inbox queue only if it allows it.
+      Annotations.of(this).addWarning(
+        `dataKmsKeyArn: the policy of key ${settings.dataKmsKeyArn} must allow the service principal sns.amazonaws.com ` +
+          'kms:GenerateDataKey and kms:Decrypt (with aws:SourceArn the inbox topic), or SNS cannot deliver to the encrypted inbox queue ' +
+          'and stored messages never reach downstream (docs/infrastructure.md, encryptionKey).',
+      );
+    }
     this.system = new CallrInboundSms(this, 'CallrInboundSms', { ...settings.props, callrCredentialsSecret, callrCredentialsKey, encryptionKey });
     const { system } = this;
 
