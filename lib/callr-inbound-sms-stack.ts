@@ -332,6 +332,7 @@ export class CallrInboundSmsStack extends Stack {
     output('IngestQueueArn', system.ingestQueue.queueArn, 'ARN of the ingest queue');
     output('DeadLetterQueueUrl', system.deadLetterQueue.queueUrl, 'Quarantined events and poison records');
     output('DeadLetterQueueArn', system.deadLetterQueue.queueArn, 'ARN of the dead-letter queue');
+    output('InboxTopicArn', system.inboxTopic.topicArn, 'SNS topic every stored message is published to once (subscribe more queues to it, with a filter policy)');
     output('InboxQueueUrl', system.inboxQueue.queueUrl, 'Stored, de-duplicated messages for downstream services');
     output('InboxQueueArn', system.inboxQueue.queueArn, 'ARN of the inbox queue (grant downstream consumers on it)');
     output('InboxDeadLetterQueueUrl', system.inboxDeadLetterQueue.queueUrl, 'Inbox messages downstream failed to process');

@@ -11,10 +11,12 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { HANDLED_EVENT_TYPES, type HandledEventType } from '../functions/callr/events';
+import { findFilterPolicyProblems } from '../functions/inbox/filter-policy';
 import { CALLR_HMAC_ALGORITHMS, isHttpHeaderName, type CallrHmacAlgorithm } from '../functions/callr/signature';
 import { DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, optOutWords } from '../functions/optouts/words';
 import type { LogGroupSettings } from './constructs/functions';
 import { WebhookFrontDoor } from './constructs/flood-protection';
+import { InboxFanOut, type InboxSubscriber } from './constructs/inbox';
 import { WebhookIntake } from './constructs/intake';
 import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
@@ -24,6 +26,8 @@ import { findReconcileProblems, reconcileEveryOf, reconcileLookBackOf, Reconcili
 import { WebhookSubscription } from './constructs/webhook-subscription';
 
 export { CLOUDFRONT_WAF_REGION, WebhookRateLimitAcl, type WebhookRateLimitAclProps } from './constructs/flood-protection';
+export type { InboxSubscriber } from './constructs/inbox';
+export type { InboxFilterPolicy, InboxFilterCondition } from '../functions/inbox/filter-policy';
 export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
@@ -153,6 +157,17 @@ export interface CallrInboundSmsProps extends ReconcileSettings {
    * @default stop: STOP, STOP SMS, STOPALL, ARRET, UNSUBSCRIBE, CANCEL, END, QUIT; start: START, UNSTOP, YES
    */
   readonly optOutWords?: OptOutWordsProps;
+
+  /**
+   * More downstream services, each with its own queue: every inbox message is published once to
+   * the inbox topic, and each queue here is subscribed to it (raw delivery) beside the inbox
+   * queue, through its optional filter policy on the message attributes (`kind`, `keyword`, `to`,
+   * `schemaVersion`, `messageId`), e.g. `{ queue, filter: { kind: ['sms.mo'], keyword: ['HELP'] } }`.
+   * Competing consumers of one queue each get part of the messages; services that each need all
+   * (or all of a kind) need a queue each. See docs/infrastructure.md#fan-out.
+   * @default - none: the inbox queue only
+   */
+  readonly subscribers?: readonly InboxSubscriber[];
 
   /**
    * The customer-managed KMS key `callrCredentialsSecret` is encrypted with, if it is: the
@@ -358,6 +373,15 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
     }
   }
 
+  (props.subscribers ?? []).forEach((subscriber, index) => {
+    if (subscriber.filter !== undefined) problems.push(...findFilterPolicyProblems(subscriber.filter, `subscribers[${index}].filter`));
+  });
+  const subscribed = (props.subscribers ?? []).map((subscriber) => subscriber.queue.node.path);
+  const twice = subscribed.filter((path, index) => subscribed.indexOf(path) !== index);
+  if (twice.length > 0) {
+    problems.push(`subscribers lists the queue ${[...new Set(twice)].join(', ')} more than once; give it one filter that covers both (a list of values, or $or)`);
+  }
+
   if (props.webhookWebAclArn !== undefined && known(props.webhookWebAclArn) && !CLOUDFRONT_WEB_ACL_ARN.test(props.webhookWebAclArn)) {
     problems.push(
       `webhookWebAclArn is ${JSON.stringify(props.webhookWebAclArn)}; it must be a WAFv2 web ACL for CloudFront, created in ` +
@@ -426,15 +450,18 @@ function isHttpsUrl(value: string): boolean {
 
 /**
  * The whole CALLR inbound SMS system: HTTP API → ingest Lambda (verifies CALLR's signature) →
- * ingest queue → persist Lambda → DynamoDB table and inbox queue, the HMAC secret, the CALLR webhook
+ * ingest queue → persist Lambda → DynamoDB table and inbox topic → inbox queue (and your
+ * `subscribers`), the HMAC secret, the CALLR webhook
  * subscriptions, and the alarms. See docs/infrastructure.md.
  *
  * It checks all props together, then composes its parts, each in lib/constructs/: the queues, the
- * message store (table and persister), the intake (HTTP API and ingest), the webhook subscription,
+ * inbox fan-out, the message store (table and persister), the intake (HTTP API and ingest), the webhook subscription,
  * and the monitoring, which takes the parts it watches. Each part's resources are exposed here too.
  */
 export class CallrInboundSms extends Construct {
   readonly queues: CallrQueues;
+  /** The inbox topic and its subscriptions. */
+  readonly inbox: InboxFanOut;
   /** The key of the phone numbers' keyed hash; `grantTo(fn)` lets a Lambda of yours hash numbers the same way. */
   readonly numberHashKey: NumberHashKey;
   readonly store: MessageStore;
@@ -467,7 +494,9 @@ export class CallrInboundSms extends Construct {
   readonly ingestQueue: sqs.Queue;
   /** Where authentic but unusable events, poison records and exhausted retries end up. */
   readonly deadLetterQueue: sqs.Queue;
-  /** Canonical, de-duplicated messages for downstream services, sent once they are stored. */
+  /** What the persister publishes each stored message to, once; `inboxQueue` and every subscriber are subscribed. */
+  readonly inboxTopic: sns.Topic;
+  /** Canonical, de-duplicated messages for downstream services, delivered from the inbox topic once they are stored. */
   readonly inboxQueue: sqs.Queue;
   /** Receives inbox messages that downstream consumers failed `MAX_RECEIVE_COUNT` times. */
   readonly inboxDeadLetterQueue: sqs.Queue;
@@ -495,9 +524,12 @@ export class CallrInboundSms extends Construct {
     const hmacAlgorithm = props.hmacAlgorithm ?? DEFAULTS.hmacAlgorithm;
 
     this.queues = new CallrQueues(this, { removalPolicy, inboxVisibilityTimeout: props.inboxVisibilityTimeout });
+    this.inbox = new InboxFanOut(this, { queues: this.queues, subscribers: props.subscribers });
+    this.inboxTopic = this.inbox.inboxTopic;
     this.numberHashKey = new NumberHashKey(this, { removalPolicy });
     this.store = new MessageStore(this, {
       queues: this.queues,
+      inbox: this.inbox,
       removalPolicy,
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,

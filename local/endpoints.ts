@@ -19,6 +19,8 @@ export interface LocalEndpoints {
   readonly tableName: string;
   readonly ingestQueueUrl: string;
   readonly deadLetterQueueUrl: string;
+  /** The inbox topic: subscribe another queue to it for a second consumer (local/provision.ts subscribeToInbox). */
+  readonly inboxTopicArn: string;
   readonly inboxQueueUrl: string;
   readonly inboxDeadLetterQueueUrl: string;
   /** The local HMAC secret (local mode only: a deployment keeps it in Secrets Manager). */

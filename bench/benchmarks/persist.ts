@@ -37,9 +37,10 @@ export async function persistPair(env: BenchEnvironment): Promise<PairSpec> {
   const observability = createObservability('persist-bench');
   const handler = withLambdaMiddleware(
     createPersistHandler({
-      config: { tableName: env.tableName, deadLetterQueueUrl: queues.deadLetterQueueUrl, inboxQueueUrl: queues.inboxQueueUrl },
+      config: { tableName: env.tableName, deadLetterQueueUrl: queues.deadLetterQueueUrl, inboxTopicArn: queues.inboxTopicArn },
       documents: env.clients.documents,
       sqs: env.clients.sqs,
+      sns: env.clients.sns,
       now: () => new Date(),
       numberHashKey: staticNumberHashKey('persist-bench-number-hash-key-9f3e1c7a'),
       ...observability,

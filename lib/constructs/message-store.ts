@@ -5,12 +5,14 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
+import { INBOX_TOPIC_ARN_VARIABLE } from '../../functions/inbox/config';
 import { SERVICE_NAMES } from '../../functions/observability/observability';
 import { OPT_OUT_WORDS_VARIABLES } from '../../functions/optouts/words';
 import { PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
 import { EXPIRES_AT_ATTRIBUTE } from '../../functions/privacy/retention';
 import { createCallrFunction, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
 import { retentionEnvironment, type RetentionProps } from './privacy';
+import type { InboxFanOut } from './inbox';
 import type { CallrQueues } from './queues';
 
 /**
@@ -25,8 +27,10 @@ export const PERSIST_TABLE_OPERATIONS = [dynamodb.Operation.GET_ITEM, dynamodb.O
 
 /** Props of {@link MessageStore}. */
 export interface MessageStoreProps {
-  /** The queues the persister reads (ingest) and writes (dead-letter, inbox). */
+  /** The queues the persister reads (ingest) and writes (dead-letter). */
   readonly queues: CallrQueues;
+  /** The topic the persister publishes stored messages to. */
+  readonly inbox: InboxFanOut;
   /** What happens to the table when it leaves the stack or the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
   readonly logs: LogGroupSettings;
@@ -46,7 +50,7 @@ export interface MessageStoreProps {
 
 /**
  * The messages table and the persist Lambda that fills it from the ingest queue (normalises, writes
- * once, forwards new messages to the inbox queue). A part of {@link CallrInboundSms}; see
+ * once, publishes new messages to the inbox topic). A part of {@link CallrInboundSms}; see
  * {@link CallrQueues} for why its resources live in the scope it is given.
  */
 export class MessageStore {
@@ -79,13 +83,13 @@ export class MessageStore {
     this.persistFunction = createCallrFunction(scope, 'PersistFunction', {
       entry: LAMBDA_ENTRIES.persist,
       serviceName: SERVICE_NAMES.persist,
-      description: 'Stores queued CALLR events in DynamoDB and forwards new messages to the inbox queue',
+      description: 'Stores queued CALLR events in DynamoDB and publishes new messages to the inbox topic',
       timeout: Duration.seconds(PERSIST_TIMEOUT_SECONDS),
       memorySize: 512,
       environment: {
         TABLE_NAME: this.table.tableName,
         DEAD_LETTER_QUEUE_URL: queues.deadLetterQueue.queueUrl,
-        INBOX_QUEUE_URL: queues.inboxQueue.queueUrl,
+        [INBOX_TOPIC_ARN_VARIABLE]: props.inbox.inboxTopic.topicArn,
         ...retentionEnvironment(props.retention),
         ...(props.optOutWords?.stop ? { [OPT_OUT_WORDS_VARIABLES.stop]: props.optOutWords.stop.join(',') } : {}),
         ...(props.optOutWords?.start ? { [OPT_OUT_WORDS_VARIABLES.start]: props.optOutWords.start.join(',') } : {}),
@@ -98,7 +102,7 @@ export class MessageStore {
       resourceArns: [this.table.tableArn],
     });
     queues.deadLetterQueue.grantSendMessages(this.persistFunction);
-    queues.inboxQueue.grantSendMessages(this.persistFunction);
+    props.inbox.grantPublish(this.persistFunction);
     this.persistFunction.addEventSource(
       new SqsEventSource(queues.ingestQueue, {
         batchSize: PERSIST_BATCH_SIZE,

@@ -31,7 +31,7 @@ describe('Lambda bundles', () => {
   it('bundles the ingest, persist, subscription and reconcile Lambdas', () => {
     expect(bundles.map((bundle) => bundle.description).sort()).toEqual([
       'Asks CALLR for the inbound SMS it received and hands those not stored to the pipeline (reconciliation)',
-      'Stores queued CALLR events in DynamoDB and forwards new messages to the inbox queue',
+      'Stores queued CALLR events in DynamoDB and publishes new messages to the inbox topic',
       'Subscribes and unsubscribes the CALLR webhooks (custom resource)',
       'Verifies CALLR webhook signatures and queues authentic events',
     ]);
