@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -37,7 +37,11 @@ export const ENDPOINTS_FILE = 'endpoints.json';
 export function writeEndpoints(dataDir: string, endpoints: LocalEndpoints): string {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, ENDPOINTS_FILE);
-  writeFileSync(path, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+  // Written aside, then renamed: whoever sees the file (the CLI, a test, the bench waiting for
+  // `npm start`) reads it whole, never the empty file writeFileSync creates before it writes.
+  const written = `${path}.${process.pid}.tmp`;
+  writeFileSync(written, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+  renameSync(written, path);
   return path;
 }
 
