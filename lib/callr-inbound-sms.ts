@@ -17,6 +17,7 @@ import { WebhookFrontDoor } from './constructs/flood-protection';
 import { WebhookIntake } from './constructs/intake';
 import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
+import { Outbox } from './constructs/outbox';
 import { CallrQueues } from './constructs/queues';
 import { WebhookSubscription } from './constructs/webhook-subscription';
 
@@ -24,6 +25,7 @@ export { CLOUDFRONT_WAF_REGION, WebhookRateLimitAcl, type WebhookRateLimitAclPro
 export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
+export { SENDER_TABLE_ACTIONS, type OutboxAlarms } from './constructs/outbox';
 export { WEBHOOK_RESOURCE_TYPE, WEBHOOK_SERVICE_TIMEOUT } from './constructs/webhook-subscription';
 
 /** Props of {@link CallrInboundSms}. Every prop is optional except where `subscribeWebhook` needs one. */
@@ -38,11 +40,19 @@ export interface CallrInboundSmsProps {
 
   /**
    * The existing Secrets Manager secret holding the CALLR API credentials, as JSON
-   * `{"apiKey": "..."}` or `{"login": "...", "password": "..."}`. Only the subscription custom
-   * resource reads it, by ARN. Required when `subscribeWebhook` is true; must be left out otherwise.
+   * `{"apiKey": "..."}` or `{"login": "...", "password": "..."}`. The subscription custom resource
+   * and the outbox's sender read it, by ARN. Required when `subscribeWebhook` or `outbox` is true.
    * @default - none
    */
   readonly callrCredentialsSecret?: secretsmanager.ISecret;
+
+  /**
+   * The outbox: a queue your services put send requests on (`{ requestId, to, text, userData?,
+   * nature? }`), and a sender Lambda that sends each at most once through CALLR, with our webhook as
+   * the SMS's per-SMS webhook, and puts the outcome on the inbox. Needs `callrCredentialsSecret`.
+   * @default - true when `callrCredentialsSecret` is given
+   */
+  readonly outbox?: boolean;
 
   /**
    * The CALLR event types to subscribe to, one webhook each.
@@ -258,11 +268,15 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
         'or set subscribeWebhook to false to deploy without registering the webhook',
     );
   }
-  if (!subscribeWebhook && props.callrCredentialsSecret) {
-    problems.push('callrCredentialsSecret is given but subscribeWebhook is false: nothing would use it');
+  const outbox = props.outbox ?? props.callrCredentialsSecret !== undefined;
+  if (outbox && !props.callrCredentialsSecret) {
+    problems.push('callrCredentialsSecret is required when outbox is true: the sender sends through CALLR with it');
   }
-  if (!subscribeWebhook && props.callrCredentialsKey) {
-    problems.push('callrCredentialsKey is given but subscribeWebhook is false: nothing would use it');
+  if (!subscribeWebhook && !outbox && props.callrCredentialsSecret) {
+    problems.push('callrCredentialsSecret is given but subscribeWebhook and outbox are false: nothing would use it');
+  }
+  if (!subscribeWebhook && !outbox && props.callrCredentialsKey) {
+    problems.push('callrCredentialsKey is given but subscribeWebhook and outbox are false: nothing would use it');
   }
 
   if (props.eventTypes !== undefined) {
@@ -390,6 +404,11 @@ export class CallrInboundSms extends Construct {
   readonly monitoring: Monitoring;
   /** The CloudFront distribution behind the web ACL; undefined without `webhookWebAclArn`. */
   readonly frontDoor?: WebhookFrontDoor;
+  /** The outbox and its sender; undefined when `outbox` is false. */
+  readonly outbox?: Outbox;
+  /** Where your services put send requests (docs/outbox-request.schema.json); undefined without outbox. */
+  readonly outboxQueue?: sqs.Queue;
+  readonly senderFunction?: NodejsFunction;
 
   readonly httpApi: apigwv2.HttpApi;
   /** The `$default` stage, with throttling and access logs. */
@@ -484,6 +503,23 @@ export class CallrInboundSms extends Construct {
       throttledRateAlarmPercent: props.throttledRateAlarmPercent ?? DEFAULTS.throttledRateAlarmPercent,
       alarmEmail: props.alarmEmail,
     });
+
+    if (props.outbox ?? props.callrCredentialsSecret !== undefined) {
+      this.outbox = new Outbox(this, {
+        queues: this.queues,
+        store: this.store,
+        webhookUrl: this.webhookUrl,
+        // findPropsProblems refused an outbox without it.
+        callrCredentialsSecret: props.callrCredentialsSecret!,
+        callrCredentialsKey: props.callrCredentialsKey,
+        callrApiUrl: props.callrApiUrl,
+        alarmTopic: this.monitoring.alarmTopic,
+        removalPolicy,
+        logs: logSettings,
+      });
+      this.outboxQueue = this.outbox.outboxQueue;
+      this.senderFunction = this.outbox.senderFunction;
+    }
 
     ({
       deadLetterQueue: this.deadLetterQueue,

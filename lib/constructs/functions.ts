@@ -12,6 +12,7 @@ export const LAMBDA_ENTRIES = {
   ingest: path.join(__dirname, '..', '..', 'functions', 'ingest', 'handler.ts'),
   persist: path.join(__dirname, '..', '..', 'functions', 'persist', 'handler.ts'),
   subscription: path.join(__dirname, '..', '..', 'functions', 'subscription', 'handler.ts'),
+  sender: path.join(__dirname, '..', '..', 'functions', 'sender', 'handler.ts'),
 } as const;
 
 /** How every log group of the construct is kept. */

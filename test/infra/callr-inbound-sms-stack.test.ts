@@ -224,7 +224,7 @@ describe('CallrInboundSmsStack', () => {
     withoutSubscription = synthStack({ subscribeWebhook: 'false', callrCredentialsSecretName: 'prod/callr' });
   });
 
-  it('outputs the webhook URL, the queues, the table, the HMAC secret, the alarm topic and the dashboard', () => {
+  it('outputs the webhook URL, the queues (the outbox ones too), the table, the HMAC secret, the alarm topic and the dashboard', () => {
     const { stack, template } = byDefault;
     const { system } = stack;
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
@@ -239,6 +239,9 @@ describe('CallrInboundSmsStack', () => {
         InboxQueueArn: system.inboxQueue.queueArn,
         InboxDeadLetterQueueUrl: system.inboxDeadLetterQueue.queueUrl,
         InboxDeadLetterQueueArn: system.inboxDeadLetterQueue.queueArn,
+        OutboxQueueUrl: system.outboxQueue!.queueUrl,
+        OutboxQueueArn: system.outboxQueue!.queueArn,
+        OutboxDeadLetterQueueUrl: system.outbox!.outboxDeadLetterQueue.queueUrl,
         TableName: system.table.tableName,
         HmacSecretArn: system.hmacSecret.secretArn,
         AlarmTopicArn: system.alarmTopic.topicArn,

@@ -178,7 +178,14 @@ describe('queues', () => {
 
   it('encrypts every queue and refuses requests without TLS', () => {
     const { stack, system, template } = defaults;
-    const queues = [system.ingestQueue, system.deadLetterQueue, system.inboxQueue, system.inboxDeadLetterQueue];
+    const queues = [
+      system.ingestQueue,
+      system.deadLetterQueue,
+      system.inboxQueue,
+      system.inboxDeadLetterQueue,
+      system.outbox!.outboxQueue,
+      system.outbox!.outboxDeadLetterQueue,
+    ];
     template.resourceCountIs('AWS::SQS::Queue', queues.length);
     for (const queue of queues) {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -203,9 +210,10 @@ describe('queues', () => {
 
   it('feeds the persister from the ingest queue in batches, reporting partial batch failures, at most 50 at once', () => {
     const { stack, system, template } = defaults;
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-    const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
-    expect(mapping.Properties).toEqual({
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    const persistMappings = mappings.filter((mapping) => JSON.stringify(mapping.Properties.FunctionName) === JSON.stringify(refTo(stack, system.persistFunction)));
+    expect(persistMappings).toHaveLength(1);
+    expect(persistMappings[0]!.Properties).toEqual({
       BatchSize: PERSIST_BATCH_SIZE,
       EventSourceArn: attributeOf(stack, system.ingestQueue, 'Arn'),
       FunctionName: refTo(stack, system.persistFunction),
@@ -539,7 +547,8 @@ describe('alarms', () => {
     const { stack, system, template } = defaults;
     const topic = refTo(stack, system.alarmTopic);
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
-    expect(Object.keys(alarms).sort()).toEqual(Object.values(system.alarms).map((alarm) => logicalId(stack, alarm)).sort());
+    const everyAlarm = [...Object.values(system.alarms), ...Object.values(system.outbox?.alarms ?? {})];
+    expect(Object.keys(alarms).sort()).toEqual(everyAlarm.map((alarm) => logicalId(stack, alarm)).sort());
     // Metric alarms name their metric; math alarms (rates, sums) read several.
     expect(
       Object.values(alarms)
@@ -551,13 +560,16 @@ describe('alarms', () => {
       ['AWS/Lambda', 'Duration'],
       ['AWS/Lambda', 'Errors'],
       ['AWS/Lambda', 'Errors'],
+      ['AWS/Lambda', 'Errors'],
       ['AWS/SQS', 'ApproximateAgeOfOldestMessage'],
       ['AWS/SQS', 'ApproximateAgeOfOldestMessage'],
+      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
       ['AWS/SQS', 'NumberOfMessagesSent'],
       [METRICS_NAMESPACE, INGEST_METRICS.rejected],
       [METRICS_NAMESPACE, 'WebhookUnsubscribeFailed'],
+      [METRICS_NAMESPACE, 'sendUnknown'],
     ]);
     for (const [id, alarm] of Object.entries(alarms)) {
       // Only the heartbeat takes silence for a failure.
@@ -643,7 +655,8 @@ describe('props validation', () => {
 
   it.each<[string, Omit<CallrInboundSmsProps, 'callrCredentialsSecret'>, boolean, string[]]>([
     ['no credentials while subscribing', {}, false, [credentialsNeeded]],
-    ['credentials while not subscribing', { subscribeWebhook: false }, true, ['callrCredentialsSecret is given but subscribeWebhook is false: nothing would use it']],
+    ['credentials while neither subscribing nor sending', { subscribeWebhook: false, outbox: false }, true, ['callrCredentialsSecret is given but subscribeWebhook and outbox are false: nothing would use it']],
+    ['an outbox without credentials', { subscribeWebhook: false, outbox: true }, false, ['callrCredentialsSecret is required when outbox is true: the sender sends through CALLR with it']],
     ['no event type', { eventTypes: [] }, true, ['eventTypes must name at least one CALLR event type']],
     [
       'unsupported and repeated event types',

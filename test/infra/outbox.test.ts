@@ -1,0 +1,91 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import { SENDER_TABLE_ACTIONS } from '../../lib/callr-inbound-sms';
+import {
+  OUTBOX_MAX_RECEIVE_COUNT,
+  OUTBOX_RETENTION_DAYS,
+  OUTBOX_VISIBILITY_TIMEOUT_SECONDS,
+  SENDER_BATCH_SIZE,
+  SENDER_TIMEOUT_SECONDS,
+} from '../../functions/queues/queue-design';
+import { SERVICE_NAMES } from '../../functions/observability/observability';
+import { attributeOf, CREDENTIALS_SECRET_ARN, logicalId, refTo, statementsOfRole, synthConstruct, type SynthesizedConstruct } from './synth';
+
+describe('outbox (queue, dead-letter queue, sender Lambda)', () => {
+  let defaults: SynthesizedConstruct;
+  beforeAll(() => {
+    defaults = synthConstruct({});
+  });
+
+  it('is on by default with the CALLR credentials, off without them or when asked', () => {
+    expect(defaults.system.outbox).toBeDefined();
+    expect(synthConstruct({ outbox: false }).system.outbox).toBeUndefined();
+    expect(synthConstruct({ subscribeWebhook: false }, { credentials: false }).system.outbox).toBeUndefined();
+    expect(synthConstruct({ subscribeWebhook: false, outbox: true }).system.outbox).toBeDefined();
+  });
+
+  it('keeps requests 14 days, hides one for six sender timeouts, and dead-letters it after 10 receives', () => {
+    const { stack, system, template } = defaults;
+    const outbox = system.outbox!;
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: OUTBOX_RETENTION_DAYS * 86_400,
+      VisibilityTimeout: OUTBOX_VISIBILITY_TIMEOUT_SECONDS,
+      RedrivePolicy: { deadLetterTargetArn: attributeOf(stack, outbox.outboxDeadLetterQueue, 'Arn'), maxReceiveCount: OUTBOX_MAX_RECEIVE_COUNT },
+      SqsManagedSseEnabled: true,
+    });
+    expect(OUTBOX_VISIBILITY_TIMEOUT_SECONDS).toBe(6 * SENDER_TIMEOUT_SECONDS);
+  });
+
+  it('feeds the sender in batches with partial batch failures, and tells it our webhook, the table, the inbox and the credentials ARN only', () => {
+    const { stack, system, template } = defaults;
+    const sender = system.senderFunction!;
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: SENDER_BATCH_SIZE,
+      EventSourceArn: attributeOf(stack, system.outboxQueue!, 'Arn'),
+      FunctionName: refTo(stack, sender),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const fn = template.toJSON().Resources[logicalId(stack, sender)];
+    expect(fn.Properties.Timeout).toBe(SENDER_TIMEOUT_SECONDS);
+    expect(fn.Properties.Environment.Variables).toEqual(
+      expect.objectContaining({
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.sender,
+        TABLE_NAME: refTo(stack, system.table),
+        INBOX_QUEUE_URL: refTo(stack, system.inboxQueue),
+        DEAD_LETTER_QUEUE_URL: refTo(stack, system.outbox!.outboxDeadLetterQueue),
+        WEBHOOK_URL: stack.resolve(system.webhookUrl),
+        CALLR_CREDENTIALS_SECRET_ARN: CREDENTIALS_SECRET_ARN,
+      }),
+    );
+  });
+
+  it('lets the sender read the credentials, write send records (no Scan, no Query), send to the inbox and its DLQ, and consume the outbox', () => {
+    const { stack, system, template } = defaults;
+    const sender = system.senderFunction!;
+    const roleId = stack.getLogicalId(sender.role!.node.defaultChild as CfnElement);
+    expect(statementsOfRole(template, roleId)).toEqual([
+      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: attributeOf(stack, sender.logGroup, 'Arn') },
+      { Action: [...SENDER_TABLE_ACTIONS].sort(), Effect: 'Allow', Resource: attributeOf(stack, system.table, 'Arn') },
+      { Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Effect: 'Allow', Resource: CREDENTIALS_SECRET_ARN },
+      {
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Effect: 'Allow',
+        Resource: [attributeOf(stack, system.inboxQueue, 'Arn'), attributeOf(stack, system.outbox!.outboxDeadLetterQueue, 'Arn')],
+      },
+      {
+        Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+        Effect: 'Allow',
+        Resource: attributeOf(stack, system.outboxQueue!, 'Arn'),
+      },
+    ]);
+  });
+
+  it('alarms on lost answers, on requests in the dead-letter queue and on sender errors', () => {
+    const { stack, system, template } = defaults;
+    const alarms = system.outbox!.alarms;
+    for (const alarm of Object.values(alarms)) {
+      const properties = template.toJSON().Resources[logicalId(stack, alarm)].Properties;
+      expect(properties.AlarmActions).toEqual([refTo(stack, system.alarmTopic)]);
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'sendUnknown', Threshold: 1 });
+  });
+});
