@@ -166,6 +166,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--to <number>', 'messages to this number of ours, newest first')
     .option('--since <iso-date>', 'with --to: received at or after (ISO 8601, e.g. 2024-03-10T08:00:00Z)')
     .option('--until <iso-date>', 'with --to: received before (ISO 8601)')
+    .option('--keyword <word>', 'with --to: only messages whose first word is this keyword (case, accents and punctuation ignored), newest first')
     .option('--hash <sms-hash>', 'the message with this CALLR SMS hash (its id)')
     .addOption(new Option('--limit <n>', 'at most this many').default(DEFAULT_LIST_LIMIT).argParser(integer(1, MAX_LIST_LIMIT)))
     .addOption(jsonOption())
@@ -183,6 +184,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       `  ${PROGRAM} messages`,
       `  ${PROGRAM} messages --from +33639980042`,
       `  ${PROGRAM} messages --to +33199001234 --since 2024-03-10T00:00:00Z --until 2024-03-11T00:00:00Z`,
+      `  ${PROGRAM} messages --to 36111 --keyword vote`,
       `  ${PROGRAM} messages --hash IAYHJ6F3 --stack CallrInboundSms --region eu-west-1 --json`,
     ].join('\n'))
     .action(async (options: MessagesOptions) => {
@@ -340,6 +342,7 @@ interface SimulateOptions {
 interface MessagesOptions {
   from?: string;
   to?: string;
+  keyword?: string;
   since?: string;
   until?: string;
   hash?: string;

@@ -1,7 +1,9 @@
+import { parseKeyword } from '../functions/keywords/keyword';
 import { canonicalMessageId, type InboundMessage } from '../functions/messages/inbound-message';
 import {
   DEFAULT_LIST_LIMIT,
   getMessage,
+  listMessagesByKeyword,
   listMessagesByRecipient,
   listMessagesBySender,
   listRecentMessages,
@@ -19,23 +21,35 @@ import { SIMULATED_RECIPIENTS } from './mo-generator';
 export type MessageSelector =
   | { readonly by: 'recent' }
   | { readonly by: 'from'; readonly from: string }
-  | { readonly by: 'to'; readonly to: string; readonly since?: Date; readonly until?: Date }
+  /** `keyword`: normalised, as stored (parseKeyword). */
+  | { readonly by: 'to'; readonly to: string; readonly keyword?: string; readonly since?: Date; readonly until?: Date }
   | { readonly by: 'hash'; readonly hash: string };
 
 export interface MessagesFlags {
   readonly from?: string;
   readonly to?: string;
   readonly hash?: string;
+  readonly keyword?: string;
   readonly since?: string;
   readonly until?: string;
 }
 
-/** At most one of --from, --to, --hash (none: the newest); --since/--until only with --to, as ISO 8601 dates. */
+/**
+ * At most one of --from, --to, --hash (none: the newest); --since/--until, as ISO 8601 dates, and
+ * --keyword only with --to.
+ */
 export function parseMessageSelector(flags: MessagesFlags): MessageSelector {
   const given = (['from', 'to', 'hash'] as const).filter((flag) => flags[flag] !== undefined);
   if (given.length > 1) throw new UsageError(`give one of --from, --to, --hash (got ${given.map((flag) => `--${flag}`).join(' and ')})`);
   if ((flags.since !== undefined || flags.until !== undefined) && flags.to === undefined) {
     throw new UsageError('--since and --until go with --to (a sender\'s messages are listed newest first, without a range)');
+  }
+  if (flags.keyword !== undefined && flags.to === undefined) {
+    throw new UsageError('--keyword goes with --to: keywords are indexed per number of ours (--to <our number> --keyword <word>)');
+  }
+  const keyword = flags.keyword === undefined ? undefined : parseKeyword(flags.keyword);
+  if (keyword === null) {
+    throw new UsageError(`--keyword ${flags.keyword} is not one word: give the first word of the texts, e.g. --keyword vote (case, accents and punctuation do not matter)`);
   }
   for (const [flag, value] of [['--from', flags.from], ['--to', flags.to], ['--hash', flags.hash]] as const) {
     if (value !== undefined && value.trim() === '') throw new UsageError(`${flag} must not be empty`);
@@ -47,7 +61,7 @@ export function parseMessageSelector(flags: MessagesFlags): MessageSelector {
   const since = flags.since === undefined ? undefined : parseIsoDate('--since', flags.since);
   const until = flags.until === undefined ? undefined : parseIsoDate('--until', flags.until);
   if (since && until && since >= until) throw new UsageError(`--since (${since.toISOString()}) must be before --until (${until.toISOString()})`);
-  return { by: 'to', to: flags.to!.trim(), ...(since ? { since } : {}), ...(until ? { until } : {}) };
+  return { by: 'to', to: flags.to!.trim(), ...(keyword ? { keyword } : {}), ...(since ? { since } : {}), ...(until ? { until } : {}) };
 }
 
 // A date, or a date and time with an explicit zone: a bare local time would mean different things on different machines.
@@ -89,8 +103,10 @@ export async function listMessages(
     }
     case 'from':
       return listMessagesBySender(table, { from: selector.from, limit });
-    case 'to':
-      return listMessagesByRecipient(table, { to: selector.to, since: selector.since, until: selector.until, limit });
+    case 'to': {
+      const query = { to: selector.to, since: selector.since, until: selector.until, limit };
+      return selector.keyword ? listMessagesByKeyword(table, { ...query, keyword: selector.keyword }) : listMessagesByRecipient(table, query);
+    }
     case 'hash': {
       const message = await getMessage(table, selector.hash);
       return message ? [message] : [];

@@ -18,6 +18,7 @@ import { WebhookIntake } from './constructs/intake';
 import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
 import { Outbox } from './constructs/outbox';
+import { NumberHashKey } from './constructs/privacy';
 import { CallrQueues } from './constructs/queues';
 import { WebhookSubscription } from './constructs/webhook-subscription';
 
@@ -26,6 +27,7 @@ export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
 export { SENDER_TABLE_ACTIONS, type OutboxAlarms } from './constructs/outbox';
+export { NumberHashKey } from './constructs/privacy';
 export { WEBHOOK_RESOURCE_TYPE, WEBHOOK_SERVICE_TIMEOUT } from './constructs/webhook-subscription';
 
 /** Props of {@link CallrInboundSms}. Every prop is optional except where `subscribeWebhook` needs one. */
@@ -397,6 +399,8 @@ function isHttpsUrl(value: string): boolean {
  */
 export class CallrInboundSms extends Construct {
   readonly queues: CallrQueues;
+  /** The key of the phone numbers' keyed hash; `grantTo(fn)` lets a Lambda of yours hash numbers the same way. */
+  readonly numberHashKey: NumberHashKey;
   readonly store: MessageStore;
   readonly intake: WebhookIntake;
   /** Undefined when `subscribeWebhook` is false. */
@@ -436,6 +440,8 @@ export class CallrInboundSms extends Construct {
   readonly table: dynamodb.TableV2;
   /** The HMAC key CALLR signs with: a generated plain-string secret. */
   readonly hmacSecret: secretsmanager.Secret;
+  /** The key of the phone numbers' keyed hash: a generated plain-string secret, never rotated. */
+  readonly numberHashKeySecret: secretsmanager.Secret;
 
   readonly alarmTopic: sns.Topic;
   readonly alarms: CallrInboundSmsAlarms;
@@ -454,12 +460,14 @@ export class CallrInboundSms extends Construct {
     const hmacAlgorithm = props.hmacAlgorithm ?? DEFAULTS.hmacAlgorithm;
 
     this.queues = new CallrQueues(this, { removalPolicy, inboxVisibilityTimeout: props.inboxVisibilityTimeout });
+    this.numberHashKey = new NumberHashKey(this, { removalPolicy });
     this.store = new MessageStore(this, {
       queues: this.queues,
       removalPolicy,
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
     });
+    this.numberHashKey.grantTo(this.store.persistFunction);
     this.intake = new WebhookIntake(this, {
       queues: this.queues,
       hmacAlgorithm,
@@ -519,6 +527,8 @@ export class CallrInboundSms extends Construct {
       });
       this.outboxQueue = this.outbox.outboxQueue;
       this.senderFunction = this.outbox.senderFunction;
+      // The opt-out registry is keyed on the numbers' keyed hash.
+      this.numberHashKey.grantTo(this.outbox.senderFunction);
     }
 
     ({
@@ -528,6 +538,7 @@ export class CallrInboundSms extends Construct {
       inboxQueue: this.inboxQueue,
     } = this.queues);
     ({ table: this.table, persistFunction: this.persistFunction } = this.store);
+    this.numberHashKeySecret = this.numberHashKey.secret;
     ({
       hmacSecret: this.hmacSecret,
       ingestFunction: this.ingestFunction,

@@ -4,7 +4,9 @@ import {
   ResourceInUseException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { findFilterPolicyProblems, type InboxFilterPolicy } from '../functions/inbox/filter-policy';
 import {
   DEAD_LETTER_RETENTION_DAYS,
   INBOX_RETENTION_DAYS,
@@ -23,7 +25,12 @@ import { KEY_ATTRIBUTES, TABLE_INDEXES, TABLE_KEYS } from '../functions/messages
  * Idempotent: a restart finds them in place.
  */
 
-export async function createMessageTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+/**
+ * Creates the table with every index, or finds it in place. Answers the indexes an existing table
+ * (from an earlier version, on disk in the data directory) lacks: dynalite cannot add an index to
+ * a table, so the caller says what will not work and how to get it.
+ */
+export async function createMessageTable(dynamodb: DynamoDBClient, tableName: string): Promise<{ missingIndexes: string[] }> {
   try {
     await dynamodb.send(
       new CreateTableCommand({
@@ -50,7 +57,9 @@ export async function createMessageTable(dynamodb: DynamoDBClient, tableName: st
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  return { missingIndexes: TABLE_INDEXES.map((index) => index.indexName).filter((name) => !present.has(name)) };
 }
 
 export interface LocalQueues {
@@ -125,4 +134,53 @@ export async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string
   const arn = Attributes?.QueueArn;
   if (!arn) throw new Error(`no QueueArn for ${queueUrl}`);
   return arn;
+}
+
+/**
+ * The inbox topic (fauxqs emulates SNS on the SQS endpoint), as the construct declares it.
+ * Idempotent: CreateTopic answers the existing topic.
+ */
+export async function createInboxTopic(sns: SNSClient, name: string): Promise<string> {
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));
+  if (!TopicArn) throw new Error(`CreateTopic ${name} returned no TopicArn`);
+  return TopicArn;
+}
+
+export interface InboxSubscription {
+  readonly topicArn: string;
+  readonly queueUrl: string;
+  /** Only the inbox messages whose attributes match (functions/inbox/filter-policy.ts). @default every message */
+  readonly filter?: InboxFilterPolicy;
+}
+
+/** Thrown before subscribing: the filter policy is one SNS would refuse, or one that matches nothing. */
+export class InboxFilterPolicyError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid inbox filter policy:\n- ${problems.join('\n- ')}`);
+    this.name = 'InboxFilterPolicyError';
+  }
+}
+
+/**
+ * Subscribes a queue to the inbox topic with raw delivery, as the construct subscribes the inbox
+ * queue and each of its `subscribers`: the queue receives the body as published, and the
+ * attributes as SQS message attributes. Idempotent for the same queue and filter.
+ */
+export async function subscribeToInbox(sns: SNSClient, sqs: SQSClient, subscription: InboxSubscription): Promise<string> {
+  const problems = subscription.filter === undefined ? [] : findFilterPolicyProblems(subscription.filter, 'filter');
+  if (problems.length > 0) throw new InboxFilterPolicyError(problems);
+  const { SubscriptionArn } = await sns.send(
+    new SubscribeCommand({
+      TopicArn: subscription.topicArn,
+      Protocol: 'sqs',
+      Endpoint: await queueArn(sqs, subscription.queueUrl),
+      Attributes: {
+        RawMessageDelivery: 'true',
+        ...(subscription.filter === undefined ? {} : { FilterPolicy: JSON.stringify(subscription.filter) }),
+      },
+      ReturnSubscriptionArn: true,
+    }),
+  );
+  if (!SubscriptionArn) throw new Error(`Subscribe ${subscription.queueUrl} to ${subscription.topicArn} returned no SubscriptionArn`);
+  return SubscriptionArn;
 }

@@ -16,9 +16,11 @@ import { PORT_VARIABLES, type LocalConfig, type PortName } from './config';
 import { startDynamoEmulator, startSqsEmulator } from './emulators';
 import { assertDataDirFree, writeEndpoints, type LocalEndpoints } from './endpoints';
 import { loadOrCreateHmacSecret } from './hmac-secret';
+import { loadOrCreateNumberHashKey } from './number-hash-key';
 import { startHttpApiFront, PortInUseError } from './http-api-front';
 import { localLambdaContext } from './lambda-context';
 import { createMessageTable, createQueues } from './provision';
+import { startLocalSender } from './sender';
 import { startSqsEventSource } from './sqs-event-source';
 
 /**
@@ -42,6 +44,11 @@ export interface LocalPipeline {
   /** The CALLR emulator, when local mode runs one (not with a real CALLR account). */
   readonly emulator: CallrEmulator | undefined;
   readonly clients: LocalClients;
+  /**
+   * The key of the phone numbers' keyed hash (what NUMBER_HASH_KEY gives a handler locally),
+   * generated once and kept in the data directory beside the HMAC secret.
+   */
+  readonly numberHashKey: string;
   /** Resolves when the ingest queue is drained and no batch is in flight. */
   idle(timeoutMs?: number): Promise<void>;
   /** Stops taking requests, drains in-flight work, unsubscribes the webhooks, stops everything. */
@@ -108,11 +115,18 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
     stops.push(() => clients.destroy());
 
     const tableName = LOCAL_RESOURCE_NAMES.table;
-    await createMessageTable(clients.dynamodb, tableName);
+    const { missingIndexes } = await createMessageTable(clients.dynamodb, tableName);
+    if (missingIndexes.length > 0) {
+      log(
+        `the local table in ${config.dataDir} predates the ${missingIndexes.join(', ')} index(es): queries by them fail and ` +
+          `its messages are still stored. To get them, stop, delete ${join(config.dataDir, 'dynamodb')} (its messages go) and start again.`,
+      );
+    }
     const queues = await createQueues(clients.sqs, LOCAL_RESOURCE_NAMES);
     // The first secret is the one CALLR signs with; the others are still accepted (rotation).
     const hmacSecret = loadOrCreateHmacSecret(config.dataDir, config.hmacSecrets?.[0]);
     const acceptedSecrets = [hmacSecret, ...(config.hmacSecrets?.slice(1) ?? [])];
+    const numberHashKey = loadOrCreateNumberHashKey(config.dataDir);
 
     // The handlers are configured through their Lambda environment contracts, as the stack does.
     const ingestObservability = createObservability(SERVICE_NAMES.ingest);
@@ -241,6 +255,18 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
       webhookHashes.push(hash);
     }
 
+    // After the front: every SMS it sends names our webhook, for its statuses and replies.
+    const sender = await startLocalSender({
+      clients,
+      callr,
+      region: config.region,
+      tableName,
+      inboxQueueUrl: queues.inboxQueueUrl,
+      webhookUrl,
+      numberHashKey,
+    });
+    stops.push(() => sender.eventSource.stop());
+
     const endpoints: LocalEndpoints = {
       webhookUrl,
       dynamodbEndpoint: dynamo.endpoint,
@@ -251,6 +277,8 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
       region: config.region,
       tableName,
       ...queues,
+      outboxQueueUrl: sender.outboxQueueUrl,
+      outboxDeadLetterQueueUrl: sender.outboxDeadLetterQueueUrl,
       hmacSecret,
       hmacAlgorithm: config.hmacAlgorithm,
       webhookHashes,
@@ -265,6 +293,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
       endpointsFile,
       emulator,
       clients,
+      numberHashKey,
       idle: (timeoutMs) => eventSource.idle(timeoutMs),
       stop: () => (stopping ??= stopAll()),
     };

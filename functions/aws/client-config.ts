@@ -2,14 +2,14 @@
  * The one configuration of every AWS SDK client, for the Lambdas, local mode and the operator CLI
  * alike, so that all of them talk to AWS (or its emulators) with the same timeouts and retries.
  * Only the endpoints, region and credentials differ, and they are arguments. Each service has its
- * builder in its own module (dynamodb.ts, sqs.ts, secrets-manager.ts), so that a Lambda bundles
+ * builder in its own module (dynamodb.ts, sqs.ts, sns.ts, secrets-manager.ts), so that a Lambda bundles
  * only the SDK clients it uses.
  */
 
 /**
  * Bounds on one HTTP attempt. Without them the SDK waits on a stuck socket for as long as the
  * Lambda lives (the SDK's own request timeout only logs a warning unless told to throw), and the
- * persist Lambda's whole batch comes back after its 30 s. DynamoDB, SQS and Secrets Manager answer
+ * persist Lambda's whole batch comes back after its 30 s. DynamoDB, SQS, SNS and Secrets Manager answer
  * single-item calls in milliseconds in-region, so:
  * - `connectionTimeoutMs`: the TCP (and TLS) connection must be up within 1 s;
  * - `requestTimeoutMs`: the answer must start within 3 s of the request, or the attempt fails with
@@ -33,6 +33,7 @@ export interface AwsClientOptions {
   readonly endpoints?: {
     readonly dynamodb?: string;
     readonly sqs?: string;
+    readonly sns?: string;
     readonly secretsManager?: string;
   };
 }

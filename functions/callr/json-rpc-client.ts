@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod/mini';
+import { formatCallrDate } from './dates';
 import type { CallrHmacAlgorithm } from './signature';
 import { CallrApiError, CallrClientConfigError, CallrTransportError, type CallrTransportFailure } from './errors';
 
@@ -102,6 +103,19 @@ export interface CallrClient {
   listWebhooks(): Promise<CallrWebhook[]>;
   /** `sms.send`. Resolves to the SMS hash. */
   sendSms(input: SendSmsInput): Promise<{ readonly hash: string }>;
+  /**
+   * `sms.get_list(type, from, to)`: one answer of CALLR's SMS listing, the items as CALLR sent them.
+   * Use `listSms` (sms-listing.ts), which pages, bounds and reads them.
+   */
+  getSmsList(input: GetSmsListInput): Promise<unknown[]>;
+}
+
+export interface GetSmsListInput {
+  readonly type: 'IN' | 'OUT';
+  /** CALLR's `YYYY-MM-DD HH:MM:SS` UTC, whole seconds: the first second asked for. */
+  readonly from: Date;
+  /** Likewise, the last second asked for (CALLR's examples ask `from` = `to` for one second). */
+  readonly to: Date;
 }
 
 export type CallrClientFactory = (options: CallrClientOptions) => CallrClient;
@@ -116,6 +130,7 @@ const SAFE_TO_REPEAT: Readonly<Record<string, boolean>> = {
   'webhooks.subscribe': true,
   'webhooks.unsubscribe': true,
   'webhooks.get_list': true,
+  'sms.get_list': true,
   'sms.send': false,
 };
 
@@ -278,6 +293,10 @@ export function createCallrClient(options: CallrClientOptions): CallrClient {
       if (input.nature !== undefined) smsOptions.nature = input.nature;
       const params = [input.from ?? '', input.to, input.text, Object.keys(smsOptions).length > 0 ? smsOptions : null];
       return call('sms.send', params, (result) => (typeof result === 'string' && result.length > 0 ? { hash: result } : undefined));
+    },
+    getSmsList(input) {
+      const params = [input.type, formatCallrDate(input.from), formatCallrDate(input.to)];
+      return call('sms.get_list', params, (result) => (Array.isArray(result) ? result : undefined));
     },
   };
 }

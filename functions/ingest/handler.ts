@@ -2,7 +2,7 @@ import { createSecretsManagerClient } from '../aws/secrets-manager';
 import { createSqsClient } from '../aws/sqs';
 import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { loadIngestConfig } from './config';
-import { createHmacSecretSource } from './hmac-secrets';
+import { createHmacSecretSource, prefetchHmacSecrets } from './hmac-secrets';
 import { createIngestHandler } from './create-ingest-handler';
 import { withLambdaMiddleware } from '../observability/lambda-middleware';
 
@@ -10,13 +10,14 @@ import { withLambdaMiddleware } from '../observability/lambda-middleware';
 const config = loadIngestConfig(process.env);
 const observability = createObservability(SERVICE_NAMES.ingest);
 
+// The secrets first: their Secrets Manager round trips overlap the rest of init, and the first
+// request awaits them instead of starting them.
+const secrets = createHmacSecretSource(config.hmacSecrets, { secretsManager: () => createSecretsManagerClient() });
+prefetchHmacSecrets(secrets, (error) =>
+  observability.logger.warn('HMAC secrets could not be loaded during init; the first request loads them again', { error }),
+);
+
 export const handler = withLambdaMiddleware(
-  createIngestHandler({
-    config,
-    sqs: createSqsClient(),
-    secrets: createHmacSecretSource(config.hmacSecrets, { secretsManager: () => createSecretsManagerClient() }),
-    now: () => new Date(),
-    ...observability,
-  }),
+  createIngestHandler({ config, sqs: createSqsClient(), secrets, now: () => new Date(), ...observability }),
   observability,
 );

@@ -164,6 +164,20 @@ export function secretsManagerHmacSecrets(options: SecretsManagerHmacSecretsOpti
   };
 }
 
+/**
+ * Starts loading the secrets now, during the Lambda's init, so that the Secrets Manager round
+ * trips run while the rest of init loads and the first request awaits a load already under way
+ * (concurrent callers share one load) instead of starting it. Never throws and leaves no rejected
+ * promise behind: a failed prefetch is reported to `onFailure` and not kept, so the first request
+ * loads again and fails closed (5xx) only if that load fails too.
+ */
+export function prefetchHmacSecrets(source: HmacSecretSource, onFailure: (error: unknown) => void): void {
+  source.getSecrets().then(
+    () => undefined,
+    (error: unknown) => onFailure(error),
+  );
+}
+
 /** Builds the source the configuration names; the Secrets Manager client is made only if needed. */
 export function createHmacSecretSource(
   config: HmacSecretSourceConfig,

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { EVENT_FORMATS, type InboundSmsEvent } from '../callr/events';
+import { keywordOf } from '../keywords/keyword';
 
 /**
  * The one shape downstream services receive (inbox queue) and read (table): a CALLR inbound SMS,
@@ -10,7 +11,13 @@ import { EVENT_FORMATS, type InboundSmsEvent } from '../callr/events';
  */
 export const INBOUND_MESSAGE_SCHEMA_VERSION = 1;
 
+/** `kind` of an inbound message on the inbox, beside the other kinds there (functions/inbox/message.ts). */
+export const INBOUND_MESSAGE_KIND = 'sms.mo';
+
 const IsoDate = z.iso.datetime();
+
+/** What an inbound message does to the opt-out registry (functions/optouts/). */
+export const OPT_OUT_ACTIONS = ['stop', 'start'] as const;
 
 /**
  * The message id users see and the store keys on: CALLR's SMS id in upper case. JSON-RPC (v1)
@@ -28,6 +35,10 @@ export const described = <T extends z.ZodMiniType>(schema: T, description: strin
 export const InboundMessage = described(
   z.object({
     schemaVersion: z.literal(INBOUND_MESSAGE_SCHEMA_VERSION),
+    kind: described(
+      z.optional(z.literal(INBOUND_MESSAGE_KIND)),
+      'What the message is: always sms.mo, an inbound SMS (the inbox also carries sms.sent, sms.send_failed and sms.status, each with its own body). Always written; absent only on messages stored before it existed',
+    ),
     id: described(
       z.string(),
       'CALLR SMS id in upper case (JSON-RPC `hash`, REST v2 `sid` upper-cased): the identity of the message, the same on every delivery in either format',
@@ -55,6 +66,18 @@ export const InboundMessage = described(
       ),
       'Which CALLR webhook format the stored delivery came in. Always written; absent only on messages stored before it existed (all of them callr.v1)',
     ),
+    keyword: described(
+      z.optional(z.nullable(z.string())),
+      'First word of the text in upper case, without accents or punctuation ("Arrêt !" -> ARRET); null when the text has no word or its first word is over 32 characters. Absent only on messages stored before it existed',
+    ),
+    optOut: described(
+      z.optional(z.enum(OPT_OUT_ACTIONS)),
+      'The whole text (normalised as keyword is) is a stop word (stop) or a start word (start): the sender is opted out from, or back in to, SMS from the number it wrote to (the latest such message by receivedAt decides). Absent otherwise',
+    ),
+    suspectedOptOut: described(
+      z.optional(z.literal(true)),
+      'The text looks like an opt-out but is not exactly a stop word ("stop svp", "Stop. Thanks"): nothing was applied; a person should read it. Absent otherwise',
+    ),
   }),
   'A CALLR inbound SMS (MO), as stored and forwarded by callr-inbound-sms',
 );
@@ -73,6 +96,7 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
     const sms = event.payload;
     return {
       schemaVersion: INBOUND_MESSAGE_SCHEMA_VERSION,
+      kind: INBOUND_MESSAGE_KIND,
       id: canonicalMessageId(sms.sid),
       from: sms.from,
       to: sms.to,
@@ -86,11 +110,13 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
       hookHash: event.sid ?? null,
       storedAt: storedAt.toISOString(),
       source: { format: 'callr.v2', eventType: event.type },
+      keyword: keywordOf(sms.body.text),
     };
   }
   const sms = event.data;
   return {
     schemaVersion: INBOUND_MESSAGE_SCHEMA_VERSION,
+    kind: INBOUND_MESSAGE_KIND,
     id: canonicalMessageId(sms.hash),
     from: sms.from,
     to: sms.to,
@@ -104,5 +130,6 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
     hookHash: event.hook_hash ?? null,
     storedAt: storedAt.toISOString(),
     source: { format: 'callr.v1', eventType: event.type },
+    keyword: keywordOf(sms.text),
   };
 }

@@ -8,11 +8,21 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { parseKeyword } from '../keywords/keyword';
 import type { InboundMessage } from './inbound-message';
 import { InvalidQueryError, MessageStoreConsistencyError, isConditionalCheckFailed, rejectingPermanentErrors } from './errors';
 import { fitToItemLimit, type RawOmitted } from './item-size';
 import { recipientShard } from './recipient-shard';
-import { BY_RECIPIENT_INDEX, BY_SENDER_INDEX, ITEM_ATTRIBUTES, ITEM_KIND, RECIPIENT_SHARDS, TABLE_KEYS } from './table-design';
+import {
+  BY_KEYWORD_INDEX,
+  BY_RECIPIENT_INDEX,
+  BY_SENDER_INDEX,
+  ITEM_ATTRIBUTES,
+  ITEM_KIND,
+  RECIPIENT_SHARDS,
+  TABLE_KEYS,
+  type IndexDesign,
+} from './table-design';
 
 /**
  * The inbound-message half of the table (docs/table-design.md): one item per CALLR SMS hash,
@@ -33,6 +43,8 @@ export function itemKey(smsHash: string, kind: ItemKind): Record<string, string>
 
 export const senderPartition = (from: string): string => `from#${from}`;
 export const recipientPartition = (to: string, shard: number): string => `to#${to}#${shard}`;
+/** A keyword holds only letters and digits (functions/keywords/keyword.ts), never the `#` that separates. */
+export const keywordPartition = (to: string, keyword: string, shard: number): string => `kw#${to}#${keyword}#${shard}`;
 /** Sorts by arrival, then by hash so two messages of the same second keep distinct keys. */
 const timeOrderedKey = (message: InboundMessage): string => `${message.receivedAt}#${message.id}`;
 
@@ -53,6 +65,12 @@ export function toMessageItem(message: InboundMessage, rawEvent: Uint8Array, eve
     [BY_SENDER_INDEX.sortKey]: timeOrderedKey(message),
     [BY_RECIPIENT_INDEX.partitionKey]: recipientPartition(message.to, recipientShard(message.id)),
     [BY_RECIPIENT_INDEX.sortKey]: timeOrderedKey(message),
+    ...(message.keyword
+      ? {
+          [BY_KEYWORD_INDEX.partitionKey]: keywordPartition(message.to, message.keyword, recipientShard(message.id)),
+          [BY_KEYWORD_INDEX.sortKey]: timeOrderedKey(message),
+        }
+      : {}),
   };
 }
 
@@ -323,19 +341,46 @@ export interface RecipientQuery {
  * recipient index in parallel and merges their answers.
  */
 export async function listMessagesByRecipient(table: MessageTable, query: RecipientQuery): Promise<InboundMessage[]> {
-  const limit = checkLimit(query.limit);
   if (!query.to) throw new InvalidQueryError('to must not be empty');
+  return queryShardsNewestFirst(table, query, BY_RECIPIENT_INDEX, (shard) => recipientPartition(query.to, shard));
+}
+
+export interface KeywordQuery extends RecipientQuery {
+  /** A keyword as stored: normalised (parseKeyword / keywordOf in functions/keywords/keyword.ts). */
+  readonly keyword: string;
+}
+
+/**
+ * Messages received on one of our numbers whose keyword (first word, normalised) is `keyword`, in
+ * a time range, newest first: every shard of the keyword index in parallel, merged.
+ */
+export async function listMessagesByKeyword(table: MessageTable, query: KeywordQuery): Promise<InboundMessage[]> {
+  if (!query.to) throw new InvalidQueryError('to must not be empty');
+  if (parseKeyword(query.keyword) !== query.keyword) {
+    throw new InvalidQueryError(`keyword must be one normalised word (upper-case letters and digits), got "${query.keyword}"`);
+  }
+  return queryShardsNewestFirst(table, query, BY_KEYWORD_INDEX, (shard) => keywordPartition(query.to, query.keyword, shard));
+}
+
+/** The sharded indexes (byRecipient, byKeyword): every shard asked in parallel, answers merged newest first. */
+async function queryShardsNewestFirst(
+  table: MessageTable,
+  query: RecipientQuery,
+  index: IndexDesign,
+  partition: (shard: number) => string,
+): Promise<InboundMessage[]> {
+  const limit = checkLimit(query.limit);
   const shards = query.shards ?? RECIPIENT_SHARDS;
   if (!Number.isInteger(shards) || shards < 1) throw new InvalidQueryError(`shards must be a positive integer, got ${shards}`);
-  const range = recipientRangeCondition(query.since, query.until);
+  const range = timeRangeCondition(index.sortKey, query.since, query.until);
 
   const perShard = await Promise.all(
     Array.from({ length: shards }, (_, shard) =>
       queryIndexNewestFirst(table, limit, {
-        IndexName: BY_RECIPIENT_INDEX.indexName,
+        IndexName: index.indexName,
         KeyConditionExpression: `#pk = :pk${range.condition}`,
-        ExpressionAttributeNames: { '#pk': BY_RECIPIENT_INDEX.partitionKey, ...range.names },
-        ExpressionAttributeValues: { ':pk': recipientPartition(query.to, shard), ...range.values },
+        ExpressionAttributeNames: { '#pk': index.partitionKey, ...range.names },
+        ExpressionAttributeValues: { ':pk': partition(shard), ...range.values },
       }),
     ),
   );
@@ -355,8 +400,8 @@ interface RangeCondition {
  * Sort keys are `<receivedAt>#<hash>`, so the bare ISO date sorts just before every key of that
  * instant: `>= since` includes it, and `BETWEEN since AND until` excludes `until` itself.
  */
-function recipientRangeCondition(since: Date | undefined, until: Date | undefined): RangeCondition {
-  const names = { '#sk': BY_RECIPIENT_INDEX.sortKey };
+function timeRangeCondition(sortKey: string, since: Date | undefined, until: Date | undefined): RangeCondition {
+  const names = { '#sk': sortKey };
   const sinceIso = since && isoOf('since', since);
   const untilIso = until && isoOf('until', until);
   if (sinceIso && untilIso) {

@@ -9,6 +9,8 @@
  *   pk = `sms#<hash>`, sk = `outbound` which outbox request an outbound SMS was sent for
  * and one per outbox request, under its requestId:
  *   pk = `outbox#<requestId>`, sk = `request`  the request's send record (claimed/sent/failed/unknown)
+ * and the opt-outs, under the keyed hash of the sender's number (functions/optouts/registry.ts):
+ *   pk = `optout#<number hash>`, sk = `to#<our number>`
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
@@ -16,6 +18,9 @@ export const ITEM_KIND = { message: 'message', status: 'status', outbound: 'outb
 
 /** The sort key of an outbox request's send record (`pk = outbox#<requestId>`). */
 export const OUTBOX_REQUEST_SORT_KEY = 'request';
+
+/** Opt-out items: one per (sender, our number); the sender only as its keyed hash. */
+export const OPT_OUT_KEY_PREFIX = { partition: 'optout#', sort: 'to#' } as const;
 
 /** Attributes the store keeps beside the data (docs/table-design.md). */
 export const ITEM_ATTRIBUTES = {
@@ -74,7 +79,20 @@ export const BY_OUTBOUND_RECIPIENT_INDEX: IndexDesign = {
   projectedAttributes: ['requestId', 'state', 'hash', 'from', 'userData', 'sentAt', 'claimedAt'],
 };
 
-export const TABLE_INDEXES: readonly IndexDesign[] = [BY_SENDER_INDEX, BY_RECIPIENT_INDEX, BY_OUTBOUND_RECIPIENT_INDEX];
+/**
+ * Messages to one of our numbers with one keyword (the first word of the text, normalised), in a
+ * time range. Sharded like byRecipient and with the same shard: in a TV vote every MO to the
+ * shortcode starts with the same keyword, so this partition is exactly as hot. Sparse: a text
+ * without a keyword writes no entry.
+ */
+export const BY_KEYWORD_INDEX: IndexDesign = {
+  indexName: 'byKeyword',
+  partitionKey: 'keywordPk',
+  sortKey: 'keywordSk',
+  projectedAttributes: ['message'],
+};
+
+export const TABLE_INDEXES: readonly IndexDesign[] = [BY_SENDER_INDEX, BY_RECIPIENT_INDEX, BY_OUTBOUND_RECIPIENT_INDEX, BY_KEYWORD_INDEX];
 
 /** Attribute types of every key attribute (all strings). */
 export const KEY_ATTRIBUTES: readonly string[] = [

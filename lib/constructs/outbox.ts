@@ -24,10 +24,11 @@ import type { MessageStore } from './message-store';
 import type { CallrQueues } from './queues';
 
 /**
- * What the sender may do with the table: claim and update send records, write the SMS link, and
- * delete only to give back a claim that provably never reached CALLR. No Scan, no Query.
+ * What the sender may do with the table: claim and update send records, write the SMS link,
+ * delete only to give back a claim that provably never reached CALLR, and query the base table
+ * (never an index) for a number's opt-out items (one per number of ours, under its keyed hash). No Scan.
  */
-export const SENDER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+export const SENDER_TABLE_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] as const;
 
 /** Props of {@link Outbox}. */
 export interface OutboxProps {

@@ -76,13 +76,31 @@ export interface EmulatedAccount {
   unsubscribe(hash: string): AccountResult<true>;
   webhooks(): EmulatedWebhook[];
   sendSms(request: SendSmsRequest): string;
-  injectInboundSms(sms: { from: string; to: string; text: string; format?: InboundSmsFormat }): InjectedSms;
+  injectInboundSms(sms: InboundSmsInjection): InjectedSms;
   sentSms(): Array<Record<string, unknown>>;
+  /**
+   * `sms.get_list`: the SMS of one direction whose creation (for an inbound SMS, its reception)
+   * falls within the seconds `from` to `to`, both included, oldest first, as CALLR's SMS objects.
+   */
+  listSms(type: 'IN' | 'OUT', from: Date, to: Date): Array<Record<string, unknown>>;
+}
+
+export interface InboundSmsInjection {
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly format?: InboundSmsFormat;
+  /**
+   * Received by CALLR but delivered to no webhook, as when the endpoint was down for longer than
+   * CALLR retries: only `sms.get_list` knows of it. @default false
+   */
+  readonly undelivered?: boolean;
 }
 
 export function createEmulatedAccount(options: EmulatedAccountOptions): EmulatedAccount {
   const webhooks = new Map<string, EmulatedWebhook>();
   const outbound: OutboundRecord[] = [];
+  const inbound: InboundSms[] = [];
   const { delivery, now } = options;
 
   const uniqueHash = (taken: (hash: string) => boolean) => {
@@ -184,9 +202,11 @@ export function createEmulatedAccount(options: EmulatedAccountOptions): Emulated
       return hash;
     },
 
-    injectInboundSms({ from, to, text, format }) {
-      const sms: InboundSms = { hash: newObjectHash(), from, to, text, receivedAt: now() };
+    injectInboundSms({ from, to, text, format, undelivered }) {
+      const sms: InboundSms = { hash: uniqueHash((candidate) => inbound.some((known) => known.hash === candidate)), from, to, text, receivedAt: now() };
+      inbound.push(sms);
       const eventIds: string[] = [];
+      if (undelivered) return { hash: sms.hash, eventIds };
       if (format !== 'v2') {
         const data = inboundSmsObject(sms);
         eventIds.push(...subscribersOf('sms.mo').map((webhook) => emit('sms.mo', data, globalTarget(webhook))));
@@ -203,6 +223,19 @@ export function createEmulatedAccount(options: EmulatedAccountOptions): Emulated
     },
 
     sentSms: () => outbound.map((record) => outboundSmsObject(record.sms)),
+
+    listSms(type, from, to) {
+      const firstSecond = Math.floor(from.getTime() / 1000);
+      const lastSecond = Math.floor(to.getTime() / 1000);
+      const within = (date: Date) => {
+        const second = Math.floor(date.getTime() / 1000);
+        return second >= firstSecond && second <= lastSecond;
+      };
+      const byTime = <T>(items: T[], at: (item: T) => Date) => items.filter((item) => within(at(item))).sort((a, b) => at(a).getTime() - at(b).getTime());
+      return type === 'IN'
+        ? byTime(inbound, (sms) => sms.receivedAt).map(inboundSmsObject)
+        : byTime(outbound, (record) => record.sms.createdAt).map((record) => outboundSmsObject(record.sms));
+    },
   };
 }
 

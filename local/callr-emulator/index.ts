@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CallrCredentials } from '../../functions/callr/json-rpc-client';
-import { createEmulatedAccount, webhookView, type InboundSmsFormat, type InjectedSms, type WebhookView } from './account';
+import { createEmulatedAccount, webhookView, type InboundSmsInjection, type InjectedSms, type WebhookView } from './account';
 import { createDeliveryEngine, type DeliveryAttempt, type DeliveryRetryPolicy } from './delivery';
 import {
   ANSWER_SHAPE_CHOICES,
@@ -15,13 +15,14 @@ import {
   shapeAnswer,
   type AuthScheme,
   type EmulatorAnswerShapes,
+  type EmulatorLimits,
   type RpcAnswer,
 } from './json-rpc';
 
 /**
  * A CALLR emulator on node:http, bound to 127.0.0.1:
  *
- * - `/json-rpc/v1.1/`: CALLR's JSON-RPC API (webhooks.subscribe / unsubscribe / get_list, sms.send)
+ * - `/json-rpc/v1.1/`: CALLR's JSON-RPC API (webhooks.subscribe / unsubscribe / get_list, sms.send, sms.get_list)
  *   with both of CALLR's `Authorization` forms;
  * - a delivery engine that POSTs signed events to the subscribed endpoints, with retries;
  * - `/control/…`: a small JSON API for tests and the CLI (inject an inbound SMS, list deliveries,
@@ -57,6 +58,8 @@ export interface CallrEmulatorOptions {
   readonly shortcodes?: readonly string[];
   /** Which of the documented answer variants to give. @default DEFAULT_ANSWER_SHAPES */
   readonly answerShapes?: Partial<EmulatorAnswerShapes>;
+  /** Limits CALLR does not publish, to test a client against them. @default none */
+  readonly limits?: Partial<EmulatorLimits>;
 }
 
 /** A failure the next matching JSON-RPC call(s) meet, after authentication. */
@@ -87,9 +90,10 @@ export interface CallrEmulator {
   readonly port: number;
   /**
    * An SMS from a handset to one of our numbers: delivered to every webhook it concerns, each in
-   * its format (`sms.mo` v1, `v2.sms.inbound.received` v2); `format` restricts it to one.
+   * its format (`sms.mo` v1, `v2.sms.inbound.received` v2); `format` restricts it to one;
+   * `undelivered` keeps it from every webhook (only `sms.get_list` shows it).
    */
-  injectInboundSms(sms: { readonly from: string; readonly to: string; readonly text: string; readonly format?: InboundSmsFormat }): InjectedSms;
+  injectInboundSms(sms: InboundSmsInjection): InjectedSms;
   deliveries(): DeliveryAttempt[];
   subscriptions(): WebhookView[];
   /** Every JSON-RPC call received, oldest first. */
@@ -99,6 +103,8 @@ export interface CallrEmulator {
   failNext(failure: InjectedFailure): void;
   /** Switches answer variants from now on (errors without `data`, a minimal `{hash}` Webhook...); returns those in force. */
   setAnswerShapes(shapes: Partial<EmulatorAnswerShapes>): EmulatorAnswerShapes;
+  /** Sets unpublished limits from now on (`{ smsListLimit: 2 }`); returns those in force. */
+  setLimits(limits: Partial<EmulatorLimits>): EmulatorLimits;
   /** Resolves when no delivery or status update is in flight or scheduled. */
   whenIdle(): Promise<void>;
   close(): Promise<void>;
@@ -127,6 +133,7 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
     shortcodes,
   });
   let answerShapes: EmulatorAnswerShapes = checkAnswerShapes({ ...DEFAULT_ANSWER_SHAPES, ...options.answerShapes });
+  let limits: EmulatorLimits = checkLimits({ smsListLimit: null, ...options.limits });
   const calls: RecordedCall[] = [];
   const failures: Array<{ failure: InjectedFailure; remaining: number }> = [];
 
@@ -140,7 +147,7 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
   };
 
   const emulator = {
-    injectInboundSms: (sms: { from: string; to: string; text: string; format?: InboundSmsFormat }) => account.injectInboundSms(sms),
+    injectInboundSms: (sms: InboundSmsInjection) => account.injectInboundSms(sms),
     deliveries: () => delivery.attempts(),
     subscriptions: () => account.webhooks().map(webhookView),
     calls: () => [...calls],
@@ -153,6 +160,10 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
     setAnswerShapes(shapes: Partial<EmulatorAnswerShapes>) {
       answerShapes = checkAnswerShapes({ ...answerShapes, ...shapes });
       return answerShapes;
+    },
+    setLimits(changes: Partial<EmulatorLimits>) {
+      limits = checkLimits({ ...limits, ...changes });
+      return limits;
     },
     whenIdle: () => delivery.whenIdle(),
   };
@@ -196,7 +207,7 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
     const answer: RpcAnswer =
       failure?.kind === 'error'
         ? rpcError(parsed.id, failure.message, failure.data ?? null, { code: failure.code, httpStatus: failure.httpStatus })
-        : dispatch(parsed, account, answerShapes);
+        : dispatch(parsed, account, answerShapes, limits);
     record(parsed.method, parsed.params, answer.outcome);
     sendAnswer(answer);
   }
@@ -207,7 +218,7 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
     switch (key) {
       case 'GET ':
         return sendJson(response, 200, {
-          routes: ['POST inbound-sms', 'GET deliveries', 'GET subscriptions', 'GET calls', 'GET sms', 'POST fail-next', 'GET answer-shapes', 'POST answer-shapes', 'GET idle'],
+          routes: ['POST inbound-sms', 'GET deliveries', 'GET subscriptions', 'GET calls', 'GET sms', 'POST fail-next', 'GET answer-shapes', 'POST answer-shapes', 'GET limits', 'POST limits', 'GET idle'],
         });
       case 'POST inbound-sms': {
         const input = parseJsonObject(body);
@@ -218,10 +229,19 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
         if (input.format !== undefined && input.format !== 'v1' && input.format !== 'v2') {
           return sendJson(response, 400, { error: 'invalid_request', message: 'format, when given, is "v1" (sms.mo webhooks) or "v2" (v2.sms.inbound.received webhooks)' });
         }
+        if (input.undelivered !== undefined && typeof input.undelivered !== 'boolean') {
+          return sendJson(response, 400, { error: 'invalid_request', message: 'undelivered, when given, is true (received, delivered to no webhook) or false' });
+        }
         return sendJson(
           response,
           200,
-          emulator.injectInboundSms({ from: input.from as string, to: input.to as string, text: input.text as string, ...(input.format ? { format: input.format } : {}) }),
+          emulator.injectInboundSms({
+            from: input.from as string,
+            to: input.to as string,
+            text: input.text as string,
+            ...(input.format ? { format: input.format } : {}),
+            ...(input.undelivered === true ? { undelivered: true } : {}),
+          }),
         );
       }
       case 'GET deliveries':
@@ -252,6 +272,17 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
           return sendJson(response, 200, { answerShapes: emulator.setAnswerShapes(input as Partial<EmulatorAnswerShapes>) });
         } catch (error) {
           return sendJson(response, 400, { error: 'invalid_request', message: `${(error as Error).message}; choices: ${JSON.stringify(ANSWER_SHAPE_CHOICES)}` });
+        }
+      }
+      case 'GET limits':
+        return sendJson(response, 200, { limits });
+      case 'POST limits': {
+        const input = parseJsonObject(body);
+        try {
+          if (!input) throw new RangeError('expected a JSON object');
+          return sendJson(response, 200, { limits: emulator.setLimits(input as Partial<EmulatorLimits>) });
+        } catch (error) {
+          return sendJson(response, 400, { error: 'invalid_request', message: (error as Error).message });
         }
       }
       case 'GET idle':
@@ -345,6 +376,14 @@ function checkAnswerShapes(shapes: Record<string, unknown>): EmulatorAnswerShape
   return shapes as unknown as EmulatorAnswerShapes;
 }
 
+function checkLimits(limits: Record<string, unknown>): EmulatorLimits {
+  const problems = Object.entries(limits)
+    .filter(([key, value]) => key !== 'smsListLimit' || !(value === null || (Number.isInteger(value) && (value as number) > 0)))
+    .map(([key]) => key);
+  if (problems.length > 0) throw new RangeError(`unknown limit or value (smsListLimit: a positive integer or null): ${problems.join(', ')}`);
+  return limits as unknown as EmulatorLimits;
+}
+
 function parseInjectedFailure(input: Record<string, unknown> | undefined): InjectedFailure | undefined {
   if (!input) return undefined;
   const method = typeof input.method === 'string' ? { method: input.method } : {};
@@ -372,5 +411,5 @@ function parseInjectedFailure(input: Record<string, unknown> | undefined): Injec
 }
 
 export type { DeliveryAttempt, DeliveryRetryPolicy } from './delivery';
-export type { InboundSmsFormat, InjectedSms, WebhookView } from './account';
-export type { EmulatorAnswerShapes } from './json-rpc';
+export type { InboundSmsFormat, InboundSmsInjection, InjectedSms, WebhookView } from './account';
+export type { EmulatorAnswerShapes, EmulatorLimits } from './json-rpc';

@@ -57,15 +57,33 @@ export interface EmulatorAnswerShapes {
   readonly subscribeResult: 'full' | 'minimal';
   /** The name of a Webhook object's event type field: `type`, or `event_type`. */
   readonly webhookTypeField: 'type' | 'event_type';
+  /** The order of `sms.get_list`'s answer, which CALLR does not document. */
+  readonly smsListOrder: 'oldest_first' | 'newest_first';
 }
 
-export const DEFAULT_ANSWER_SHAPES: EmulatorAnswerShapes = { errorData: 'included', subscribeResult: 'full', webhookTypeField: 'type' };
+export const DEFAULT_ANSWER_SHAPES: EmulatorAnswerShapes = { errorData: 'included', subscribeResult: 'full', webhookTypeField: 'type', smsListOrder: 'oldest_first' };
 
 export const ANSWER_SHAPE_CHOICES: { readonly [K in keyof EmulatorAnswerShapes]: ReadonlyArray<EmulatorAnswerShapes[K]> } = {
   errorData: ['included', 'omitted'],
   subscribeResult: ['full', 'minimal'],
   webhookTypeField: ['type', 'event_type'],
+  smsListOrder: ['oldest_first', 'newest_first'],
 };
+
+/** Limits of an emulated account that CALLR does not publish, set for a test (`null`: none). */
+export interface EmulatorLimits {
+  /** The most items one `sms.get_list` answer holds; the rest of the range is silently left out. */
+  readonly smsListLimit: number | null;
+}
+
+/** CALLR's `YYYY-MM-DD HH:MM:SS` (UTC), the one date format `sms.get_list` documents. */
+const CALLR_LIST_DATE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+function listDate(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || !CALLR_LIST_DATE.test(value)) return undefined;
+  const date = new Date(`${value.replace(' ', 'T')}Z`);
+  return Number.isNaN(date.getTime()) || date.toISOString().slice(0, 19).replace('T', ' ') !== value ? undefined : date;
+}
 
 /** An answer in the shape asked for: the error's `data` key dropped when errors go without it. */
 export function shapeAnswer(answer: RpcAnswer, shapes: EmulatorAnswerShapes): RpcAnswer {
@@ -135,7 +153,12 @@ function isAlgorithm(value: unknown): value is CallrHmacAlgorithm {
 const isRecord = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
 
 /** Runs one authorised call against the account. */
-export function dispatch(request: ParsedRpcRequest, account: EmulatedAccount, shapes: EmulatorAnswerShapes = DEFAULT_ANSWER_SHAPES): RpcAnswer {
+export function dispatch(
+  request: ParsedRpcRequest,
+  account: EmulatedAccount,
+  shapes: EmulatorAnswerShapes = DEFAULT_ANSWER_SHAPES,
+  limits: EmulatorLimits = { smsListLimit: null },
+): RpcAnswer {
   const { id, params } = request;
   switch (request.method) {
     case 'webhooks.subscribe': {
@@ -183,6 +206,17 @@ export function dispatch(request: ParsedRpcRequest, account: EmulatedAccount, sh
         };
       }
       return rpcResult(id, account.sendSms(request));
+    }
+    case 'sms.get_list': {
+      const [type, fromText, toText] = params;
+      if (type !== 'IN' && type !== 'OUT') return rpcError(id, 'INVALID_PARAMS', { param: 'type' });
+      const from = listDate(fromText);
+      if (!from) return rpcError(id, 'INVALID_PARAMS', { param: 'from' });
+      const to = listDate(toText);
+      if (!to) return rpcError(id, 'INVALID_PARAMS', { param: 'to' });
+      const listed = account.listSms(type, from, to);
+      const ordered = shapes.smsListOrder === 'newest_first' ? listed.reverse() : listed;
+      return rpcResult(id, limits.smsListLimit === null ? ordered : ordered.slice(0, limits.smsListLimit));
     }
     default:
       return rpcError(id, 'METHOD_NOT_FOUND', { method: request.method });

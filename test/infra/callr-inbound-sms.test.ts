@@ -338,7 +338,7 @@ describe('Lambdas', () => {
     });
   });
 
-  it('gives the persist Lambda the table name and the queue URLs', () => {
+  it('gives the persist Lambda the table name, the queue URLs and the number hash key ARN', () => {
     const { stack, system, template } = defaults;
     const persist = template.findResources('AWS::Lambda::Function')[logicalId(stack, system.persistFunction)];
     expect(persist.Properties.Environment.Variables).toEqual({
@@ -349,6 +349,7 @@ describe('Lambdas', () => {
       TABLE_NAME: refTo(stack, system.table),
       DEAD_LETTER_QUEUE_URL: refTo(stack, system.deadLetterQueue),
       INBOX_QUEUE_URL: refTo(stack, system.inboxQueue),
+      NUMBER_HASH_KEY_ARN: refTo(stack, system.numberHashKeySecret),
     });
   });
 });
@@ -414,14 +415,28 @@ describe('IAM', () => {
         Effect: 'Allow',
         Resource: attributeOf(stack, system.ingestQueue, 'Arn'),
       },
+      {
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        Effect: 'Allow',
+        Resource: refTo(stack, system.numberHashKeySecret),
+      },
     ]);
     expect([...PERSIST_TABLE_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   });
 
-  it('keeps the persist Lambda away from every secret', () => {
-    const { system, template } = defaults;
-    const actions = actionsOf(statementsOfRole(template, roleId(defaults, system.persistFunction)));
-    expect(actions.filter((action) => action.startsWith('secretsmanager:'))).toEqual([]);
+  it('keeps the persist Lambda away from every secret but the number hash key', () => {
+    const { stack, system, template } = defaults;
+    const statements = statementsOfRole(template, roleId(defaults, system.persistFunction)) as Array<{ Action: unknown; Resource: unknown }>;
+    const secretStatements = statements.filter((statement) => JSON.stringify(statement.Action).includes('secretsmanager:'));
+    expect(secretStatements.map((statement) => statement.Resource)).toEqual([refTo(stack, system.numberHashKeySecret)]);
+  });
+
+  it('generates the number hash key as a plain-string secret, kept like the data', () => {
+    const { stack, system, template } = defaults;
+    const secret = template.findResources('AWS::SecretsManager::Secret')[logicalId(stack, system.numberHashKeySecret)];
+    expect(secret.Properties.GenerateSecretString).toEqual({ PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false });
+    expect(secret.UpdateReplacePolicy).toBe('Retain');
+    expect(secret.DeletionPolicy).toBe('RetainExceptOnCreate');
   });
 
   it('lets the subscription Lambda read the HMAC and CALLR credentials secrets, nothing more', () => {
@@ -513,10 +528,10 @@ describe('webhook subscription', () => {
 });
 
 describe('secrets', () => {
-  it('generates the HMAC secret as a 48-character plain string without punctuation', () => {
-    const { template } = defaults;
-    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
-    const [secret] = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+  it('generates two secrets: the HMAC secret, a 48-character plain string without punctuation, and the number hash key', () => {
+    const { stack, system, template } = defaults;
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    const secret = template.findResources('AWS::SecretsManager::Secret')[logicalId(stack, system.hmacSecret)];
     expect(secret.Properties).toEqual({
       Description: expect.any(String),
       GenerateSecretString: { ExcludePunctuation: true, IncludeSpace: false, PasswordLength: 48 },

@@ -54,18 +54,23 @@ describe('outbox (queue, dead-letter queue, sender Lambda)', () => {
         DEAD_LETTER_QUEUE_URL: refTo(stack, system.outbox!.outboxDeadLetterQueue),
         WEBHOOK_URL: stack.resolve(system.webhookUrl),
         CALLR_CREDENTIALS_SECRET_ARN: CREDENTIALS_SECRET_ARN,
+        NUMBER_HASH_KEY_ARN: refTo(stack, system.numberHashKeySecret),
       }),
     );
   });
 
-  it('lets the sender read the credentials, write send records (no Scan, no Query), send to the inbox and its DLQ, and consume the outbox', () => {
+  it('lets the sender read the credentials, write send records and read opt-outs (no Scan, no index), send to the inbox and its DLQ, and consume the outbox', () => {
     const { stack, system, template } = defaults;
     const sender = system.senderFunction!;
     const roleId = stack.getLogicalId(sender.role!.node.defaultChild as CfnElement);
     expect(statementsOfRole(template, roleId)).toEqual([
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: attributeOf(stack, sender.logGroup, 'Arn') },
       { Action: [...SENDER_TABLE_ACTIONS].sort(), Effect: 'Allow', Resource: attributeOf(stack, system.table, 'Arn') },
-      { Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Effect: 'Allow', Resource: CREDENTIALS_SECRET_ARN },
+      {
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        Effect: 'Allow',
+        Resource: [CREDENTIALS_SECRET_ARN, refTo(stack, system.numberHashKeySecret)],
+      },
       {
         Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         Effect: 'Allow',

@@ -311,7 +311,7 @@ describe('CALLR emulator', () => {
           body: JSON.stringify({ jsonrpc: '2.0', id: 9, method, params }),
         }).then((response) => response.json() as Promise<Record<string, any>>);
 
-      expect(await control('answer-shapes')).toEqual({ status: 200, json: { answerShapes: { errorData: 'included', subscribeResult: 'full', webhookTypeField: 'type' } } });
+      expect(await control('answer-shapes')).toEqual({ status: 200, json: { answerShapes: { errorData: 'included', subscribeResult: 'full', webhookTypeField: 'type', smsListOrder: 'oldest_first' } } });
       expect((await control('answer-shapes', { errorData: 'omitted', subscribeResult: 'minimal', webhookTypeField: 'event_type' })).status).toBe(200);
 
       const subscribed = await rpcCall('webhooks.subscribe', ['sms.mo', receiver.url, null]);
@@ -325,6 +325,7 @@ describe('CALLR emulator', () => {
 
     it.each([
       ['inbound-sms', { from: '+1', text: 'no recipient' }, /to/],
+      ['inbound-sms', { from: '+1', to: '+2', text: 'maybe', undelivered: 'yes' }, /undelivered/],
       ['fail-next', { kind: 'explode' }, /kind/],
     ])('answers 400 to a bad %s request', async (route, body, message) => {
       const answer = await control(route, body);
@@ -394,6 +395,39 @@ describe('CALLR emulator', () => {
           ['webhooks.unsubscribe', [webhook.hash]],
         ].map(([method, params]) => ({ method, params, auth: 'Basic', contentType: 'application/json-rpc; charset=utf-8', at: NOW.toISOString(), outcome: 'ok' })),
       );
+    });
+
+    it('lists received and sent SMS with sms.get_list, as the SDK asks (type, from, to in UTC)', async () => {
+      const api = sdk();
+      await call(api, 'webhooks.subscribe', 'sms.mo', receiver.url, null);
+      const delivered = sdkEmulator.injectInboundSms({ from: '+15146605859', to: '+13476096124', text: 'delivered' });
+      const undelivered = sdkEmulator.injectInboundSms({ from: '+15146605859', to: '+13476096124', text: 'never delivered', undelivered: true });
+      const sentHash = await call(api, 'sms.send', 'ACME', '+33612345678', 'Hello', null);
+      await sdkEmulator.whenIdle();
+      const second = formatCallrDate(NOW);
+
+      const inbound = (await call(api, 'sms.get_list', 'IN', second, second)) as Array<Record<string, unknown>>;
+      const outbound = (await call(api, 'sms.get_list', 'OUT', second, second)) as Array<Record<string, unknown>>;
+      const before = await call(api, 'sms.get_list', 'IN', '2024-03-10 08:15:00', '2024-03-10 08:15:29');
+
+      expect(receiver.requests).toHaveLength(1);
+      expect(undelivered.eventIds).toEqual([]);
+      // The same SMS object as the delivered event carried, and the undelivered one in the same shape.
+      const deliveredData = json(receiver.requests[0] as RecordedRequest).data;
+      expect(deliveredData.hash).toBe(delivered.hash);
+      expect(inbound).toEqual([deliveredData, { ...deliveredData, hash: undelivered.hash, text: 'never delivered', parts: 1 }]);
+      expect(outbound).toEqual([expect.objectContaining({ type: 'OUT', hash: sentHash, from: 'ACME', to: '+33612345678', text: 'Hello' })]);
+      expect(before).toEqual([]);
+    });
+
+    it.each<[string, unknown[]]>([
+      ['a direction CALLR does not have', ['BOTH', '2024-03-10 08:00:00', '2024-03-10 09:00:00']],
+      ['an ISO 8601 date, which sms.get_list does not document', ['IN', '2024-03-10T08:00:00Z', '2024-03-10 09:00:00']],
+      ['a date that does not exist', ['IN', '2024-03-10 08:00:00', '2024-02-30 09:00:00']],
+      ['no dates', ['IN']],
+    ])('refuses sms.get_list with %s as INVALID_PARAMS', async (_name, params) => {
+      const error = await call(sdk(), 'sms.get_list', ...params).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ message: 'INVALID_PARAMS' });
     });
 
     it('takes the minimal {hash} answer of webhooks.subscribe', async () => {

@@ -179,6 +179,17 @@ describe('callr-mo against a local pipeline', () => {
       expect(messages.map((message) => message.id)).toEqual([hashes[2]]);
     });
 
+    it('--to with --keyword lists the messages whose first word it is, newest first, however it is typed', async () => {
+      const stored = await listMessages(table.table, { by: 'to', to });
+      const keyword = stored[1]!.keyword!;
+      const expected = stored.filter((message) => message.keyword === keyword).map((message) => message.id);
+
+      const run = await callrMo(['messages', '--to', to, '--keyword', ` ${keyword.toLowerCase()}!`, '--json', '--data-dir', dataDir]);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(z.array(InboundMessage).parse(JSON.parse(run.stdout)).map((message) => message.id)).toEqual(expected);
+      expect(expected).toContain(stored[1]!.id);
+    });
+
     it('with no selector, lists the newest messages of the local pipeline, whoever sent them', async () => {
       const recent = await listMessages(table.table, { by: 'recent' }, 1000);
       const keys = recent.map((message) => `${message.receivedAt}#${message.id}`);

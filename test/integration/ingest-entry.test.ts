@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import type { handler as IngestEntry } from '../../functions/ingest/handler';
@@ -5,6 +7,7 @@ import { IngestConfigError } from '../../functions/ingest/errors';
 import { smsMoBody } from '../fixtures/callr-fixtures';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
 import { callrBody, callrWebhookEvent } from '../support/http-api-events';
+import { waitFor } from '../support/wait';
 
 /**
  * The Lambda entry as Lambda loads it: configuration from the environment, clients built at cold
@@ -79,5 +82,78 @@ describe('ingest Lambda entry', () => {
       expect.stringMatching(/^QUEUE_URL is required/),
       expect.stringMatching(/^HMAC_ALGORITHM must be one of SHA256, SHA512/),
     ]);
+  });
+
+  describe('with the secret in Secrets Manager', () => {
+    const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:callr-hmac-AbCdEf';
+    let secretsManager: Server;
+    let requests: string[] = [];
+    /** Answers for the next requests, in order; then the secret. */
+    let failuresToAnswer = 0;
+
+    beforeAll(async () => {
+      // Secrets Manager's JSON protocol, spoken on 127.0.0.1 and reached through the SDK's own
+      // AWS_ENDPOINT_URL_SECRETS_MANAGER: the entry builds its client with the factory's defaults.
+      secretsManager = createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        request.on('end', () => {
+          requests.push(`${String(request.headers['x-amz-target'])} ${body}`);
+          response.setHeader('content-type', 'application/x-amz-json-1.1');
+          if (failuresToAnswer > 0) {
+            failuresToAnswer -= 1;
+            response.statusCode = 400;
+            response.end(JSON.stringify({ __type: 'AccessDeniedException', message: 'not yet allowed' }));
+            return;
+          }
+          response.end(JSON.stringify({ ARN: SECRET_ARN, Name: 'callr-hmac', SecretString: 'stored-secret', CreatedDate: 1_700_000_000 }));
+        });
+      });
+      await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
+    });
+
+    afterAll(async () => {
+      await new Promise((resolve) => secretsManager.close(resolve));
+    });
+
+    beforeEach(() => {
+      requests = [];
+      failuresToAnswer = 0;
+    });
+
+    function loadEntryWithSecretsManager() {
+      return loadEntry({
+        QUEUE_URL: env.ingestQueueUrl,
+        DEAD_LETTER_QUEUE_URL: env.deadLetterQueueUrl,
+        HMAC_SECRET_ARN: SECRET_ARN,
+        HMAC_PREVIOUS_SECRET_GRACE_SECONDS: '0',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`,
+      });
+    }
+
+    const invoke = (handler: typeof IngestEntry) =>
+      handler(
+        callrWebhookEvent({ body: callrBody(smsMoBody(), { eventAt: new Date() }), secret: 'stored-secret' }),
+        { functionName: 'ingest', awsRequestId: 'r2' } as Context,
+      );
+
+    it('fetches the secret during init, and the first request uses that fetch', async () => {
+      const handler = loadEntryWithSecretsManager();
+      await waitFor('the secret fetched before any request', () => requests.length === 1);
+      const result = await invoke(handler);
+      expect(result.statusCode).toBe(200);
+      expect(requests).toEqual([`secretsmanager.GetSecretValue ${JSON.stringify({ SecretId: SECRET_ARN, VersionStage: 'AWSCURRENT' })}`]);
+    });
+
+    it('loads the secret again on the first request when the fetch during init failed', async () => {
+      failuresToAnswer = 1;
+      const handler = loadEntryWithSecretsManager();
+      await waitFor('the failed fetch during init', () => requests.length === 1);
+      // The failed prefetch settles (and is dropped) before the request arrives.
+      await new Promise((resolve) => setImmediate(resolve));
+      const result = await invoke(handler);
+      expect(result.statusCode).toBe(200);
+      expect(requests).toHaveLength(2);
+    });
   });
 });

@@ -7,6 +7,7 @@ import { toInboundMessage, type InboundMessage } from '../../functions/messages/
 import {
   getMessage,
   getRawEvent,
+  listMessagesByKeyword,
   listMessagesByRecipient,
   listMessagesBySender,
   listRecentMessages,
@@ -330,6 +331,7 @@ describe('message store', () => {
   describe('queries', () => {
     const SENDER = '+33600000001';
     const SHORTCODE = '36111';
+    const VOTE_TEXTS = ['VOTE A', 'vote b', 'Vote, C!', 'HELP', '😀'];
     let messages: InboundMessage[];
 
     beforeAll(async () => {
@@ -342,12 +344,14 @@ describe('message store', () => {
             hash: `Q${String(minute).padStart(7, '0')}`,
             from: minute % 2 === 0 ? SENDER : `+3360000${String(1000 + minute)}`,
             to: SHORTCODE,
+            // A TV vote: most texts start with VOTE, in every case and accent; some are something else.
+            text: VOTE_TEXTS[minute % VOTE_TEXTS.length],
             receivedAt: at(minute),
           }),
         );
       }
       // Another recipient and another sender, which no query below may return.
-      await store(table, { eventId: 'query-other', hash: 'QOTHER01', from: '+15550000000', to: '+15551111111', receivedAt: at(5) });
+      await store(table, { eventId: 'query-other', hash: 'QOTHER01', from: '+15550000000', to: '+15551111111', text: 'VOTE B', receivedAt: at(5) });
     });
 
     const newestFirst = (list: InboundMessage[]): InboundMessage[] =>
@@ -388,6 +392,40 @@ describe('message store', () => {
     it('finds nothing for an unknown recipient or an empty range', async () => {
       expect(await listMessagesByRecipient(table, { to: '+19999999999' })).toEqual([]);
       expect(await listMessagesByRecipient(table, { to: SHORTCODE, since: at(50) })).toEqual([]);
+    });
+
+    it.each([
+      ['all of them', {}, 0, 40],
+      ['since and until', { since: at(12), until: at(20) }, 12, 20],
+    ])('lists messages to a recipient with one keyword across shards, newest first: %s', async (_label, range, fromMinute, toMinute) => {
+      const inRange = messages.slice(fromMinute, toMinute);
+      const votes = newestFirst(inRange.filter((message) => message.keyword === 'VOTE'));
+      expect(votes.length).toBeGreaterThan(3);
+
+      expect(await listMessagesByKeyword(table, { to: SHORTCODE, keyword: 'VOTE', ...range, limit: 100 })).toEqual(votes);
+      expect(await listMessagesByKeyword(table, { to: SHORTCODE, keyword: 'VOTE', ...range, limit: 3 })).toEqual(votes.slice(0, 3));
+      expect(await listMessagesByKeyword(table, { to: SHORTCODE, keyword: 'HELP', ...range, limit: 100 })).toEqual(
+        newestFirst(inRange.filter((message) => message.text === 'HELP')),
+      );
+    });
+
+    it('writes no keyword index entry for a text without a word', async () => {
+      const noWord = messages.find((message) => message.text === '😀')!;
+      expect(noWord.keyword).toBeNull();
+      expect(await itemOf(noWord.id)).not.toHaveProperty('keywordPk');
+    });
+
+    it('finds nothing for a keyword nobody sent, or one sent to another number', async () => {
+      expect(await listMessagesByKeyword(table, { to: SHORTCODE, keyword: 'STOP' })).toEqual([]);
+      expect((await listMessagesByKeyword(table, { to: '+15551111111', keyword: 'VOTE' })).map((message) => message.id)).toEqual(['QOTHER01']);
+    });
+
+    it.each([
+      ['a keyword of two words', 'VOTE A'],
+      ['a keyword not normalised', 'vote'],
+      ['an empty keyword', ''],
+    ])('refuses %s with an InvalidQueryError', async (_label, keyword) => {
+      await expect(listMessagesByKeyword(table, { to: SHORTCODE, keyword })).rejects.toThrow(InvalidQueryError);
     });
 
     it.each([

@@ -3,12 +3,14 @@ import { CallrTransportError } from '../../functions/callr/errors';
 import { createCallrClient } from '../../functions/callr/json-rpc-client';
 import { getOutboundLink, getOutboundRecord, type OutboundRecord } from '../../functions/messages/outbound-store';
 import type { MessageTable } from '../../functions/messages/message-store';
+import { applyOptOutChange, createOptOutChecker } from '../../functions/optouts/registry';
+import { hashNumber } from '../../functions/privacy/number-hash';
 import { createObservability } from '../../functions/observability/observability';
 import { OutboxOutcome } from '../../functions/outbox/outcome';
 import { inboxQueuePublisher } from '../../functions/outbox/publish';
 import type { OutboxRequest } from '../../functions/outbox/request';
 import { createSenderHandler, type SenderHandler, type SenderHandlerDependencies } from '../../functions/sender/create-sender-handler';
-import { findSentSmsIn, type ListedOutboundSms } from '../../functions/sender/lost-answers';
+import { callrOutboundListing, findSentSmsIn } from '../../functions/sender/lost-answers';
 import { ATTRIBUTE } from '../../functions/queues/queue-message';
 import { queueArn } from '../../local/provision';
 import { startCallrEmulator, type CallrEmulator } from '../../local/callr-emulator';
@@ -49,17 +51,6 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
     await emulator.close();
   });
 
-  /** CALLR's listing as the emulator knows it: the SMS it was asked to send. */
-  const emulatorListing = async (): Promise<ListedOutboundSms[]> =>
-    emulator.sentSms().map((sms) => ({
-      hash: sms.hash as string,
-      from: sms.from as string,
-      to: sms.to as string,
-      text: sms.text as string,
-      userData: (sms.user_data as string) || undefined,
-      createdAt: new Date(`${(sms.date_creation as string).replace(' ', 'T')}Z`).toISOString(),
-    }));
-
   function handler(overrides: Partial<SenderHandlerDependencies> = {}): SenderHandler {
     return createSenderHandler({
       table,
@@ -68,7 +59,8 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
       webhookUrl: WEBHOOK_URL,
       optOuts: { isOptedOut: async (to) => optedOut.has(to) },
       publish: inboxQueuePublisher(env.clients.sqs, env.inboxQueueUrl),
-      findSentSms: findSentSmsIn(async ({ recipient }) => (await emulatorListing()).filter((sms) => sms.to === recipient)),
+      // CALLR's listing (sms.get_list OUT), as the emulator answers it.
+      findSentSms: findSentSmsIn(callrOutboundListing(createCallrClient({ apiUrl: emulator.url, credentials: { apiKey: API_KEY } }))),
       deadLetterQueueUrl: env.outboxDeadLetterQueueUrl,
       now: () => now,
       claimStaleAfterMs: 60_000,
@@ -157,6 +149,24 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
         failedAt: START.toISOString(),
       },
     ]);
+  });
+
+  it('asks the opt-out registry: a STOP to any of our numbers refuses the send, a later START lets it through', async () => {
+    const key = new TextEncoder().encode('k'.repeat(32));
+    const to = '+33611112222';
+    const optOuts = createOptOutChecker({ table, key: async () => key });
+    const change = { senderHash: hashNumber(key, to), ourNumber: '38100', messageId: 'MO1', word: 'STOP', action: 'stop' as const, at: '2026-03-01T10:00:00.000Z' };
+    await applyOptOutChange(table, change);
+
+    await handler({ optOuts })(await deliver(JSON.stringify(newRequest({ to }))));
+    await applyOptOutChange(table, { ...change, action: 'start', word: 'START', messageId: 'MO2', at: '2026-03-01T11:00:00.000Z' });
+    await handler({ optOuts })(await deliver(JSON.stringify(newRequest({ to }))));
+
+    expect((await outcomes()).map((outcome) => [outcome.kind, 'reason' in outcome ? outcome.reason : null])).toEqual([
+      ['sms.send_failed', 'opted_out'],
+      ['sms.sent', null],
+    ]);
+    expect(sendCalls()).toHaveLength(1);
   });
 
   it('tells a CALLR refusal with its code, and does not try again', async () => {

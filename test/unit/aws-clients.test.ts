@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { AWS_HTTP_TIMEOUTS, AWS_MAX_ATTEMPTS, awsClientConfig } from '../../functions/aws/client-config';
 import { createDynamoDbClients } from '../../functions/aws/dynamodb';
+import { createSnsClient } from '../../functions/aws/sns';
 import { createSqsClient } from '../../functions/aws/sqs';
 import { createLocalClients } from '../../local/aws-clients';
 
@@ -11,10 +12,14 @@ import { createLocalClients } from '../../local/aws-clients';
  * same marshalling. Only endpoints, region and credentials may differ.
  */
 describe('AWS SDK clients', () => {
-  const lambda = { ...createDynamoDbClients({ region: 'eu-west-1' }), sqs: createSqsClient({ region: 'eu-west-1' }) };
+  const lambda = {
+    ...createDynamoDbClients({ region: 'eu-west-1' }),
+    sqs: createSqsClient({ region: 'eu-west-1' }),
+    sns: createSnsClient({ region: 'eu-west-1' }),
+  };
   const local = createLocalClients({ dynamodbEndpoint: 'http://127.0.0.1:1', sqsEndpoint: 'http://127.0.0.1:2', region: 'us-east-1' });
   afterAll(() => {
-    for (const client of [lambda.dynamodb, lambda.sqs]) client.destroy();
+    for (const client of [lambda.dynamodb, lambda.sqs, lambda.sns]) client.destroy();
     local.destroy();
   });
 
@@ -31,8 +36,9 @@ describe('AWS SDK clients', () => {
   });
 
   it('gives the Lambdas and local mode the same retries', async () => {
-    const attempts = await Promise.all([lambda.dynamodb, lambda.sqs, local.dynamodb, local.sqs].map((client) => client.config.maxAttempts()));
-    expect(attempts).toEqual([AWS_MAX_ATTEMPTS, AWS_MAX_ATTEMPTS, AWS_MAX_ATTEMPTS, AWS_MAX_ATTEMPTS]);
+    const clients = [lambda.dynamodb, lambda.sqs, lambda.sns, local.dynamodb, local.sqs, local.sns];
+    const attempts = await Promise.all(clients.map((client) => client.config.maxAttempts()));
+    expect(attempts).toEqual(clients.map(() => AWS_MAX_ATTEMPTS));
   });
 
   it('gives the Lambdas and local mode the same document marshalling: undefined attributes are dropped', () => {
@@ -45,6 +51,10 @@ describe('AWS SDK clients', () => {
     expect(await lambda.dynamodb.config.region()).toBe('eu-west-1');
     expect(local.dynamodb.config.isCustomEndpoint).toBe(true);
     expect(lambda.dynamodb.config.isCustomEndpoint).toBe(false);
+    // fauxqs emulates SNS on the SQS endpoint.
+    expect(local.sns.config.isCustomEndpoint).toBe(true);
+    expect(await local.sns.config.endpoint?.()).toEqual(await local.sqs.config.endpoint?.());
+    expect(lambda.sns.config.isCustomEndpoint).toBe(false);
   });
 
   it('is built nowhere else: no SDK client is constructed outside functions/aws/ but through its configuration', () => {

@@ -15,6 +15,7 @@ const inbound = (body: Buffer) => handled(body) as InboundSmsEvent;
 
 const V1_MESSAGE: InboundMessage = {
   schemaVersion: 1,
+  kind: 'sms.mo',
   id: 'ZFUODF1O',
   from: '+15146605859',
   to: '+13476096124',
@@ -28,6 +29,7 @@ const V1_MESSAGE: InboundMessage = {
   hookHash: 'IAYHJ6F3',
   storedAt: '2024-05-01T10:00:02.000Z',
   source: { format: 'callr.v1', eventType: 'sms.mo' },
+  keyword: 'HELLO',
 };
 
 describe('toInboundMessage', () => {
@@ -56,6 +58,14 @@ describe('toInboundMessage', () => {
     ['v2', callrV2Body({ payload: { parts: '1', encoding: 7, created: 'soon', network: null } })],
   ])('leaves what it could not read (%s) null, and receivedAt falls back to the event time', (_format, body) => {
     expect(toInboundMessage(inbound(body), STORED_AT)).toMatchObject({ parts: null, encoding: null, network: null, receivedAt: '2017-01-24T01:51:29.533Z' });
+  });
+
+  it.each([
+    ['v1', callrBody(smsMoBody(), { data: { text: 'Arrêt, merci' } }), 'ARRET'],
+    ['v2', callrV2Body({ payload: { body: { text: ' vote   b' } } }), 'VOTE'],
+    ['v1', callrBody(smsMoBody(), { data: { text: '🙂' } }), null],
+  ])('gives a %s message the keyword of its text', (_format, body, keyword) => {
+    expect(toInboundMessage(inbound(body), STORED_AT).keyword).toBe(keyword);
   });
 
   it.each(['ZFUODF1O', 'zfuodf1o', 'ZfUoDf1O'])('gives %s one canonical id', (id) => {

@@ -2,6 +2,7 @@ import { DecryptionFailure, InternalServiceError } from '@aws-sdk/client-secrets
 import {
   createHmacSecretSource,
   FORCED_RELOAD_INTERVAL_SECONDS,
+  prefetchHmacSecrets,
   secretsManagerHmacSecrets,
   staticHmacSecrets,
 } from '../../functions/ingest/hmac-secrets';
@@ -157,6 +158,37 @@ describe('Secrets Manager HMAC secrets', () => {
     await expect(secrets.getSecrets()).rejects.toBeInstanceOf(HmacSecretUnavailableError);
     fake.stages.AWSCURRENT = { SecretString: 'back' };
     await expect(secrets.getSecrets()).resolves.toEqual(['back']);
+  });
+});
+
+describe('prefetch during init', () => {
+  it('lets the first request await the load the prefetch started, not start another', async () => {
+    const fake = fakeSecretsManager({ AWSCURRENT: version('current'), AWSPREVIOUS: version('previous') });
+    const { secrets } = source(fake);
+    const onFailure = jest.fn();
+    prefetchHmacSecrets(secrets, onFailure);
+    // The request arrives while the prefetch is still in flight.
+    await expect(secrets.getSecrets()).resolves.toEqual(['current', 'previous']);
+    expect(fake.calls).toEqual(bothStages);
+    expect(onFailure).not.toHaveBeenCalled();
+  });
+
+  it('reports a failed prefetch without keeping it: the first request loads again', async () => {
+    const fake = fakeSecretsManager({ AWSCURRENT: new InternalServiceError({ message: 'boom', $metadata: {} }) });
+    const { secrets } = source(fake, 300, 0);
+    const failure = new Promise<unknown>((resolve) => prefetchHmacSecrets(secrets, resolve));
+    await expect(failure).resolves.toBeInstanceOf(HmacSecretUnavailableError);
+    fake.stages.AWSCURRENT = version('back');
+    await expect(secrets.getSecrets()).resolves.toEqual(['back']);
+    expect(fake.calls).toEqual([bothStages[0], bothStages[0]]);
+  });
+
+  it('reports a failed prefetch and fails the first request closed if its own load fails too', async () => {
+    const fake = fakeSecretsManager({ AWSCURRENT: new InternalServiceError({ message: 'boom', $metadata: {} }) });
+    const { secrets } = source(fake, 300, 0);
+    await new Promise<unknown>((resolve) => prefetchHmacSecrets(secrets, resolve));
+    await expect(secrets.getSecrets()).rejects.toBeInstanceOf(HmacSecretUnavailableError);
+    expect(fake.calls).toHaveLength(2);
   });
 });
 

@@ -40,7 +40,7 @@ describe('recipientShard', () => {
 });
 
 describe('toMessageItem', () => {
-  it('keys the item on the SMS hash and indexes it by sender and by sharded recipient', () => {
+  it('keys the item on the SMS hash and indexes it by sender, by sharded recipient and by sharded recipient and keyword', () => {
     const raw = smsMoBody();
     const message = toInboundMessage(parsed<SmsMoEvent>(raw), STORED_AT);
 
@@ -55,6 +55,8 @@ describe('toMessageItem', () => {
       senderSk: '2017-01-24T01:51:29.000Z#ZFUODF1O',
       recipientPk: `to#+13476096124#${recipientShard('ZFUODF1O')}`,
       recipientSk: '2017-01-24T01:51:29.000Z#ZFUODF1O',
+      keywordPk: `kw#+13476096124#HELLO#${recipientShard('ZFUODF1O')}`,
+      keywordSk: '2017-01-24T01:51:29.000Z#ZFUODF1O',
     });
     expect(gunzipSync(compressed as Buffer).equals(raw)).toBe(true);
   });
