@@ -57,6 +57,13 @@ export interface CallrInboundSmsProps {
   readonly outbox?: boolean;
 
   /**
+   * How far back an inbound message looks for the outbox SMS it replies to (`inReplyTo`): the most
+   * recent one sent to its sender within this window (whole seconds, at least one).
+   * @default Duration.days(7)
+   */
+  readonly threadingWindow?: Duration;
+
+  /**
    * The CALLR event types to subscribe to, one webhook each.
    * @default ['sms.mo']
    */
@@ -373,6 +380,10 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
       problems.push(`${name} must be longer than zero seconds`);
     }
   }
+  const threadingWindow = props.threadingWindow;
+  if (threadingWindow !== undefined && !threadingWindow.isUnresolved() && !(threadingWindow.toMilliseconds() % 1000 === 0 && threadingWindow.toMilliseconds() >= 1000)) {
+    problems.push('threadingWindow must be a whole number of seconds, at least one');
+  }
   const grace = props.previousSecretGrace;
   if (grace !== undefined && !grace.isUnresolved() && grace.toSeconds() < 0) {
     problems.push('previousSecretGrace must not be negative');
@@ -466,6 +477,7 @@ export class CallrInboundSms extends Construct {
       removalPolicy,
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
+      threadingWindow: props.threadingWindow,
     });
     this.numberHashKey.grantTo(this.store.persistFunction);
     this.intake = new WebhookIntake(this, {

@@ -1,3 +1,5 @@
+import { DEFAULT_THREADING_WINDOW_MS } from '../messages/threading';
+
 /**
  * The persist Lambda's configuration, read from the environment and checked once at cold start.
  * Every problem is reported at once, each naming the variable and what it should hold.
@@ -9,6 +11,8 @@ export interface PersistConfig {
   readonly deadLetterQueueUrl: string;
   /** Where stored inbound messages are handed to downstream services. */
   readonly inboxQueueUrl: string;
+  /** How far back a reply looks for the outbox SMS it answers (`THREADING_WINDOW_SECONDS`). @default DEFAULT_THREADING_WINDOW_MS (7 days) */
+  readonly threadingWindowMs?: number;
 }
 
 export type PersistEnv = Readonly<Record<string, string | undefined>>;
@@ -36,8 +40,19 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
   const deadLetterQueueUrl = readQueueUrl('DEAD_LETTER_QUEUE_URL', read('DEAD_LETTER_QUEUE_URL'), 'the dead-letter queue', problems);
   const inboxQueueUrl = readQueueUrl('INBOX_QUEUE_URL', read('INBOX_QUEUE_URL'), 'the inbox queue that downstream services consume', problems);
 
+  const threadingWindow = read('THREADING_WINDOW_SECONDS');
+  const threadingWindowSeconds = threadingWindow === undefined ? DEFAULT_THREADING_WINDOW_MS / 1000 : Number(threadingWindow);
+  if (!Number.isInteger(threadingWindowSeconds) || threadingWindowSeconds < 1) {
+    problems.push(`THREADING_WINDOW_SECONDS must be a whole number of seconds, at least 1 (how far back a reply looks for the SMS it answers); got "${threadingWindow}".`);
+  }
+
   if (problems.length > 0) throw new PersistConfigError(problems);
-  return { tableName: tableName ?? '', deadLetterQueueUrl: deadLetterQueueUrl ?? '', inboxQueueUrl: inboxQueueUrl ?? '' };
+  return {
+    tableName: tableName ?? '',
+    deadLetterQueueUrl: deadLetterQueueUrl ?? '',
+    inboxQueueUrl: inboxQueueUrl ?? '',
+    threadingWindowMs: threadingWindowSeconds * 1000,
+  };
 }
 
 function readQueueUrl(name: string, value: string | undefined, what: string, problems: string[]): string | undefined {

@@ -18,6 +18,9 @@ import {
   type MessageTable,
 } from '../messages/message-store';
 import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
+import { DEFAULT_THREADING_WINDOW_MS, threadReply } from '../messages/threading';
+import { inboxQueuePublisher } from '../outbox/publish';
+import { forwardStoredStatus } from '../outbox/status-forward';
 import { forwardToInbox } from '../queues/inbox';
 import { ATTRIBUTE, UnknownBodyEncodingError, decodeEventBody, withDeadLetterReason } from '../queues/queue-message';
 import { PERSIST_TIMEOUT_SECONDS } from '../queues/queue-design';
@@ -97,6 +100,8 @@ const randomAttemptToken = (): string => randomBytes(12).toString('base64url');
 export function createPersistHandler(deps: PersistDependencies): PersistHandler {
   const table: MessageTable = { documents: deps.documents, tableName: deps.config.tableName };
   const newAttemptToken = deps.newAttemptToken ?? randomAttemptToken;
+  // Statuses of SMS sent through the outbox go to the inbox as `sms.status`, beside the messages.
+  const publishOutcome = inboxQueuePublisher(deps.sqs, deps.config.inboxQueueUrl);
 
   async function processRecord(record: SQSRecord): Promise<PersistOutcome> {
     const logger = deps.logger.createChild();
@@ -149,7 +154,10 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
 
   async function persistInbound(event: InboundSmsEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
     const now = deps.now();
-    const message = toInboundMessage(event, now);
+    const message = await threadReply(table, toInboundMessage(event, now), {
+      windowMs: deps.config.threadingWindowMs ?? DEFAULT_THREADING_WINDOW_MS,
+      onUnavailable: (error) => logger.warn('threading unavailable: message stored without inReplyTo', { error }),
+    });
     const claim: ForwardClaim = { token: attemptToken, at: now };
     // message.eventId: the delivery's event id in either format (v1 event_id, v2 id).
     const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim });
@@ -204,6 +212,9 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
     const status = toOutboundStatus(event, deps.now());
     const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken });
+    // Stale or not: the stored (newest) status may still wait for its forward, after a failed one.
+    const forwarded = await forwardStoredStatus(table, status.id, publishOutcome);
+    logger.info('status of an SMS', { messageId: status.id, forward: forwarded });
     if (!result.applied) return { kind: 'status_stale', messageId: status.id };
     if (result.rawOmitted) logger.warn('status stored without its raw copy', { messageId: status.id, rawOmitted: result.rawOmitted });
     return { kind: 'status_applied', messageId: status.id, ...(result.rawOmitted ? { rawOmitted: result.rawOmitted } : {}) };

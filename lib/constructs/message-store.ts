@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
+import { BY_OUTBOUND_RECIPIENT_INDEX, TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
 import { SERVICE_NAMES } from '../../functions/observability/observability';
 import { PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
 import { createCallrFunction, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
@@ -32,6 +32,11 @@ export interface MessageStoreProps {
    * draining a backlog cannot take the account's whole concurrency and throttle the ingest.
    */
   readonly persistMaxConcurrency: number;
+  /**
+   * How far back a reply looks for the outbox SMS it answers (`inReplyTo`).
+   * @default - the persister's default, 7 days
+   */
+  readonly threadingWindow?: Duration;
 }
 
 /**
@@ -74,6 +79,7 @@ export class MessageStore {
         TABLE_NAME: this.table.tableName,
         DEAD_LETTER_QUEUE_URL: queues.deadLetterQueue.queueUrl,
         INBOX_QUEUE_URL: queues.inboxQueue.queueUrl,
+        ...(props.threadingWindow !== undefined ? { THREADING_WINDOW_SECONDS: String(props.threadingWindow.toSeconds()) } : {}),
       },
       logs: props.logs,
     });
@@ -81,6 +87,12 @@ export class MessageStore {
       grantee: this.persistFunction,
       actions: [...PERSIST_TABLE_ACTIONS],
       resourceArns: [this.table.tableArn],
+    });
+    // Threading: a reply looks up the latest SMS sent to its sender, on that one index only.
+    iam.Grant.addToPrincipal({
+      grantee: this.persistFunction,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${this.table.tableArn}/index/${BY_OUTBOUND_RECIPIENT_INDEX.indexName}`],
     });
     queues.deadLetterQueue.grantSendMessages(this.persistFunction);
     queues.inboxQueue.grantSendMessages(this.persistFunction);

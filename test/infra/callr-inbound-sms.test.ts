@@ -400,6 +400,11 @@ describe('IAM', () => {
         Resource: attributeOf(stack, system.table, 'Arn'),
       },
       {
+        Action: 'dynamodb:Query',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [attributeOf(stack, system.table, 'Arn'), '/index/byOutboundRecipient']] },
+      },
+      {
         Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         Effect: 'Allow',
         Resource: [attributeOf(stack, system.deadLetterQueue, 'Arn'), attributeOf(stack, system.inboxQueue, 'Arn')],

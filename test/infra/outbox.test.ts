@@ -1,4 +1,4 @@
-import type { CfnElement } from 'aws-cdk-lib';
+import { Duration, type CfnElement } from 'aws-cdk-lib';
 import { SENDER_TABLE_ACTIONS } from '../../lib/callr-inbound-sms';
 import {
   OUTBOX_MAX_RECEIVE_COUNT,
@@ -82,6 +82,13 @@ describe('outbox (queue, dead-letter queue, sender Lambda)', () => {
         Resource: attributeOf(stack, system.outboxQueue!, 'Arn'),
       },
     ]);
+  });
+
+  it('tells the persister the threading window when one is given, and refuses one that is not whole seconds', () => {
+    const { stack, system, template } = synthConstruct({ threadingWindow: Duration.days(2) });
+    const fn = template.toJSON().Resources[logicalId(stack, system.persistFunction)];
+    expect(fn.Properties.Environment.Variables.THREADING_WINDOW_SECONDS).toBe('172800');
+    expect(() => synthConstruct({ threadingWindow: Duration.millis(1500) })).toThrow(/threadingWindow must be a whole number of seconds, at least one/);
   });
 
   it('alarms on lost answers, on requests in the dead-letter queue and on sender errors', () => {

@@ -5,6 +5,8 @@ import { getOutboundLink, getOutboundRecord, type OutboundRecord } from '../../f
 import type { MessageTable } from '../../functions/messages/message-store';
 import { applyOptOutChange, createOptOutChecker } from '../../functions/optouts/registry';
 import { hashNumber } from '../../functions/privacy/number-hash';
+import { applyStatusUpdate } from '../../functions/messages/status-store';
+import { forwardStoredStatus } from '../../functions/outbox/status-forward';
 import { createObservability } from '../../functions/observability/observability';
 import { OutboxOutcome } from '../../functions/outbox/outcome';
 import { inboxQueuePublisher } from '../../functions/outbox/publish';
@@ -259,6 +261,41 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
     await handler()(await deliver(body));
     expect(sendCalls()).toHaveLength(1);
     expect((await outcomes()).map((outcome) => outcome.kind)).toEqual(['sms.sent']);
+  });
+
+  it('joins a delivery status stored before the send was recorded: sms.sent, then its sms.status', async () => {
+    const request = newRequest();
+    const emulated = createCallrClient({ apiUrl: emulator.url, credentials: { apiKey: API_KEY } });
+    // CALLR's first status overtakes its answer: the persister stores it, with nothing to join it to yet.
+    const statusFirst = {
+      sendSms: async (input: Parameters<typeof emulated.sendSms>[0]) => {
+        const { hash } = await emulated.sendSms(input);
+        const status = { id: hash, from: '38100', to: request.to, status: 'PENDING', statusError: null, history: [], eventId: 'e'.repeat(32), eventAt: START.toISOString(), updatedAt: START.toISOString() };
+        await applyStatusUpdate(table, { status, rawEvent: Buffer.from('{}'), writeToken: 'w1' });
+        expect(await forwardStoredStatus(table, hash, inboxQueuePublisher(env.clients.sqs, env.inboxQueueUrl))).toBe('not_outbound');
+        return { hash };
+      },
+    };
+
+    await handler({ callr: statusFirst })(await deliver(JSON.stringify(request)));
+
+    const [sent, status] = await outcomes();
+    expect(sent).toMatchObject({ kind: 'sms.sent', requestId: request.requestId });
+    expect(status).toEqual({
+      schemaVersion: 1,
+      kind: 'sms.status',
+      requestId: request.requestId,
+      hash: (sent as { hash: string }).hash,
+      to: request.to,
+      from: '38100',
+      userData: 'booking-42',
+      status: 'PENDING',
+      statusError: null,
+      statusAt: START.toISOString(),
+      eventId: 'e'.repeat(32),
+    });
+    // Once: the same status again is no new transition.
+    expect(await forwardStoredStatus(table, (sent as { hash: string }).hash, inboxQueuePublisher(env.clients.sqs, env.inboxQueueUrl))).toBe('already_forwarded');
   });
 
   it('answers a request that breaks the contract with sms.send_failed invalid_request when it has a requestId, else dead-letters it', async () => {
