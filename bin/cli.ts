@@ -23,6 +23,7 @@ import {
 } from '../cli/dead-letters';
 import { EXIT_CODE, TargetError, UsageError } from '../cli/errors';
 import { checkSelectorForTarget, formatMessages, listMessages, parseMessageSelector } from '../cli/messages';
+import { checkOptOut, formatOptOutCheck, parseOptOutQuery } from '../cli/optouts';
 import { createMoGenerator, seededRandom } from '../cli/mo-generator';
 import { createProgressReporter, shouldShowProgress } from '../cli/progress';
 import {
@@ -47,6 +48,7 @@ import {
   resolveCallr,
   resolveMessageTable,
   resolveOutbox,
+  resolveNumberHashKey,
   resolveQueues,
   type TargetDeps,
 } from '../cli/targets';
@@ -128,6 +130,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         `  ${PROGRAM} send --to +33612345678 --text Hi  # an SMS through the outbox, and its outcome`,
         `  ${PROGRAM} subscriptions                     # the CALLR webhooks`,
         `  ${PROGRAM} alarms test --stack <name>        # prove that alarm notifications are delivered`,
+        `  ${PROGRAM} optouts check --number +33612345678  # did this number send STOP`,
       ].join('\n'),
     );
   // Subcommands inherit output and exit handling only when told to.
@@ -325,6 +328,46 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       else print(formatSubscriptions(webhooks));
     });
 
+  const optouts = command('optouts')
+    .summary('whether a number opted out of our SMS (STOP), and the evidence kept')
+    .description('The opt-out registry: who sent a stop word (STOP, ARRET, ...) to which of our numbers, and a start word (START) since.');
+  optouts
+    .command('check')
+    .exitOverride()
+    .description(
+      'Whether --number is opted out from --to (one of our numbers), or from any of our numbers without --to: what the ' +
+        'sender of outbound SMS asks, since CALLR picks the number an SMS goes from. Prints the evidence kept: the word, its ' +
+        'time and the MO id; the registry holds the number only as its keyed hash.',
+    )
+    .option('--number <number>', 'the sender\'s number (E.164, e.g. +33612345678; spaces and dashes are ignored)')
+    .option('--to <number>', 'one of our numbers (default: any of them)')
+    .addOption(dataDirOption())
+    .addOption(stackOption())
+    .option('--table <name>', 'a DynamoDB table by name (AWS credential chain), with --number-hash-key-secret')
+    .option('--number-hash-key-secret <secret>', 'with --table: the Secrets Manager secret of the number hash key (ARN or name)')
+    .addOption(regionOption())
+    .addOption(jsonOption())
+    .addHelpText('after', [
+      '',
+      'Exit code 0 whatever the answer (read it, or --json\'s optedOut); 1 when the registry could not be read.',
+      '',
+      'Examples:',
+      `  ${PROGRAM} optouts check --number +33612345678`,
+      `  ${PROGRAM} optouts check --number +33612345678 --to 38123 --stack CallrInboundSms --region eu-west-1 --json`,
+    ].join('\n'))
+    .action(async (options: OptOutsCheckOptions) => {
+      const query = parseOptOutQuery(options);
+      const key = await resolveNumberHashKey(options, targetDeps);
+      const target = await resolveMessageTable(options, targetDeps);
+      try {
+        const check = await checkOptOut(target.table, key, query);
+        if (options.json) printJson(check);
+        else print(formatOptOutCheck(check));
+      } finally {
+        target.close();
+      }
+    });
+
   const alarms = command('alarms')
     .summary('prove that the stack\'s alarms reach someone')
     .description('The alarms of a deployed stack (those that notify its AlarmTopicArn output).');
@@ -360,6 +403,17 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     });
 
   return program;
+}
+
+interface OptOutsCheckOptions {
+  number?: string;
+  to?: string;
+  dataDir?: string;
+  stack?: string;
+  table?: string;
+  numberHashKeySecret?: string;
+  region?: string;
+  json?: boolean;
 }
 
 interface AlarmsTestOptions {

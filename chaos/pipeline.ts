@@ -25,7 +25,8 @@ import { startSqsEventSource, type RunningSqsEventSource, type SqsBatchHandler }
 import { seededRandom } from '../cli/mo-generator';
 import { createFaultInjector, type FaultInjector, type ReachedCall } from './faults';
 import type { ChaosRates } from './options';
-import { CHAOS_CALLR_API_KEY, CHAOS_HMAC_SECRET } from './test-secrets';
+import { CHAOS_CALLR_API_KEY, CHAOS_HMAC_SECRET, CHAOS_NUMBER_HASH_KEY } from './test-secrets';
+import { staticNumberHashKey } from '../functions/privacy/number-hash-key';
 
 /**
  * Local mode's pieces, assembled as bin/local.ts assembles them (dynalite, fauxqs, the API Gateway
@@ -156,13 +157,15 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
     // The persister's clock runs timeScale times faster from the start of the run.
     const startedAt = Date.now();
     const scaledNow = () => new Date(startedAt + (Date.now() - startedAt) * options.timeScale);
-    const persistObservability = createObservability(SERVICE_NAMES.persist);
+    const numberHashKey = staticNumberHashKey(CHAOS_NUMBER_HASH_KEY);
+    const persistObservability = createObservability(SERVICE_NAMES.persist, process.env, { numberHashKey: numberHashKey.current });
     const persist = withLambdaMiddleware(
       createPersistHandler({
         config: loadPersistConfig({ TABLE_NAME: tableName, DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl, INBOX_QUEUE_URL: queues.inboxQueueUrl }),
         documents: persistClients.documents,
         sqs: persistClients.sqs,
         now: scaledNow,
+        numberHashKey,
         ...persistObservability,
       }),
       persistObservability,

@@ -1,4 +1,4 @@
-import { CHAOS_CALLR_API_KEY, CHAOS_HMAC_SECRET, CHAOS_PREVIOUS_HMAC_SECRET } from './test-secrets';
+import { CHAOS_CALLR_API_KEY, CHAOS_HMAC_SECRET, CHAOS_NUMBER_HASH_KEY, CHAOS_PREVIOUS_HMAC_SECRET } from './test-secrets';
 
 /**
  * Looks for known secrets in text that must never hold them: logs, synthesized templates, Lambda
@@ -26,6 +26,7 @@ export const KNOWN_TEST_SECRETS: readonly KnownSecret[] = [
   { name: 'chaos HMAC secret', value: CHAOS_HMAC_SECRET },
   { name: 'chaos previous HMAC secret', value: CHAOS_PREVIOUS_HMAC_SECRET },
   { name: 'chaos CALLR API key', value: CHAOS_CALLR_API_KEY },
+  { name: 'chaos number hash key', value: CHAOS_NUMBER_HASH_KEY },
 ];
 
 /** A login and password are also looked for as the pair Basic authentication encodes. */

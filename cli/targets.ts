@@ -1,13 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { awsClientConfig } from '../functions/aws/client-config';
 import { createDynamoDbClients } from '../functions/aws/dynamodb';
+import { createSecretsManagerClient } from '../functions/aws/secrets-manager';
 import { createSqsClient } from '../functions/aws/sqs';
+import { numberHashKeyBytes } from '../functions/privacy/number-hash-key';
 import { createCallrClient, DEFAULT_CALLR_API_URL, type CallrClient, type CallrCredentials } from '../functions/callr/json-rpc-client';
 import type { MessageTable } from '../functions/messages/message-store';
 import { createLocalClients } from '../local/aws-clients';
 import { LOCAL_DEFAULTS } from '../local/config';
+import { NUMBER_HASH_KEY_FILE } from '../local/number-hash-key';
 import { ENDPOINTS_FILE, isProcessRunning, LocalPipelineNotFoundError, readEndpoints, type LocalEndpoints } from '../local/endpoints';
 import { LocalPipelineStoppedError, StackNotFoundError, TargetError, UsageError } from './errors';
 
@@ -29,6 +33,7 @@ export const STACK_OUTPUT = {
   deadLetterQueueUrl: 'DeadLetterQueueUrl',
   deadLetterQueueArn: 'DeadLetterQueueArn',
   outboxQueueUrl: 'OutboxQueueUrl',
+  numberHashKeyArn: 'NumberHashKeyArn',
 } as const;
 
 export interface TargetDeps {
@@ -164,6 +169,50 @@ export async function resolveMessageTable(options: MessageTableOptions, deps: Ta
     description: `local table ${endpoints.tableName} at ${endpoints.dynamodbEndpoint}`,
     close: () => clients.destroy(),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The number hash key (`optouts check`): opt-outs are kept under the hash of the sender's number
+
+export interface NumberHashKeyOptions extends MessageTableOptions {
+  /** With --table: the Secrets Manager secret (ARN or name) holding the key. */
+  readonly numberHashKeySecret?: string;
+}
+
+/**
+ * The key the table's hashes were made with: the local pipeline's file in its data directory, or
+ * the deployed secret (named by the stack's NumberHashKeyArn output, or given with --table).
+ * Read only: a key that is not there is an error, never a new key (it would match nothing).
+ */
+export async function resolveNumberHashKey(options: NumberHashKeyOptions, deps: TargetDeps): Promise<Uint8Array> {
+  if (options.numberHashKeySecret !== undefined && options.table === undefined) {
+    throw new UsageError('--number-hash-key-secret goes with --table (a stack names its key itself; locally it is in the data directory)');
+  }
+  if (options.stack !== undefined || options.table !== undefined) {
+    const secretId =
+      options.stack !== undefined
+        ? (await readStackOutputs({ ...options, stack: options.stack }, deps, [STACK_OUTPUT.numberHashKeyArn]))[STACK_OUTPUT.numberHashKeyArn]!
+        : options.numberHashKeySecret;
+    if (!secretId) throw new UsageError('--table needs the number hash key too: --number-hash-key-secret <secret ARN or name>');
+    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const secrets = createSecretsManagerClient({ region: options.region });
+    try {
+      const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+      if (!SecretString) throw new TargetError(`secret ${secretId} holds no string: it is not a number hash key`);
+      return numberHashKeyBytes(SecretString, `secret ${secretId}`);
+    } finally {
+      secrets.destroy();
+    }
+  }
+  const path = resolve(localDataDir(options, deps), NUMBER_HASH_KEY_FILE);
+  let key: string;
+  try {
+    key = readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new TargetError(`no number hash key at ${path}: start the local pipeline once with \`npm start\`, ${NOT_LOCAL_ALTERNATIVE.stack}`, { cause: error });
+  }
+  return numberHashKeyBytes(key, path);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ export const STACK_CONTEXT_KEYS = [
   'ingestReservedConcurrency',
   'inboxVisibilityTimeoutSeconds',
   'webhookWebAclArn',
+  'optOutStopWords',
+  'optOutStartWords',
 ] as const;
 export type StackContextKey = (typeof STACK_CONTEXT_KEYS)[number];
 
@@ -55,6 +57,12 @@ export interface StackSettings {
    */
   readonly unusedKeys: readonly StackContextKey[];
   readonly props: Omit<CallrInboundSmsProps, 'callrCredentialsSecret' | 'callrCredentialsKey'>;
+}
+
+/** `-c optOutStopWords=STOP,ARRET` / `-c optOutStartWords=START`: either replaces its defaults. */
+function optOutWordsOf(stop: string[] | undefined, start: string[] | undefined): CallrInboundSmsProps['optOutWords'] {
+  if (stop === undefined && start === undefined) return undefined;
+  return { ...(stop ? { stop } : {}), ...(start ? { start } : {}) };
 }
 
 /** Thrown when context values are malformed or contradict each other; lists every problem. */
@@ -172,6 +180,7 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     ingestReservedConcurrency: reader.number('ingestReservedConcurrency'),
     inboxVisibilityTimeout: durationOf(inboxVisibilityTimeoutSeconds, Duration.seconds),
     webhookWebAclArn: reader.string('webhookWebAclArn'),
+    optOutWords: optOutWordsOf(reader.list('optOutStopWords'), reader.list('optOutStartWords')),
   };
 
   const subscribes = subscribeWebhook ?? true;
@@ -204,7 +213,8 @@ function renameToContextKeys(problem: string): string {
     .replace(/^eventMaxAge\b/, 'eventMaxAgeSeconds')
     .replace(/^eventMaxFuture\b/, 'eventMaxFutureSeconds')
     .replace(/^previousSecretGrace\b/, 'previousSecretGraceSeconds')
-    .replace(/^inboxVisibilityTimeout\b/, 'inboxVisibilityTimeoutSeconds');
+    .replace(/^inboxVisibilityTimeout\b/, 'inboxVisibilityTimeoutSeconds')
+    .replace(/^optOutWords\b/, 'optOutStopWords / optOutStartWords');
 }
 
 function durationOf(value: number | undefined, unit: (amount: number) => Duration): Duration | undefined {
@@ -323,6 +333,7 @@ export class CallrInboundSmsStack extends Stack {
     }
     output('TableName', system.table.tableName, 'DynamoDB table of messages and delivery statuses');
     output('HmacSecretArn', system.hmacSecret.secretArn, 'Secrets Manager secret CALLR signs webhooks with');
+    output('NumberHashKeyArn', system.numberHashKeySecret.secretArn, 'Secrets Manager secret of the key phone numbers are hashed with (opt-outs); callr-mo optouts check reads it');
     output('AlarmTopicArn', system.alarmTopic.topicArn, 'SNS topic the alarms notify');
     output('DashboardUrl', system.dashboardUrl, 'CloudWatch dashboard of this stack');
   }

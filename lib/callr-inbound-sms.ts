@@ -12,13 +12,15 @@ import type { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { HANDLED_EVENT_TYPES, type HandledEventType } from '../functions/callr/events';
 import { CALLR_HMAC_ALGORITHMS, isHttpHeaderName, type CallrHmacAlgorithm } from '../functions/callr/signature';
+import { DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, optOutWords } from '../functions/optouts/words';
 import type { LogGroupSettings } from './constructs/functions';
 import { WebhookFrontDoor } from './constructs/flood-protection';
 import { WebhookIntake } from './constructs/intake';
 import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
 import { Outbox } from './constructs/outbox';
-import { NumberHashKey } from './constructs/privacy';
+import { findRetentionProblems, NumberHashKey, type RetentionProps } from './constructs/privacy';
+import { reconcileLookBackOf, type ReconcileSettings } from './constructs/reconcile';
 import { CallrQueues } from './constructs/queues';
 import { WebhookSubscription } from './constructs/webhook-subscription';
 
@@ -27,8 +29,14 @@ export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
 export { SENDER_TABLE_ACTIONS, type OutboxAlarms } from './constructs/outbox';
-export { NumberHashKey } from './constructs/privacy';
+export { minimumRetention, NumberHashKey, RETENTION_MARGIN, retentionEnvironment, type RetentionProps } from './constructs/privacy';
 export { WEBHOOK_RESOURCE_TYPE, WEBHOOK_SERVICE_TIMEOUT } from './constructs/webhook-subscription';
+
+/** {@link CallrInboundSmsProps.optOutWords}. */
+export interface OptOutWordsProps {
+  readonly stop?: readonly string[];
+  readonly start?: readonly string[];
+}
 
 /** Props of {@link CallrInboundSms}. Every prop is optional except where `subscribeWebhook` needs one. */
 export interface CallrInboundSmsProps {
@@ -154,6 +162,15 @@ export interface CallrInboundSmsProps {
   readonly inboxVisibilityTimeout?: Duration;
 
   /**
+   * The words that opt a sender out of SMS from the number it wrote to (`stop`), and back in
+   * (`start`). Only a text that is exactly one of them, once case, accents and punctuation are
+   * ignored, changes the opt-out registry; a near miss ("stop svp") is flagged `suspectedOptOut`
+   * on the message. Either list given replaces its defaults.
+   * @default stop: STOP, STOP SMS, STOPALL, ARRET, UNSUBSCRIBE, CANCEL, END, QUIT; start: START, UNSTOP, YES
+   */
+  readonly optOutWords?: OptOutWordsProps;
+
+  /**
    * The customer-managed KMS key `callrCredentialsSecret` is encrypted with, if it is: the
    * subscription Lambda gets `kms:Decrypt` on it, through Secrets Manager only.
    * @default - the secret uses the AWS managed key, nothing to grant
@@ -226,6 +243,16 @@ export interface CallrInboundSmsProps {
    * @default - the ingest Lambda's default: 24 hours
    */
   readonly previousSecretGrace?: Duration;
+
+  /**
+   * How long each kind of item is kept — `inboundMessages`, `statuses`, `outboundRecords`,
+   * `optOutEvidence`, each apart — enforced by DynamoDB TTL (`expiresAt`, set when the item is
+   * written; DynamoDB deletes within days of expiry). Each at least the reconcile look-back or
+   * `eventMaxAge`, whichever is longer, plus a day: removed sooner, a message could come back and be
+   * stored and forwarded twice. Erasure of one person's items: `callr-mo erase` (docs/operations.md).
+   * @default - every kind kept until erased
+   */
+  readonly retention?: RetentionProps;
 }
 
 /** Thrown when props contradict each other or hold values AWS or CALLR would refuse. */
@@ -384,9 +411,29 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
   if (threadingWindow !== undefined && !threadingWindow.isUnresolved() && !(threadingWindow.toMilliseconds() % 1000 === 0 && threadingWindow.toMilliseconds() >= 1000)) {
     problems.push('threadingWindow must be a whole number of seconds, at least one');
   }
+  problems.push(
+    ...findRetentionProblems(props.retention, {
+      reconcileLookBack: reconcileLookBackOf(props as CallrInboundSmsProps & ReconcileSettings),
+      eventMaxAge: props.eventMaxAge,
+    }),
+  );
   const grace = props.previousSecretGrace;
   if (grace !== undefined && !grace.isUnresolved() && grace.toSeconds() < 0) {
     problems.push('previousSecretGrace must not be negative');
+  }
+  if (props.optOutWords !== undefined) {
+    const words = [...(props.optOutWords.stop ?? []), ...(props.optOutWords.start ?? [])];
+    if (words.some((word) => Token.isUnresolved(word))) {
+      problems.push('optOutWords must be plain strings, known at synth (they are checked and normalised then)');
+    } else if (words.some((word) => word.includes(','))) {
+      problems.push(`optOutWords must not contain commas (the persister reads them as a comma-separated list): ${JSON.stringify(words.filter((word) => word.includes(',')))}`);
+    } else {
+      try {
+        optOutWords({ stop: props.optOutWords.stop ?? DEFAULT_STOP_WORDS, start: props.optOutWords.start ?? DEFAULT_START_WORDS });
+      } catch (error) {
+        problems.push(`optOutWords: ${(error as Error).message}`);
+      }
+    }
   }
   return problems;
 }
@@ -478,6 +525,8 @@ export class CallrInboundSms extends Construct {
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
       threadingWindow: props.threadingWindow,
+      retention: props.retention,
+      optOutWords: props.optOutWords,
     });
     this.numberHashKey.grantTo(this.store.persistFunction);
     this.intake = new WebhookIntake(this, {

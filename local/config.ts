@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { CallrCredentials } from '../functions/callr/json-rpc-client';
 import { CALLR_HMAC_ALGORITHMS, type CallrHmacAlgorithm } from '../functions/callr/signature';
+import { readOptOutWords, type OptOutWords } from '../functions/optouts/words';
 
 /**
  * Local mode's configuration, from the environment, checked once with every problem listed.
@@ -44,6 +45,8 @@ export interface LocalConfig {
   readonly callr: LocalCallr;
   /** CALLR event types subscribed. */
   readonly eventTypes: readonly string[];
+  /** Stop and start words of the opt-out registry (OPT_OUT_STOP_WORDS, OPT_OUT_START_WORDS, as the persist Lambda reads them). */
+  readonly optOutWords?: OptOutWords;
 }
 
 export class LocalConfigError extends Error {
@@ -93,6 +96,7 @@ export function loadLocalConfig(env: Env, cwd = process.cwd()): LocalConfig {
     .map((type) => type.trim())
     .filter(Boolean);
   if (eventTypes.length === 0) problems.push('CALLR_EVENT_TYPES is empty; default sms.mo,sms.mt.status_update');
+  const optOutWords = readOptOutWords(env, problems);
 
   if (problems.length > 0) throw new LocalConfigError(problems);
   return {
@@ -103,6 +107,7 @@ export function loadLocalConfig(env: Env, cwd = process.cwd()): LocalConfig {
     hmacAlgorithm: hmacAlgorithm as CallrHmacAlgorithm,
     callr,
     eventTypes,
+    optOutWords,
   };
 }
 

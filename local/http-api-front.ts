@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { createMaskingLogger } from '../functions/observability/observability';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 
 /**
@@ -66,7 +67,7 @@ const GATEWAY_ANSWERS = {
 } as const;
 
 export async function startHttpApiFront(options: HttpApiFrontOptions): Promise<RunningHttpApiFront> {
-  const logger = options.logger ?? new Logger({ serviceName: 'local-http-api' });
+  const logger = options.logger ?? createMaskingLogger('local-http-api');
   const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const inFlight = new InFlightRequests();
   let closing: Promise<void> | undefined;

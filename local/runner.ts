@@ -6,6 +6,7 @@ import { loadIngestConfig } from '../functions/ingest/config';
 import { createIngestHandler } from '../functions/ingest/create-ingest-handler';
 import { createHmacSecretSource } from '../functions/ingest/hmac-secrets';
 import { loadPersistConfig } from '../functions/persist/config';
+import { createNumberHashKeyLoader } from '../functions/privacy/number-hash-key';
 import { createPersistHandler } from '../functions/persist/create-persist-handler';
 import { LOCAL_RESOURCE_NAMES, PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../functions/queues/queue-design';
 import { createObservability, SERVICE_NAMES } from '../functions/observability/observability';
@@ -151,17 +152,25 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
       ingestObservability,
     );
 
-    const persistObservability = createObservability(SERVICE_NAMES.persist);
+    const persistConfig = loadPersistConfig({
+      TABLE_NAME: tableName,
+      DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
+      INBOX_QUEUE_URL: queues.inboxQueueUrl,
+      NUMBER_HASH_KEY: numberHashKey,
+    });
+    const persistNumberHashKey = createNumberHashKeyLoader(persistConfig.numberHashKey!, {
+      secrets: () => {
+        throw new Error('local mode has no Secrets Manager: the number hash key is given directly');
+      },
+    });
+    const persistObservability = createObservability(SERVICE_NAMES.persist, process.env, { numberHashKey: persistNumberHashKey.current });
     const persist = withLambdaMiddleware(
       createPersistHandler({
-        config: loadPersistConfig({
-          TABLE_NAME: tableName,
-          DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
-          INBOX_QUEUE_URL: queues.inboxQueueUrl,
-        }),
+        config: { ...persistConfig, ...(config.optOutWords ? { optOutWords: config.optOutWords } : {}) },
         documents: clients.documents,
         sqs: clients.sqs,
         now: () => new Date(),
+        numberHashKey: persistNumberHashKey,
         ...persistObservability,
       }),
       persistObservability,

@@ -7,7 +7,8 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { createMaskingLogger } from '../functions/observability/observability';
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 
 /**
@@ -96,7 +97,7 @@ export async function startSqsEventSource(options: SqsEventSourceOptions): Promi
   const waitTimeSeconds = options.waitTimeSeconds ?? DEFAULTS.waitTimeSeconds;
   const concurrency = options.concurrency ?? DEFAULTS.concurrency;
   const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs;
-  const logger = options.logger ?? new Logger({ serviceName: 'local-sqs-event-source' });
+  const logger = options.logger ?? createMaskingLogger('local-sqs-event-source');
 
   const queue = await describeQueue(sqs, queueUrl);
   if (!queue.hasRedrivePolicy) {

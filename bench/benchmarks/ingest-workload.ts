@@ -1,4 +1,4 @@
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadIngestConfig } from '../../functions/ingest/config';
 import { createIngestHandler } from '../../functions/ingest/create-ingest-handler';
@@ -16,6 +16,9 @@ import type { BenchEnvironment } from '../harness/emulators';
  * same base64 body, to the same emulator, through the same client.
  */
 export interface IngestWorkload {
+  /** The request's raw body and the secret it is signed with. */
+  readonly body: Buffer;
+  readonly secret: string;
   /** Throws unless the request is answered 200 accepted. */
   request(): Promise<void>;
   bareSend(): Promise<void>;
@@ -26,16 +29,28 @@ const SECRET = 'bench-ingest-secret-2f9a';
 
 export async function createIngestWorkload(env: BenchEnvironment, label: string): Promise<IngestWorkload> {
   const queues = await env.createQueues(label);
+  return ingestWorkloadOn({ sqs: env.clients.sqs, region: env.region, ...queues });
+}
+
+/** The same workload on any SQS client: the emulator's, or one answered in-process (ingest.cpu). */
+export function ingestWorkloadOn(target: {
+  readonly sqs: SQSClient;
+  readonly region: string;
+  readonly ingestQueueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  /** The raw body to sign; by default the sms.mo fixture with event_at now. */
+  readonly body?: Buffer;
+}): IngestWorkload {
   const config = loadIngestConfig({
-    QUEUE_URL: queues.ingestQueueUrl,
-    DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
+    QUEUE_URL: target.ingestQueueUrl,
+    DEAD_LETTER_QUEUE_URL: target.deadLetterQueueUrl,
     CALLR_HMAC_SECRET: SECRET,
   });
   const observability = createObservability('ingest-bench');
   const handler = withLambdaMiddleware(
     createIngestHandler({
       config,
-      sqs: env.clients.sqs,
+      sqs: target.sqs,
       secrets: createHmacSecretSource(config.hmacSecrets, {
         secretsManager: () => {
           throw new Error('the ingest benchmark uses a static secret');
@@ -46,21 +61,23 @@ export async function createIngestWorkload(env: BenchEnvironment, label: string)
     }),
     observability,
   );
-  const context = localLambdaContext('ingest-bench', env.region, 30_000);
+  const context = localLambdaContext('ingest-bench', target.region, 30_000);
 
   // event_at is now: the benchmark lasts minutes, far inside the accepted window.
-  const body = callrBody(smsMoBody(), { eventAt: new Date() });
+  const body = target.body ?? callrBody(smsMoBody(), { eventAt: new Date() });
   const event: APIGatewayProxyEventV2 = callrWebhookEvent({ body, secret: SECRET });
   const base64Body = body.toString('base64');
 
   return {
+    body,
+    secret: SECRET,
     bodyBytes: body.length,
     async request() {
       const answer = await handler(event, context);
       if (answer.statusCode !== 200) throw new Error(`ingest benchmark: answered ${answer.statusCode} ${String(answer.body)}`);
     },
     async bareSend() {
-      await env.clients.sqs.send(new SendMessageCommand({ QueueUrl: queues.ingestQueueUrl, MessageBody: base64Body }));
+      await target.sqs.send(new SendMessageCommand({ QueueUrl: target.ingestQueueUrl, MessageBody: base64Body }));
     },
   };
 }

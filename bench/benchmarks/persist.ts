@@ -7,6 +7,7 @@ import { toInboundMessage } from '../../functions/messages/inbound-message';
 import { toMessageItem } from '../../functions/messages/message-store';
 import { TABLE_KEYS } from '../../functions/messages/table-design';
 import { createPersistHandler } from '../../functions/persist/create-persist-handler';
+import { staticNumberHashKey } from '../../functions/privacy/number-hash-key';
 import { PERSIST_BATCH_SIZE } from '../../functions/queues/queue-design';
 import { withLambdaMiddleware } from '../../functions/observability/lambda-middleware';
 import { createObservability } from '../../functions/observability/observability';
@@ -40,6 +41,7 @@ export async function persistPair(env: BenchEnvironment): Promise<PairSpec> {
       documents: env.clients.documents,
       sqs: env.clients.sqs,
       now: () => new Date(),
+      numberHashKey: staticNumberHashKey('persist-bench-number-hash-key-9f3e1c7a'),
       ...observability,
     }),
     observability,

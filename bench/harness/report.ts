@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MemoryResult } from '../benchmarks/memory';
-import { MEMORY_TARGET, ratioTargetFor } from '../targets';
+import { figureTargetFor, MEMORY_TARGET, ratioTargetFor } from '../targets';
 import type { PairResult } from './compare';
 import type { MachineInfo } from './machine';
 import type { LatencySummary } from './statistics';
@@ -18,6 +18,28 @@ export interface JudgedMemory extends MemoryResult {
   readonly verdict: Verdict;
 }
 
+/** One measured figure judged against an absolute target (bench/targets.ts FIGURE_TARGETS). */
+export interface Figure {
+  readonly id: string;
+  readonly title: string;
+  readonly value: number;
+  readonly unit: 'bytes' | 'ms' | 's' | 'per second' | 'ratio' | 'count' | 'USD';
+  /** What it was measured next to, or how it was obtained, in a few words. */
+  readonly detail?: string;
+}
+
+export interface JudgedFigure extends Figure {
+  readonly target: { readonly statement: string; readonly max?: number; readonly min?: number } | null;
+  readonly verdict: Verdict;
+}
+
+export function judgeFigure(figure: Figure): JudgedFigure {
+  const target = figureTargetFor(figure.id);
+  if (!target) return { ...figure, target: null, verdict: 'NO TARGET' };
+  const met = (target.max === undefined || figure.value <= target.max) && (target.min === undefined || figure.value >= target.min);
+  return { ...figure, target: { statement: target.statement, max: target.max, min: target.min }, verdict: met ? 'PASS' : 'WARN' };
+}
+
 export interface Crash {
   readonly id: string;
   readonly error: string;
@@ -29,6 +51,7 @@ export interface RunReport {
   readonly machine: MachineInfo;
   readonly pairs: readonly JudgedPair[];
   readonly memory: JudgedMemory | null;
+  readonly figures: readonly JudgedFigure[];
   readonly crashes: readonly Crash[];
 }
 
@@ -80,6 +103,13 @@ export function formatReport(report: RunReport): string {
       '',
     );
   }
+  if (report.figures.length > 0) {
+    lines.push('Figures');
+    for (const figure of report.figures) {
+      lines.push(`  ${figure.id.padEnd(44)}${formatValue(figure.value, figure.unit).padStart(14)}   ${figure.title}${figure.detail ? ` (${figure.detail})` : ''}`);
+    }
+    lines.push('');
+  }
   lines.push('Targets');
   for (const pair of report.pairs) {
     lines.push(`  ${pair.verdict.padEnd(9)} ${pair.id.padEnd(30)} ${pair.ratio.toFixed(2).padStart(6)}×  ${pair.target?.statement ?? ''}`);
@@ -87,6 +117,9 @@ export function formatReport(report: RunReport): string {
   if (report.memory) {
     const memory = report.memory;
     lines.push(`  ${memory.verdict.padEnd(9)} ${memory.id.padEnd(30)} ${memory.excessBytesPerRequest.toFixed(1).padStart(6)} B  ${memory.target.statement}`);
+  }
+  for (const figure of report.figures.filter((candidate) => candidate.target)) {
+    lines.push(`  ${figure.verdict.padEnd(9)} ${figure.id.padEnd(30)} ${formatValue(figure.value, figure.unit).padStart(10)}  ${figure.target?.statement ?? ''}`);
   }
   for (const crash of report.crashes) lines.push(`  CRASHED   ${crash.id.padEnd(30)} ${crash.error.split('\n')[0]}`);
   lines.push('', `Finished in ${report.durationSeconds.toFixed(1)} s.`);
@@ -120,4 +153,23 @@ function formatMs(ms: number): string {
 
 function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+function formatValue(value: number, unit: Figure['unit']): string {
+  switch (unit) {
+    case 'bytes':
+      return value >= 1024 * 1024 ? `${(value / 1024 / 1024).toFixed(2)} MB` : `${(value / 1024).toFixed(1)} KB`;
+    case 'ms':
+      return formatMs(value);
+    case 's':
+      return `${value.toFixed(2)} s`;
+    case 'per second':
+      return `${formatRate(value)}/s`;
+    case 'ratio':
+      return `${value.toFixed(2)}×`;
+    case 'count':
+      return String(value);
+    case 'USD':
+      return `$${value.toFixed(2)}`;
+  }
 }

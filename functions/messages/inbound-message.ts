@@ -11,6 +11,19 @@ import { keywordOf } from '../keywords/keyword';
  */
 export const INBOUND_MESSAGE_SCHEMA_VERSION = 1;
 
+/** How a message reached us: delivered by CALLR's webhook, or recovered by the reconciliation sweep. */
+export const MESSAGE_ARRIVALS = ['webhook', 'reconciled'] as const;
+export type MessageArrival = (typeof MESSAGE_ARRIVALS)[number];
+
+/**
+ * The event id of the event the reconciliation sweep builds for an SMS it found at CALLR and not in
+ * the table: one per SMS, the same on every sweep, so that the sweep's events de-duplicate among
+ * themselves like CALLR's retries do. CALLR's own event ids are 32 letters and digits: never this.
+ */
+export const RECONCILED_EVENT_ID_PREFIX = 'reconciled-';
+export const reconciledEventId = (callrSmsId: string): string => `${RECONCILED_EVENT_ID_PREFIX}${canonicalMessageId(callrSmsId)}`;
+export const arrivalOf = (eventId: string): MessageArrival => (eventId.startsWith(RECONCILED_EVENT_ID_PREFIX) ? 'reconciled' : 'webhook');
+
 /** `kind` of an inbound message on the inbox, beside the other kinds there (functions/inbox/message.ts). */
 export const INBOUND_MESSAGE_KIND = 'sms.mo';
 
@@ -65,6 +78,10 @@ export const InboundMessage = described(
         }),
       ),
       'Which CALLR webhook format the stored delivery came in. Always written; absent only on messages stored before it existed (all of them callr.v1)',
+    ),
+    arrival: described(
+      z.optional(z.enum(MESSAGE_ARRIVALS)),
+      'How the message reached this system: webhook (CALLR delivered it), or reconciled (the reconciliation sweep found it in CALLR\'s SMS list, not stored: the webhook path had lost it). Always written; absent only on messages stored before it existed (all of them webhook)',
     ),
     keyword: described(
       z.optional(z.nullable(z.string())),
@@ -121,6 +138,7 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
       hookHash: event.sid ?? null,
       storedAt: storedAt.toISOString(),
       source: { format: 'callr.v2', eventType: event.type },
+      arrival: arrivalOf(event.id),
       keyword: keywordOf(sms.body.text),
     };
   }
@@ -141,6 +159,7 @@ export function toInboundMessage(event: InboundSmsEvent, storedAt: Date): Inboun
     hookHash: event.hook_hash ?? null,
     storedAt: storedAt.toISOString(),
     source: { format: 'callr.v1', eventType: event.type },
+    arrival: arrivalOf(event.event_id),
     keyword: keywordOf(sms.text),
   };
 }

@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
+  BatchGetCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -12,6 +13,7 @@ import { parseKeyword } from '../keywords/keyword';
 import type { InboundMessage } from './inbound-message';
 import { InvalidQueryError, MessageStoreConsistencyError, isConditionalCheckFailed, rejectingPermanentErrors } from './errors';
 import { fitToItemLimit, type RawOmitted } from './item-size';
+import { EXPIRES_AT_ATTRIBUTE } from '../privacy/retention';
 import { recipientShard } from './recipient-shard';
 import {
   BY_KEYWORD_INDEX,
@@ -106,6 +108,8 @@ export interface PutMessageInput {
   readonly eventId: string;
   /** The creator's claim on the forward: a new item is stored already claimed (see claimForward). */
   readonly claim: ForwardClaim;
+  /** When the item expires (TTL, epoch seconds: functions/privacy/retention.ts); absent: kept until erased. */
+  readonly expiresAt?: number;
 }
 
 /** The attribute that holds the forward claim while a forward is pending. */
@@ -137,6 +141,7 @@ export async function putMessageOnce(table: MessageTable, input: PutMessageInput
     {
       ...toMessageItem(input.message, input.rawEvent, input.eventId),
       [FORWARD_CLAIM]: forwardClaimValue(input.claim),
+      ...(input.expiresAt === undefined ? {} : { [EXPIRES_AT_ATTRIBUTE]: input.expiresAt }),
     },
     `message ${input.message.id}`,
   );
@@ -281,6 +286,35 @@ export async function getMessage(table: MessageTable, smsHash: string): Promise<
     }),
   );
   return Item?.message as InboundMessage | undefined;
+}
+
+/** BatchGetItem takes at most 100 keys per call. */
+const BATCH_GET_KEYS = 100;
+/** Rounds of UnprocessedKeys (throttling) before giving up: the SDK's own retries come first. */
+const BATCH_GET_ROUNDS = 5;
+
+/**
+ * Which of these message ids (canonical SMS hashes) are stored, in calls of 100 keys reading the
+ * key only. Keys DynamoDB leaves unprocessed are asked again; still unprocessed after a few rounds,
+ * the read throws, so that a caller never takes "not read" for "not stored".
+ */
+export async function findStoredMessageIds(table: MessageTable, messageIds: readonly string[]): Promise<Set<string>> {
+  const stored = new Set<string>();
+  const unique = [...new Set(messageIds)];
+  for (let start = 0; start < unique.length; start += BATCH_GET_KEYS) {
+    let keys: Array<Record<string, unknown>> = unique.slice(start, start + BATCH_GET_KEYS).map((id) => itemKey(id, ITEM_KIND.message));
+    for (let round = 1; keys.length > 0; round++) {
+      if (round > BATCH_GET_ROUNDS) throw new Error(`DynamoDB left ${keys.length} keys of ${table.tableName} unread after ${BATCH_GET_ROUNDS} rounds`);
+      const answer = await table.documents.send(
+        new BatchGetCommand({
+          RequestItems: { [table.tableName]: { Keys: keys, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey } } },
+        }),
+      );
+      for (const item of answer.Responses?.[table.tableName] ?? []) stored.add(String(item[TABLE_KEYS.partitionKey]).replace(/^sms#/, ''));
+      keys = answer.UnprocessedKeys?.[table.tableName]?.Keys ?? [];
+    }
+  }
+  return stored;
 }
 
 /**

@@ -3,6 +3,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SmsStatusEvent } from '../callr/events';
 import { isConditionalCheckFailed, rejectingPermanentErrors } from './errors';
 import { fitToItemLimit, type RawOmitted } from './item-size';
+import { EXPIRES_AT_ATTRIBUTE } from '../privacy/retention';
 import { itemKey, type MessageTable } from './message-store';
 import { ITEM_ATTRIBUTES, ITEM_KIND, TABLE_KEYS } from './table-design';
 
@@ -72,6 +73,8 @@ export interface StatusUpdateInput {
    * when DynamoDB committed it but its answer was lost and the SDK sends it again.
    */
   readonly writeToken: string;
+  /** When the item expires (TTL, epoch seconds: functions/privacy/retention.ts); absent: kept until erased. */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -88,6 +91,7 @@ export async function applyStatusUpdate(table: MessageTable, input: StatusUpdate
       ...input.status,
       [ITEM_ATTRIBUTES.raw]: gzipSync(input.rawEvent),
       [WRITE_TOKEN]: input.writeToken,
+      ...(input.expiresAt === undefined ? {} : { [EXPIRES_AT_ATTRIBUTE]: input.expiresAt }),
     },
     `status of ${input.status.id}`,
   );

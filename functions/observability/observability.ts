@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMaskingReplacer } from './log-masking';
 
 /**
  * One place that names the service in logs and metrics. Handlers get their logger and metrics
@@ -34,14 +35,27 @@ export interface Observability {
   readonly metrics: Metrics;
 }
 
-/** `env` is read here, once, at the entry point's cold start (the default is the process's). */
+export interface ObservabilityOptions {
+  /**
+   * The number hash key once it is loaded (NumberHashKeyLoader.current), so that masked numbers in
+   * the logs carry their keyed hash. @default none: numbers are masked without it
+   */
+  readonly numberHashKey?: () => Uint8Array | undefined;
+}
+
+/**
+ * `env` is read here, once, at the entry point's cold start (the default is the process's). Every
+ * logger masks phone numbers and withholds message text (log-masking.ts), its children too.
+ */
 export function createObservability(
   serviceName: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  options: ObservabilityOptions = {},
 ): Observability {
   const stackName = env[STACK_NAME_VARIABLE]?.trim();
+  const numberHashKey = options.numberHashKey ?? (() => undefined);
   return {
-    logger: new Logger({ serviceName }),
+    logger: createMaskingLogger(serviceName, numberHashKey),
     metrics: new Metrics({
       namespace: METRICS_NAMESPACE,
       serviceName,
@@ -49,4 +63,12 @@ export function createObservability(
       ...(stackName ? { defaultDimensions: { [STACK_DIMENSION]: stackName } } : {}),
     }),
   };
+}
+
+/**
+ * A Powertools logger whose lines are masked (log-masking.ts): the only way a logger is built here,
+ * for the Lambdas and for local mode's own parts alike.
+ */
+export function createMaskingLogger(serviceName: string, numberHashKey: () => Uint8Array | undefined = () => undefined): Logger {
+  return new Logger({ serviceName, jsonReplacerFn: logMaskingReplacer(numberHashKey) });
 }

@@ -54,24 +54,25 @@ export function optOutWords(words: { readonly stop: readonly string[]; readonly 
 export const DEFAULT_OPT_OUT_WORDS: OptOutWords = optOutWords({ stop: DEFAULT_STOP_WORDS, start: DEFAULT_START_WORDS });
 
 /**
- * The words from the environment (OPT_OUT_WORDS_VARIABLES, comma-separated; unset: the
- * defaults), adding to `problems` what is wrong, each naming its variable.
+ * The words from the environment (OPT_OUT_WORDS_VARIABLES, comma-separated; a list unset keeps its
+ * defaults), adding to `problems` what is wrong, each naming its variable. Undefined when neither
+ * variable is set: the defaults.
  */
-export function readOptOutWords(env: Readonly<Record<string, string | undefined>>, problems: string[]): OptOutWords {
-  const list = (name: string, defaults: readonly string[]) => {
+export function readOptOutWords(env: Readonly<Record<string, string | undefined>>, problems: string[]): OptOutWords | undefined {
+  const list = (name: string) => {
     const value = env[name];
-    return value === undefined || value.trim() === '' ? defaults : value.split(',').filter((word) => word.trim() !== '');
+    return value === undefined || value.trim() === '' ? undefined : value.split(',').filter((word) => word.trim() !== '');
   };
+  const stop = list(OPT_OUT_WORDS_VARIABLES.stop);
+  const start = list(OPT_OUT_WORDS_VARIABLES.start);
+  if (stop === undefined && start === undefined) return undefined;
   try {
-    return optOutWords({
-      stop: list(OPT_OUT_WORDS_VARIABLES.stop, DEFAULT_STOP_WORDS),
-      start: list(OPT_OUT_WORDS_VARIABLES.start, DEFAULT_START_WORDS),
-    });
+    return optOutWords({ stop: stop ?? DEFAULT_STOP_WORDS, start: start ?? DEFAULT_START_WORDS });
   } catch (error) {
     problems.push(
       `${OPT_OUT_WORDS_VARIABLES.stop} / ${OPT_OUT_WORDS_VARIABLES.start} (comma-separated words, e.g. "STOP,ARRET"): ${(error as Error).message}.`,
     );
-    return DEFAULT_OPT_OUT_WORDS;
+    return undefined;
   }
 }
 

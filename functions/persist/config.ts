@@ -1,4 +1,7 @@
 import { DEFAULT_THREADING_WINDOW_MS } from '../messages/threading';
+import { readRetention, type Retention } from '../privacy/retention';
+import { NUMBER_HASH_KEY_ARN_VARIABLE, readNumberHashKeyConfig, type NumberHashKeyConfig } from '../privacy/number-hash-key';
+import { readOptOutWords, type OptOutWords } from '../optouts/words';
 
 /**
  * The persist Lambda's configuration, read from the environment and checked once at cold start.
@@ -13,6 +16,18 @@ export interface PersistConfig {
   readonly inboxQueueUrl: string;
   /** How far back a reply looks for the outbox SMS it answers (`THREADING_WINDOW_SECONDS`). @default DEFAULT_THREADING_WINDOW_MS (7 days) */
   readonly threadingWindowMs?: number;
+  /**
+   * Where the key of the numbers' keyed hash comes from (NUMBER_HASH_KEY_ARN, or NUMBER_HASH_KEY
+   * locally). Required inside Lambda; tests and tools that never hash a number may leave it out.
+   */
+  readonly numberHashKey?: NumberHashKeyConfig;
+  /** How long inbound messages and statuses are kept (RETENTION_*_SECONDS); none by default. */
+  readonly retention?: Retention;
+  /**
+   * Stop and start words of the opt-out registry (OPT_OUT_STOP_WORDS, OPT_OUT_START_WORDS).
+   * @default DEFAULT_OPT_OUT_WORDS (functions/optouts/words.ts)
+   */
+  readonly optOutWords?: OptOutWords;
 }
 
 export type PersistEnv = Readonly<Record<string, string | undefined>>;
@@ -46,12 +61,25 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
     problems.push(`THREADING_WINDOW_SECONDS must be a whole number of seconds, at least 1 (how far back a reply looks for the SMS it answers); got "${threadingWindow}".`);
   }
 
+  const retention = readRetention(env, problems);
+  const problemsBefore = problems.length;
+  const numberHashKey = readNumberHashKeyConfig(env, problems);
+  // Without it the Lambda could not write the hashes erasure finds numbers by: refused at init.
+  if (!numberHashKey && problems.length === problemsBefore && read('AWS_LAMBDA_FUNCTION_NAME')) {
+    problems.push(`${NUMBER_HASH_KEY_ARN_VARIABLE} is required: the ARN of the secret holding the key of the phone numbers' keyed hash (the construct sets it).`);
+  }
+
+  const optOutWords = readOptOutWords(env, problems);
+
   if (problems.length > 0) throw new PersistConfigError(problems);
   return {
     tableName: tableName ?? '',
     deadLetterQueueUrl: deadLetterQueueUrl ?? '',
     inboxQueueUrl: inboxQueueUrl ?? '',
     threadingWindowMs: threadingWindowSeconds * 1000,
+    ...(numberHashKey ? { numberHashKey } : {}),
+    ...(Object.keys(retention).length > 0 ? { retention } : {}),
+    ...(optOutWords ? { optOutWords } : {}),
   };
 }
 

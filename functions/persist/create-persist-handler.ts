@@ -21,10 +21,14 @@ import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
 import { DEFAULT_THREADING_WINDOW_MS, threadReply } from '../messages/threading';
 import { inboxQueuePublisher } from '../outbox/publish';
 import { forwardStoredStatus } from '../outbox/status-forward';
+import { createInboundEnrichment } from '../optouts/enrichment';
+import { DEFAULT_OPT_OUT_WORDS } from '../optouts/words';
+import type { NumberHashKeyLoader } from '../privacy/number-hash-key';
 import { forwardToInbox } from '../queues/inbox';
 import { ATTRIBUTE, UnknownBodyEncodingError, decodeEventBody, withDeadLetterReason } from '../queues/queue-message';
 import { PERSIST_TIMEOUT_SECONDS } from '../queues/queue-design';
 import { sendToQueue } from '../queues/send';
+import { expiresAtFor } from '../privacy/retention';
 import type { PersistConfig } from './config';
 import { queueMessageFromRecord, recordAttribute } from './records';
 
@@ -46,6 +50,13 @@ export interface PersistDependencies {
    * its forward claim and of its status write (see ForwardClaim). @default 96 random bits
    */
   readonly newAttemptToken?: () => string;
+  /**
+   * The key of the numbers' keyed hash (functions/privacy/number-hash-key.ts), loaded before a
+   * batch is processed: a batch is not processed without it (SQS delivers it again), so every line
+   * it logs carries the hashes, and the opt-out registry, which keeps the sender's number only as
+   * its hash, never stores a STOP unapplied.
+   */
+  readonly numberHashKey: NumberHashKeyLoader;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -102,6 +113,13 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   const newAttemptToken = deps.newAttemptToken ?? randomAttemptToken;
   // Statuses of SMS sent through the outbox go to the inbox as `sms.status`, beside the messages.
   const publishOutcome = inboxQueuePublisher(deps.sqs, deps.config.inboxQueueUrl);
+  // Keyword and opt-out, before the message is stored (functions/optouts/enrichment.ts).
+  const enrichInbound = createInboundEnrichment({
+    words: deps.config.optOutWords ?? DEFAULT_OPT_OUT_WORDS,
+    table,
+    numberHashKey: () => deps.numberHashKey.load(),
+    metrics: deps.metrics,
+  });
 
   async function processRecord(record: SQSRecord): Promise<PersistOutcome> {
     const logger = deps.logger.createChild();
@@ -154,13 +172,16 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
 
   async function persistInbound(event: InboundSmsEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
     const now = deps.now();
-    const message = await threadReply(table, toInboundMessage(event, now), {
+    const message = await threadReply(table, await enrichInbound(toInboundMessage(event, now)), {
       windowMs: deps.config.threadingWindowMs ?? DEFAULT_THREADING_WINDOW_MS,
       onUnavailable: (error) => logger.warn('threading unavailable: message stored without inReplyTo', { error }),
     });
+    // On every line about this record, masked with their keyed hash (log-masking.ts).
+    logger.appendKeys({ from: message.from, to: message.to });
     const claim: ForwardClaim = { token: attemptToken, at: now };
     // message.eventId: the delivery's event id in either format (v1 event_id, v2 id).
-    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim });
+    const expiresAt = expiresAtFor('inboundMessages', now, deps.config.retention ?? {});
+    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim, expiresAt });
     if (put.stored) {
       if (put.rawOmitted) logger.warn('message stored without its raw copy', { messageId: message.id, rawOmitted: put.rawOmitted });
       await forwardClaimed(message, claim, logger);
@@ -210,8 +231,11 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   }
 
   async function persistStatus(event: SmsStatusEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
-    const status = toOutboundStatus(event, deps.now());
-    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken });
+    const now = deps.now();
+    const status = toOutboundStatus(event, now);
+    logger.appendKeys({ from: status.from, to: status.to });
+    const expiresAt = expiresAtFor('statuses', now, deps.config.retention ?? {});
+    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken, expiresAt });
     // Stale or not: the stored (newest) status may still wait for its forward, after a failed one.
     const forwarded = await forwardStoredStatus(table, status.id, publishOutcome);
     logger.info('status of an SMS', { messageId: status.id, forward: forwarded });
@@ -244,6 +268,8 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   }
 
   return async (event, context) => {
+    // Throws NumberHashKeyUnavailableError: the invocation fails and SQS delivers the batch again.
+    await deps.numberHashKey.load();
     const processor = new BatchProcessor(EventType.SQS);
     return processPartialResponse(event, processRecord, processor, { context });
   };

@@ -1,7 +1,10 @@
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { createDynamoDbClients } from '../aws/dynamodb';
+import { createSecretsManagerClient } from '../aws/secrets-manager';
 import { createSqsClient } from '../aws/sqs';
 import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { withLambdaMiddleware } from '../observability/lambda-middleware';
+import { createNumberHashKeyLoader, NumberHashKeyUnavailableError } from '../privacy/number-hash-key';
 import { loadPersistConfig } from './config';
 import { createPersistHandler } from './create-persist-handler';
 
@@ -10,7 +13,13 @@ import { createPersistHandler } from './create-persist-handler';
  * names every variable at fault (PersistConfigError).
  */
 const config = loadPersistConfig(process.env);
-const observability = createObservability(SERVICE_NAMES.persist);
+if (!config.numberHashKey) throw new NumberHashKeyUnavailableError('the persist Lambda needs NUMBER_HASH_KEY_ARN (or NUMBER_HASH_KEY outside Lambda)');
+const numberHashKey = createNumberHashKeyLoader(config.numberHashKey, {
+  secrets: () => new SecretsProvider({ awsSdkV3Client: createSecretsManagerClient() }),
+});
+// Started now, during init, so that the first batch does not wait for it.
+numberHashKey.load().catch(() => undefined);
+const observability = createObservability(SERVICE_NAMES.persist, process.env, { numberHashKey: numberHashKey.current });
 
 export const handler = withLambdaMiddleware(
   createPersistHandler({
@@ -18,6 +27,7 @@ export const handler = withLambdaMiddleware(
     documents: createDynamoDbClients().documents,
     sqs: createSqsClient(),
     now: () => new Date(),
+    numberHashKey,
     ...observability,
   }),
   observability,

@@ -73,6 +73,8 @@ export class NumberHashKeyUnavailableError extends Error {
 /** Loads the key once; concurrent callers share the load, and a failed load is tried again next time. */
 export interface NumberHashKeyLoader {
   load(): Promise<Uint8Array>;
+  /** The key if a load has succeeded, else undefined: for what cannot wait (the log masking). */
+  current(): Uint8Array | undefined;
 }
 
 /** The key's bytes: the UTF-8 of the secret's string (the stack generates 64 random letters and digits). */
@@ -84,16 +86,20 @@ export function numberHashKeyBytes(value: string, where: string): Uint8Array {
   return bytes;
 }
 
+/** A key given directly (local mode, tests, benchmarks). */
+export function staticNumberHashKey(key: string): NumberHashKeyLoader {
+  const bytes = numberHashKeyBytes(key, NUMBER_HASH_KEY_VARIABLE);
+  return { load: async () => bytes, current: () => bytes };
+}
+
 /** The secrets provider is made only when the key is in Secrets Manager (never in local mode). */
 export function createNumberHashKeyLoader(
   config: NumberHashKeyConfig,
   clients: { readonly secrets: () => SecretsProvider },
 ): NumberHashKeyLoader {
-  if (config.kind === 'static') {
-    const key = numberHashKeyBytes(config.key, NUMBER_HASH_KEY_VARIABLE);
-    return { load: async () => key };
-  }
+  if (config.kind === 'static') return staticNumberHashKey(config.key);
   let loaded: Promise<Uint8Array> | undefined;
+  let current: Uint8Array | undefined;
   const fetchKey = async (): Promise<Uint8Array> => {
     let value: unknown;
     try {
@@ -106,9 +112,11 @@ export function createNumberHashKeyLoader(
         `secret ${config.secretId} ${value === undefined ? 'has no value' : 'is binary'}; the number hash key must be a plain SecretString`,
       );
     }
-    return numberHashKeyBytes(value, `secret ${config.secretId}`);
+    current = numberHashKeyBytes(value, `secret ${config.secretId}`);
+    return current;
   };
   return {
+    current: () => current,
     load() {
       const attempt = (loaded ??= fetchKey());
       attempt.catch(() => {

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { type Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, STACK_NAME_VARIABLE } from '../../functions/observability/observability';
@@ -14,6 +14,27 @@ export const LAMBDA_ENTRIES = {
   subscription: path.join(__dirname, '..', '..', 'functions', 'subscription', 'handler.ts'),
   sender: path.join(__dirname, '..', '..', 'functions', 'sender', 'handler.ts'),
 } as const;
+
+/** The runtime of every Lambda of the construct (arm64). */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** Source-mapped stack traces in the logs (the bench loads its bundles with the same options). */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
+
+/**
+ * How every Lambda is bundled. Exported so that `npm run bench` (bench/harness/bundles.ts) builds
+ * with esbuild exactly what `cdk synth` builds, and measures the bundles that are deployed.
+ */
+export const LAMBDA_BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  // Maps keep stack traces readable (files, lines, names) with --enable-source-maps, but
+  // without the sources themselves: those were three quarters of every zip (the SDK's included).
+  esbuildArgs: { '--sources-content': 'false' },
+  // The SDK version we pinned and tested, not whichever one the runtime ships this month.
+  bundleAwsSDK: true,
+} as const satisfies BundlingOptions;
 
 /** How every log group of the construct is kept. */
 export interface LogGroupSettings {
@@ -51,7 +72,7 @@ export function createCallrFunction(scope: Construct, id: string, options: Callr
     entry: options.entry,
     handler: 'handler',
     description: options.description,
-    runtime: lambda.Runtime.NODEJS_24_X,
+    runtime: LAMBDA_RUNTIME,
     architecture: lambda.Architecture.ARM_64,
     timeout: options.timeout,
     memorySize: options.memorySize,
@@ -59,22 +80,13 @@ export function createCallrFunction(scope: Construct, id: string, options: Callr
     logGroup,
     ...(options.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: options.reservedConcurrentExecutions } : {}),
     environment: {
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       POWERTOOLS_SERVICE_NAME: options.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       // The Stack dimension of every custom metric, which the alarms select on.
       [STACK_NAME_VARIABLE]: Stack.of(scope).stackName,
       ...options.environment,
     },
-    bundling: {
-      minify: true,
-      sourceMap: true,
-      sourceMapMode: SourceMapMode.DEFAULT,
-      // Maps keep stack traces readable (files, lines, names) with --enable-source-maps, but
-      // without the sources themselves: those were three quarters of every zip (the SDK's included).
-      esbuildArgs: { '--sources-content': 'false' },
-      // The SDK version we pinned and tested, not whichever one the runtime ships this month.
-      bundleAwsSDK: true,
-    },
+    bundling: LAMBDA_BUNDLING,
   });
 }

@@ -6,8 +6,11 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { BY_OUTBOUND_RECIPIENT_INDEX, TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
 import { SERVICE_NAMES } from '../../functions/observability/observability';
+import { OPT_OUT_WORDS_VARIABLES } from '../../functions/optouts/words';
 import { PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
+import { EXPIRES_AT_ATTRIBUTE } from '../../functions/privacy/retention';
 import { createCallrFunction, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
+import { retentionEnvironment, type RetentionProps } from './privacy';
 import type { CallrQueues } from './queues';
 
 /**
@@ -37,6 +40,13 @@ export interface MessageStoreProps {
    * @default - the persister's default, 7 days
    */
   readonly threadingWindow?: Duration;
+  /**
+   * How long inbound messages and statuses are kept (the persister sets their `expiresAt`).
+   * @default - kept until erased
+   */
+  readonly retention?: RetentionProps;
+  /** Stop and start words of the opt-out registry; a list not given keeps the persister's defaults. */
+  readonly optOutWords?: { readonly stop?: readonly string[]; readonly start?: readonly string[] };
 }
 
 /**
@@ -56,6 +66,8 @@ export class MessageStore {
       sortKey: stringKey(TABLE_KEYS.sortKey),
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // On whatever the retention: items without the attribute are never expired.
+      timeToLiveAttribute: EXPIRES_AT_ATTRIBUTE,
       removalPolicy: props.removalPolicy,
       // A retained table is also protected from a DeleteTable by hand (or by another tool).
       deletionProtection: props.removalPolicy !== RemovalPolicy.DESTROY,
@@ -80,6 +92,9 @@ export class MessageStore {
         DEAD_LETTER_QUEUE_URL: queues.deadLetterQueue.queueUrl,
         INBOX_QUEUE_URL: queues.inboxQueue.queueUrl,
         ...(props.threadingWindow !== undefined ? { THREADING_WINDOW_SECONDS: String(props.threadingWindow.toSeconds()) } : {}),
+        ...retentionEnvironment(props.retention),
+        ...(props.optOutWords?.stop ? { [OPT_OUT_WORDS_VARIABLES.stop]: props.optOutWords.stop.join(',') } : {}),
+        ...(props.optOutWords?.start ? { [OPT_OUT_WORDS_VARIABLES.start]: props.optOutWords.start.join(',') } : {}),
       },
       logs: props.logs,
     });

@@ -43,6 +43,7 @@ describe('readStackContext', () => {
         eventMaxAgeSeconds: '3600',
         eventMaxFutureSeconds: '60',
         previousSecretGraceSeconds: '3600',
+        optOutStopWords: 'STOP, ARRET',
       },
       {
         callrCredentialsSecretName: 'prod/callr',
@@ -64,6 +65,7 @@ describe('readStackContext', () => {
           eventMaxAge: Duration.seconds(3600),
           eventMaxFuture: Duration.seconds(60),
           previousSecretGrace: Duration.seconds(3600),
+          optOutWords: { stop: ['STOP', 'ARRET'] },
         },
       },
     ],
@@ -135,6 +137,7 @@ describe('readStackContext', () => {
       ],
     ],
     ['an unknown removal policy', { removalPolicy: 'snapshot' }, ['removalPolicy is "snapshot"; use retain or destroy']],
+    ['no stop word left', { optOutStopWords: ',' }, ['optOutStopWords / optOutStartWords: there must be at least one stop word: without one, nobody could opt out']],
     [
       'values the construct refuses, named by their context keys',
       { throttlingBurstLimit: '0', oldestMessageAgeAlarmMinutes: '0', eventMaxFutureSeconds: '-5' },
@@ -224,7 +227,7 @@ describe('CallrInboundSmsStack', () => {
     withoutSubscription = synthStack({ subscribeWebhook: 'false', callrCredentialsSecretName: 'prod/callr' });
   });
 
-  it('outputs the webhook URL, the queues (the outbox ones too), the table, the HMAC secret, the alarm topic and the dashboard', () => {
+  it('outputs the webhook URL, the queues (the outbox ones too), the table, the HMAC secret, the number hash key secret, the alarm topic and the dashboard', () => {
     const { stack, template } = byDefault;
     const { system } = stack;
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
@@ -244,6 +247,7 @@ describe('CallrInboundSmsStack', () => {
         OutboxDeadLetterQueueUrl: system.outbox!.outboxDeadLetterQueue.queueUrl,
         TableName: system.table.tableName,
         HmacSecretArn: system.hmacSecret.secretArn,
+        NumberHashKeyArn: system.numberHashKeySecret.secretArn,
         AlarmTopicArn: system.alarmTopic.topicArn,
         DashboardUrl: system.dashboardUrl,
       }),

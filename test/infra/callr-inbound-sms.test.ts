@@ -243,6 +243,8 @@ describe('table', () => {
       ...TABLE_INDEXES.flatMap((index) => [index.partitionKey, index.sortKey]),
     ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
     BillingMode: 'PAY_PER_REQUEST',
+    // Retention (issue 10): on always; only items with the attribute expire.
+    TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     GlobalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
       IndexName: index.indexName,
       KeySchema: [
@@ -351,6 +353,13 @@ describe('Lambdas', () => {
       INBOX_QUEUE_URL: refTo(stack, system.inboxQueue),
       NUMBER_HASH_KEY_ARN: refTo(stack, system.numberHashKeySecret),
     });
+  });
+
+  it('gives the persist Lambda the opt-out words it is given, and only those lists', () => {
+    const { stack, system, template } = synthConstruct({ optOutWords: { stop: ['STOP', 'Arrêt'] } });
+    const persist = template.findResources('AWS::Lambda::Function')[logicalId(stack, system.persistFunction)];
+    expect(persist.Properties.Environment.Variables).toMatchObject({ OPT_OUT_STOP_WORDS: 'STOP,Arrêt' });
+    expect(persist.Properties.Environment.Variables).not.toHaveProperty('OPT_OUT_START_WORDS');
   });
 });
 
@@ -721,6 +730,18 @@ describe('props validation', () => {
       ['signatureRejectionsAlarmThreshold is 0; it must be a whole number of requests, at least 1'],
     ],
     ['empty event window', { eventMaxAge: Duration.seconds(0) }, true, ['eventMaxAge must be longer than zero seconds']],
+    [
+      'an opt-out word that is also a start word',
+      { optOutWords: { stop: ['STOP', 'yes'] } },
+      true,
+      ['optOutWords: "YES" is both a stop and a start word'],
+    ],
+    [
+      'an opt-out word with a comma',
+      { optOutWords: { start: ['START,GO'] } },
+      true,
+      ['optOutWords must not contain commas (the persister reads them as a comma-separated list): ["START,GO"]'],
+    ],
   ])('rejects %s', (_name, props, withCredentials, problems) => {
     let thrown: unknown;
     try {

@@ -106,6 +106,56 @@ describe('callr-mo against a local pipeline', () => {
     }
   });
 
+  describe('optouts check', () => {
+    const sender = '+33 6 77 00 00 01';
+    const e164 = '+33677000001';
+    const check = async (args: string[]) => {
+      const run = await callrMo(['optouts', 'check', '--number', sender, '--data-dir', dataDir, ...args]);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      return run.stdout;
+    };
+
+    it('answers for a number that sent nothing', async () => {
+      expect(await check([])).toBe(`${e164} is not opted out from any of our numbers (no stop or start word from it)\n`);
+    });
+
+    it('answers opted out after a STOP to one of our numbers, from that number and from any, and not from another', async () => {
+      pipeline.emulator!.injectInboundSms({ from: e164, to: '38123', text: 'Stop!' });
+      await pipeline.idle();
+
+      const json = JSON.parse(await check(['--json']));
+      expect(json).toEqual({
+        number: e164,
+        to: null,
+        optedOut: true,
+        records: [{ ourNumber: '38123', optedOut: true, word: 'STOP', messageId: expect.any(String), at: expect.any(String) }],
+      });
+      expect(JSON.parse(await check(['--to', '38123', '--json']))).toMatchObject({ optedOut: true });
+      expect(JSON.parse(await check(['--to', '+33199001234', '--json']))).toEqual({ number: e164, to: '+33199001234', optedOut: false, records: [] });
+
+      const text = await check(['--to', '38123']);
+      expect(text.split('\n')[0]).toBe(`${e164} is OPTED OUT from 38123`);
+      expect(text).toMatch(/38123\s+opted out\s+STOP\s+/);
+    });
+
+    it('answers not opted out once a START follows', async () => {
+      pipeline.emulator!.injectInboundSms({ from: e164, to: '38123', text: 'START' });
+      await pipeline.idle();
+
+      expect(JSON.parse(await check(['--json']))).toMatchObject({ optedOut: false, records: [{ ourNumber: '38123', optedOut: false, word: 'START' }] });
+    });
+
+    it.each([
+      ['no number', ['optouts', 'check'], /--number <the sender's number> is required/],
+      ['a secret without --table', ['optouts', 'check', '--number', '+1555', '--number-hash-key-secret', 'k'], /--number-hash-key-secret goes with --table/],
+      ['--table without the key', ['optouts', 'check', '--number', '+1555', '--table', 'messages', '--region', 'eu-west-1'], /--table needs the number hash key too/],
+    ])('refuses %s with exit code 2', async (_case, args, message) => {
+      const run = await callrMo([...args, '--data-dir', dataDir]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(message);
+    });
+  });
+
   describe('simulate through the CALLR emulator', () => {
     it('delivers every SMS, each stored once and found by its hash, with every kind of text', async () => {
       const count = 8;

@@ -9,8 +9,9 @@ import { hashNumber } from '../../functions/privacy/number-hash';
 import { createLocalClients } from '../../local/aws-clients';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
 import { loseAnswers, marshalledPk, type LostAnswer } from '../support/lost-answers';
+import { testNumberHashKey } from '../support/number-hash-key';
 
-const KEY = new TextEncoder().encode('a-test-number-hash-key-of-32-bytes-or-more');
+const KEY = testNumberHashKey().current()!;
 const SHORTCODE = '38123';
 const OTHER_NUMBER = '+33199001234';
 const at = (minute: number): string => new Date(Date.UTC(2024, 4, 1, 10, minute, 0)).toISOString();

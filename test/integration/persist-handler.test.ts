@@ -11,6 +11,7 @@ import { toInboundMessage } from '../../functions/messages/inbound-message';
 import { getMessage, getRawEvent, putMessageOnce, type MessageTable } from '../../functions/messages/message-store';
 import { getOutboundStatus } from '../../functions/messages/status-store';
 import { createPersistHandler, type PersistDependencies, type PersistHandler } from '../../functions/persist/create-persist-handler';
+import { testNumberHashKey } from '../support/number-hash-key';
 import { decodeInboxMessage } from '../../functions/queues/inbox';
 import { INGEST_VISIBILITY_TIMEOUT_SECONDS, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
 import { ATTRIBUTE, type QueueMessage } from '../../functions/queues/queue-message';
@@ -26,6 +27,7 @@ import {
   type MoEventOptions,
   type QueueRef,
 } from '../support/sqs-events';
+import { isOptedOut } from '../../functions/optouts/registry';
 
 const NOW = new Date('2024-05-01T10:00:05.000Z');
 
@@ -77,6 +79,7 @@ describe('persist handler', () => {
       documents: env.clients.documents,
       sqs: env.clients.sqs,
       now: () => NOW,
+      numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),
       ...overrides,
     };
@@ -106,6 +109,69 @@ describe('persist handler', () => {
     );
     return Item;
   }
+
+  describe('opt-outs', () => {
+    const TEST_NUMBER_HASH_KEY = testNumberHashKey().current()!;
+    const SENDER = '+33612999001';
+    const OURS = '+33199001234';
+    const optedOut = () => isOptedOut(table, TEST_NUMBER_HASH_KEY, SENDER);
+
+    it('applies a STOP before storing, says so on the forwarded message, and a later START lifts it', async () => {
+      const stop = moMessage({ eventId: 'stop-event', hash: 'STOP0001', from: SENDER, to: OURS, text: 'Stop', receivedAt: new Date('2024-05-01T10:00:00Z') });
+      expect(await persistHandler()(await deliver(stop))).toEqual({ batchItemFailures: [] });
+
+      expect(await optedOut()).toBe(true);
+      expect((await inbox()).map((message) => decodeInboxMessage(message.Body ?? ''))).toEqual([
+        expect.objectContaining({ id: 'STOP0001', keyword: 'STOP', optOut: 'stop' }),
+      ]);
+
+      const start = moMessage({ eventId: 'start-event', hash: 'START001', from: SENDER, to: OURS, text: 'START', receivedAt: new Date('2024-05-01T10:01:00Z') });
+      // The STOP redelivered with the START: the START is later, and wins.
+      expect(await persistHandler()(await deliver(start, stop))).toEqual({ batchItemFailures: [] });
+      expect(await optedOut()).toBe(false);
+      expect(messageIdsOf(await inbox())).toEqual(['START001']);
+      expect(await getMessage(table, 'START001')).toMatchObject({ optOut: 'start' });
+    });
+
+    it('flags a near miss on the message and applies nothing', async () => {
+      const sender = '+33612999002';
+      const nearMiss = moMessage({ eventId: 'near-miss-event', hash: 'NEAR0001', from: sender, text: 'stop svp' });
+      expect(await persistHandler()(await deliver(nearMiss))).toEqual({ batchItemFailures: [] });
+
+      expect(await getMessage(table, 'NEAR0001')).toMatchObject({ keyword: 'STOP', suspectedOptOut: true });
+      expect(await getMessage(table, 'NEAR0001')).not.toHaveProperty('optOut');
+      expect(await isOptedOut(table, TEST_NUMBER_HASH_KEY, sender)).toBe(false);
+      await inbox();
+    });
+
+    it('fails the record, storing nothing, when the number hash key cannot be loaded; the redelivery applies it', async () => {
+      const sender = '+33612999003';
+      const stop = moMessage({ eventId: 'no-key-event', hash: 'NOKEY001', from: sender, text: 'ARRET' });
+      // Beside it, a message that needs no key: stored as usual.
+      const hello = moMessage({ eventId: 'no-key-hello', hash: 'NOKEY002', from: sender, text: 'hello' });
+      const event = await deliver(stop, hello);
+
+      const failed = await persistHandler({ numberHashKey: { load: () => Promise.reject(new Error('secret unavailable')), current: () => undefined } })(event);
+      expect(failed).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+      expect(await getMessage(table, 'NOKEY001')).toBeUndefined();
+      expect(messageIdsOf(await inbox())).toEqual(['NOKEY002']);
+
+      expect(await persistHandler()(await deliver(stop))).toEqual({ batchItemFailures: [] });
+      expect(await isOptedOut(table, TEST_NUMBER_HASH_KEY, sender)).toBe(true);
+      expect(messageIdsOf(await inbox())).toEqual(['NOKEY001']);
+    });
+
+    it('uses the configured words', async () => {
+      const sender = '+33612999004';
+      const halt = moMessage({ eventId: 'halt-event', hash: 'HALT0001', from: sender, text: 'halt!' });
+      const handler = persistHandler({
+        config: { ...dependencies().config, optOutWords: { stop: ['HALT'], start: ['RESUME'] } },
+      });
+      expect(await handler(await deliver(halt))).toEqual({ batchItemFailures: [] });
+      expect(await isOptedOut(table, TEST_NUMBER_HASH_KEY, sender)).toBe(true);
+      await inbox();
+    });
+  });
 
   describe('inbound SMS', () => {
     it('stores a new message, forwards it to the inbox and keeps the raw event', async () => {

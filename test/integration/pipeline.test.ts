@@ -3,6 +3,7 @@ import { createIngestHandler } from '../../functions/ingest/create-ingest-handle
 import { loadIngestConfig } from '../../functions/ingest/config';
 import { staticHmacSecrets } from '../../functions/ingest/hmac-secrets';
 import { createPersistHandler } from '../../functions/persist/create-persist-handler';
+import { testNumberHashKey } from '../support/number-hash-key';
 import { getMessage, listMessagesBySender } from '../../functions/messages/message-store';
 import { createObservability } from '../../functions/observability/observability';
 import { withLambdaMiddleware } from '../../functions/observability/lambda-middleware';
@@ -50,6 +51,7 @@ describe('ingest → SQS → persist → DynamoDB', () => {
       documents: env.clients.documents,
       sqs: env.clients.sqs,
       now: () => new Date(),
+      numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),
     });
     poller = await startSqsEventSource({

@@ -1,4 +1,6 @@
 import { parseCallrEvent, type HandledCallrEvent, type InboundSmsEvent, type SmsStatusEvent } from '../../functions/callr/events';
+import { readListedSms } from '../../functions/callr/sms-listing';
+import { reconciledEventBody } from '../../functions/reconcile/reconciled-event';
 import { canonicalMessageId, InboundMessage, toInboundMessage } from '../../functions/messages/inbound-message';
 import { toOutboundStatus } from '../../functions/messages/status-store';
 import { callrV2Body, smsInboundV2Body, smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
@@ -29,6 +31,7 @@ const V1_MESSAGE: InboundMessage = {
   hookHash: 'IAYHJ6F3',
   storedAt: '2024-05-01T10:00:02.000Z',
   source: { format: 'callr.v1', eventType: 'sms.mo' },
+  arrival: 'webhook',
   keyword: 'HELLO',
 };
 
@@ -46,6 +49,19 @@ describe('toInboundMessage', () => {
       source: { format: 'callr.v2', eventType: 'v2.sms.inbound.received' },
     });
     expect(InboundMessage.parse(message)).toEqual(message);
+  });
+
+  it('says a message came through the reconciliation sweep when its event is one the sweep built', () => {
+    const listed = readListedSms(JSON.parse(smsMoBody().toString('utf8')).data, 'IN');
+    if (!listed.ok) throw new Error('the fixture SMS does not read');
+    const body = reconciledEventBody(listed.sms, new Date('2024-05-01T10:00:01.000Z'));
+    expect(toInboundMessage(inbound(body), STORED_AT)).toEqual({
+      ...V1_MESSAGE,
+      eventId: 'reconciled-ZFUODF1O',
+      eventAt: '2024-05-01T10:00:01.000Z',
+      hookHash: null,
+      arrival: 'reconciled',
+    });
   });
 
   it('keeps milliseconds of CALLR dates', () => {

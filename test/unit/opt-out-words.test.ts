@@ -77,9 +77,10 @@ describe('configured words', () => {
     expect(() => optOutWords(words)).toThrow(message);
   });
 
-  it('reads the environment, the defaults when unset', () => {
+  it('reads the environment: undefined (the defaults) when unset, and a list unset keeps its defaults', () => {
     const problems: string[] = [];
-    expect(readOptOutWords({}, problems)).toEqual(DEFAULT_OPT_OUT_WORDS);
+    expect(readOptOutWords({}, problems)).toBeUndefined();
+    expect(readOptOutWords({ OPT_OUT_STOP_WORDS: 'halt' }, problems)).toEqual({ stop: ['HALT'], start: DEFAULT_OPT_OUT_WORDS.start });
     expect(readOptOutWords({ OPT_OUT_STOP_WORDS: 'stop, halt ,', OPT_OUT_START_WORDS: 'start' }, problems)).toEqual({
       stop: ['STOP', 'HALT'],
       start: ['START'],

@@ -36,6 +36,24 @@ describe('loadPersistConfig', () => {
     expect(problemsOf({ ...VALID_ENV, THREADING_WINDOW_SECONDS: value })).toEqual([expect.stringMatching(/^THREADING_WINDOW_SECONDS must be a whole number of seconds/)]);
   });
 
+  it('reads where the number hash key comes from', () => {
+    const secretId = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:number-hash-key-AbCdEf';
+    expect(loadPersistConfig({ ...VALID_ENV, NUMBER_HASH_KEY_ARN: secretId }).numberHashKey).toEqual({ kind: 'secrets-manager', secretId });
+    expect(problemsOf({ ...VALID_ENV, NUMBER_HASH_KEY: 'short' })).toEqual([expect.stringMatching(/^NUMBER_HASH_KEY must be at least 32 bytes/)]);
+    expect(problemsOf({ ...VALID_ENV, AWS_LAMBDA_FUNCTION_NAME: 'persist' })).toEqual([expect.stringMatching(/^NUMBER_HASH_KEY_ARN is required/)]);
+  });
+
+  it('reads the opt-out words, each list replacing its defaults, and reports bad ones', () => {
+    expect(loadPersistConfig(VALID_ENV).optOutWords).toBeUndefined();
+    expect(loadPersistConfig({ ...VALID_ENV, OPT_OUT_STOP_WORDS: 'stop,halt', OPT_OUT_START_WORDS: 'go' }).optOutWords).toEqual({
+      stop: ['STOP', 'HALT'],
+      start: ['GO'],
+    });
+    expect(problemsOf({ ...VALID_ENV, OPT_OUT_START_WORDS: 'STOP' })).toEqual([
+      expect.stringMatching(/^OPT_OUT_STOP_WORDS \/ OPT_OUT_START_WORDS .*"STOP" is both a stop and a start word/),
+    ]);
+  });
+
   it('accepts the local emulator URLs', () => {
     const env = { ...VALID_ENV, INBOX_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/callr-inbound-sms-inbox' };
     expect(loadPersistConfig(env).inboxQueueUrl).toBe(env.INBOX_QUEUE_URL);
