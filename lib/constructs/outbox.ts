@@ -19,7 +19,7 @@ import {
   SENDER_TIMEOUT_SECONDS,
 } from '../../functions/queues/queue-design';
 import { SENDER_METRIC } from '../../functions/sender/send-request';
-import { createCallrFunction, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
+import { createCallrFunction, grantCallrCredentials, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
 import type { MessageStore } from './message-store';
 import type { CallrQueues } from './queues';
 
@@ -97,16 +97,7 @@ export class Outbox {
       logs: props.logs,
     });
     iam.Grant.addToPrincipal({ grantee: this.senderFunction, actions: [...SENDER_TABLE_ACTIONS], resourceArns: [store.table.tableArn] });
-    props.callrCredentialsSecret.grantRead(this.senderFunction);
-    if (props.callrCredentialsKey) {
-      this.senderFunction.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [props.callrCredentialsKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(scope).region}.amazonaws.com` } },
-        }),
-      );
-    }
+    grantCallrCredentials(this.senderFunction, props.callrCredentialsSecret, props.callrCredentialsKey);
     queues.inboxQueue.grantSendMessages(this.senderFunction);
     this.outboxDeadLetterQueue.grantSendMessages(this.senderFunction);
     this.senderFunction.addEventSource(

@@ -91,6 +91,18 @@ describe('outbox (queue, dead-letter queue, sender Lambda)', () => {
     expect(() => synthConstruct({ threadingWindow: Duration.millis(1500) })).toThrow(/threadingWindow must be a whole number of seconds, at least one/);
   });
 
+  it('lets the sender decrypt the credentials with their customer-managed key, through Secrets Manager only', () => {
+    const keyArn = 'arn:aws:kms:eu-west-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { stack, system, template } = synthConstruct({}, { credentials: true, credentialsKeyArn: keyArn });
+    const roleId = stack.getLogicalId(system.senderFunction!.role!.node.defaultChild as CfnElement);
+    expect(statementsOfRole(template, roleId)).toContainEqual({
+      Action: 'kms:Decrypt',
+      Effect: 'Allow',
+      Resource: keyArn,
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+    });
+  });
+
   it('alarms on lost answers, on requests in the dead-letter queue and on sender errors', () => {
     const { stack, system, template } = defaults;
     const alarms = system.outbox!.alarms;
