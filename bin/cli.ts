@@ -38,6 +38,9 @@ import {
   type SimulationSummary,
 } from '../cli/simulate';
 import { escapeForTerminal } from '../cli/format';
+import { formatErasure, formatErasurePreview, parseNumber, previewErasure } from '../cli/erase';
+import { eraseNumber } from '../functions/erasure/erase-number';
+import { hashNumber, maskNumber } from '../functions/privacy/number-hash';
 import { formatSimulation } from '../cli/simulation-report';
 import { buildOutboxRequest, DEFAULT_SEND_WAIT_MS, formatSendResult, sendThroughOutbox, type SendInput } from '../cli/send';
 import { formatSubscriptions, listSubscriptions } from '../cli/subscriptions';
@@ -50,6 +53,7 @@ import {
   resolveOutbox,
   resolveNumberHashKey,
   resolveQueues,
+  type NumberHashKeyOptions,
   type TargetDeps,
 } from '../cli/targets';
 
@@ -315,6 +319,55 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         target.close();
       }
     });
+
+  // Erasure (GDPR): the number is given by the operator; what is printed holds it masked only.
+  const erasureTargetOptions = (sub: Command) =>
+    sub
+      .requiredOption('--number <number>', 'the phone number, as CALLR writes it (E.164 with +, e.g. +33612345678)')
+      .addOption(dataDirOption())
+      .addOption(stackOption())
+      .option('--table <name>', 'a DynamoDB table by name (AWS credential chain), with --number-hash-key-secret')
+      .option('--number-hash-key-secret <secret>', 'with --table: the Secrets Manager secret of the number hash key (ARN or name)')
+      .addOption(regionOption())
+      .addOption(jsonOption());
+  erasureTargetOptions(
+    command('erase')
+      .summary('erase every message, status and outbound record holding a phone number (GDPR), with an audit')
+      .description(
+        'Delete every item of the table that holds the number (inbound messages from and to it, statuses, outbox send records and their links, with their index entries), keep the opt-out evidence (a keyed hash only), and write an audit item (when, how many items of which kinds, the keyed hash of the number, never the number). What it cannot reach: docs/operations.md, "A person asks to be forgotten".',
+      )
+      .option('--dry-run', 'count what would be erased; change nothing'),
+  )
+    .addHelpText('after', ['', 'Examples:', `  ${PROGRAM} erase --number +33612345678 --dry-run`, `  ${PROGRAM} erase --number +33612345678 --stack CallrInboundSms --region eu-west-1`].join('\n'))
+    .action(async (options: MessagesOptions & NumberHashKeyOptions & { number: string; dryRun?: boolean }) => {
+      const number = parseNumber(options.number);
+      const target = await resolveMessageTable(options, targetDeps);
+      try {
+        const key = await resolveNumberHashKey(options, targetDeps);
+        if (options.dryRun) {
+          const preview = await previewErasure(target.table, key, number);
+          if (options.json) printJson(preview);
+          else print(formatErasurePreview(preview, number));
+          return;
+        }
+        const audit = await eraseNumber(target.table, { number, key, now: new Date() });
+        if (options.json) printJson(audit);
+        else print(formatErasure(audit, number));
+      } finally {
+        target.close();
+      }
+    });
+  erasureTargetOptions(
+    command('number-hash')
+      .summary('print the keyed hash of a phone number: what the logs and the erasure audit name it by')
+      .description('Print the keyed hash of a phone number under the target\'s number hash key: search the log groups for it (a number appears in the logs as •••••••1234#<hash>), or the erasure audit (pk erasure#<hash>).'),
+  ).action(async (options: MessagesOptions & NumberHashKeyOptions & { number: string }) => {
+    const number = parseNumber(options.number);
+    const key = await resolveNumberHashKey(options, targetDeps);
+    const hash = hashNumber(key, number);
+    if (options.json) printJson({ number: maskNumber(number), hash });
+    else print(hash);
+  });
 
   command('subscriptions')
     .summary('list the CALLR account\'s webhooks')

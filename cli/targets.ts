@@ -117,7 +117,7 @@ export async function defaultStackOutputs(stackName: string, region: string | un
   }
 }
 
-async function readStackOutputs(options: AwsTargetOptions & { stack: string }, deps: TargetDeps, needed: readonly string[]): Promise<Record<string, string>> {
+export async function readStackOutputs(options: AwsTargetOptions & { stack: string }, deps: TargetDeps, needed: readonly string[]): Promise<Record<string, string>> {
   const outputs = await (deps.stackOutputs ?? defaultStackOutputs)(options.stack, options.region);
   const missing = needed.filter((key) => !outputs[key]);
   if (missing.length > 0) {

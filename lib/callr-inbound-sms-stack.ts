@@ -38,6 +38,9 @@ export const STACK_CONTEXT_KEYS = [
   'webhookWebAclArn',
   'optOutStopWords',
   'optOutStartWords',
+  'reconcile',
+  'reconcileEveryMinutes',
+  'reconcileLookBackHours',
 ] as const;
 export type StackContextKey = (typeof STACK_CONTEXT_KEYS)[number];
 
@@ -181,26 +184,34 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     inboxVisibilityTimeout: durationOf(inboxVisibilityTimeoutSeconds, Duration.seconds),
     webhookWebAclArn: reader.string('webhookWebAclArn'),
     optOutWords: optOutWordsOf(reader.list('optOutStopWords'), reader.list('optOutStartWords')),
+    reconcile: reader.boolean('reconcile'),
+    reconcileEvery: durationOf(reader.number('reconcileEveryMinutes'), Duration.minutes),
+    reconcileLookBack: durationOf(reader.number('reconcileLookBackHours'), Duration.hours),
   };
 
-  const subscribes = subscribeWebhook ?? true;
-  // The outbox is on by default where the CALLR credentials are at hand (the subscription's).
-  const usesCredentials = subscribes || outbox === true;
-  const credentialKeys: StackContextKey[] = ['callrCredentialsSecretName', 'callrCredentialsSecretArn', 'callrCredentialsKmsKeyArn', 'callrApiUrl'];
-  const subscriptionOnlyKeys: StackContextKey[] = [...(usesCredentials ? [] : credentialKeys), 'eventTypes', 'hmacSecretVersion'];
-  const unusedKeys = subscribes ? [] : subscriptionOnlyKeys.filter((key) => get(key) !== undefined);
+  // The credentials serve the subscription, the reconciliation sweep and the outbox (both on by default with them).
+  const needsCredentials = (subscribeWebhook ?? true) || props.reconcile === true || props.outbox === true;
+  const subscriptionOnlyKeys: StackContextKey[] = [
+    'callrCredentialsSecretName',
+    'callrCredentialsSecretArn',
+    'callrCredentialsKmsKeyArn',
+    'eventTypes',
+    'hmacSecretVersion',
+    'callrApiUrl',
+  ];
+  const unusedKeys = needsCredentials ? [] : subscriptionOnlyKeys.filter((key) => get(key) !== undefined);
   const callrCredentialsSecretName =
-    usesCredentials && secretArn === undefined ? (secretName ?? DEFAULT_CALLR_CREDENTIALS_SECRET_NAME) : undefined;
+    needsCredentials && secretArn === undefined ? (secretName ?? DEFAULT_CALLR_CREDENTIALS_SECRET_NAME) : undefined;
   // The secret is imported by the stack, so the construct's credentials checks are answered here.
-  const constructProblems = findPropsProblems({ ...withoutUndefined(props), subscribeWebhook: false, outbox: false });
+  const constructProblems = findPropsProblems({ ...withoutUndefined(props), subscribeWebhook: false, reconcile: undefined, outbox: undefined });
   problems.push(...constructProblems.map(renameToContextKeys));
 
   if (problems.length > 0) throw new StackContextError(problems);
   return {
     callrCredentialsSecretName,
-    ...(usesCredentials && secretArn !== undefined ? { callrCredentialsSecretArn: secretArn } : {}),
-    ...(usesCredentials && keyArn !== undefined ? { callrCredentialsKmsKeyArn: keyArn } : {}),
-    usesDefaultCredentialsSecretName: usesCredentials && secretName === undefined && secretArn === undefined,
+    ...(needsCredentials && secretArn !== undefined ? { callrCredentialsSecretArn: secretArn } : {}),
+    ...(needsCredentials && keyArn !== undefined ? { callrCredentialsKmsKeyArn: keyArn } : {}),
+    usesDefaultCredentialsSecretName: needsCredentials && secretName === undefined && secretArn === undefined,
     unusedKeys,
     props: withoutUndefined(props),
   };
@@ -214,7 +225,9 @@ function renameToContextKeys(problem: string): string {
     .replace(/^eventMaxFuture\b/, 'eventMaxFutureSeconds')
     .replace(/^previousSecretGrace\b/, 'previousSecretGraceSeconds')
     .replace(/^inboxVisibilityTimeout\b/, 'inboxVisibilityTimeoutSeconds')
-    .replace(/^optOutWords\b/, 'optOutStopWords / optOutStartWords');
+    .replace(/^optOutWords\b/, 'optOutStopWords / optOutStartWords')
+    .replace(/^reconcileEvery is (\d+) seconds/, (_all, seconds: string) => `reconcileEveryMinutes is ${Number(seconds) / 60} minutes`)
+    .replace(/^reconcileLookBack is (\d+) seconds/, (_all, seconds: string) => `reconcileLookBackHours is ${Number(seconds) / 3600} hours`);
 }
 
 function durationOf(value: number | undefined, unit: (amount: number) => Duration): Duration | undefined {
@@ -333,8 +346,11 @@ export class CallrInboundSmsStack extends Stack {
     }
     output('TableName', system.table.tableName, 'DynamoDB table of messages and delivery statuses');
     output('HmacSecretArn', system.hmacSecret.secretArn, 'Secrets Manager secret CALLR signs webhooks with');
-    output('NumberHashKeyArn', system.numberHashKeySecret.secretArn, 'Secrets Manager secret of the key phone numbers are hashed with (opt-outs); callr-mo optouts check reads it');
+    output('NumberHashKeyArn', system.numberHashKeySecret.secretArn, 'Secrets Manager secret keying the hash of phone numbers (logs, opt-outs, erasure); callr-mo optouts check, erase and number-hash read it');
     output('AlarmTopicArn', system.alarmTopic.topicArn, 'SNS topic the alarms notify');
     output('DashboardUrl', system.dashboardUrl, 'CloudWatch dashboard of this stack');
+    if (system.reconcileFunction) {
+      output('ReconcileFunctionName', system.reconcileFunction.functionName, 'Lambda of the reconciliation sweep (invoke with {"since": "<ISO>"} for a range)');
+    }
   }
 }

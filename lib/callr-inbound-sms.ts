@@ -20,8 +20,8 @@ import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
 import { Outbox } from './constructs/outbox';
 import { findRetentionProblems, NumberHashKey, type RetentionProps } from './constructs/privacy';
-import { reconcileLookBackOf, type ReconcileSettings } from './constructs/reconcile';
 import { CallrQueues } from './constructs/queues';
+import { findReconcileProblems, reconcileEveryOf, reconcileLookBackOf, Reconciliation, type ReconcileSettings } from './constructs/reconcile';
 import { WebhookSubscription } from './constructs/webhook-subscription';
 
 export { CLOUDFRONT_WAF_REGION, WebhookRateLimitAcl, type WebhookRateLimitAclProps } from './constructs/flood-protection';
@@ -29,6 +29,7 @@ export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
 export { SENDER_TABLE_ACTIONS, type OutboxAlarms } from './constructs/outbox';
+export { RECONCILE_EVERY_DEFAULT, RECONCILE_LOOK_BACK_DEFAULT, RECONCILE_TABLE_ACTIONS, reconcileLookBackOf } from './constructs/reconcile';
 export { minimumRetention, NumberHashKey, RETENTION_MARGIN, retentionEnvironment, type RetentionProps } from './constructs/privacy';
 export { WEBHOOK_RESOURCE_TYPE, WEBHOOK_SERVICE_TIMEOUT } from './constructs/webhook-subscription';
 
@@ -39,7 +40,7 @@ export interface OptOutWordsProps {
 }
 
 /** Props of {@link CallrInboundSms}. Every prop is optional except where `subscribeWebhook` needs one. */
-export interface CallrInboundSmsProps {
+export interface CallrInboundSmsProps extends ReconcileSettings {
   /**
    * Register the webhook at CALLR (`webhooks.subscribe`, one subscription per event type) and
    * unregister it on delete. Turn it off to deploy the pipeline before a CALLR account exists, or to
@@ -308,12 +309,14 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
   if (outbox && !props.callrCredentialsSecret) {
     problems.push('callrCredentialsSecret is required when outbox is true: the sender sends through CALLR with it');
   }
-  if (!subscribeWebhook && !outbox && props.callrCredentialsSecret) {
-    problems.push('callrCredentialsSecret is given but subscribeWebhook and outbox are false: nothing would use it');
+  // The reconciliation sweep and the outbox use the credentials too: only with all three off is the secret unused.
+  if (!subscribeWebhook && props.reconcile === false && props.outbox === false && props.callrCredentialsSecret) {
+    problems.push('callrCredentialsSecret is given but subscribeWebhook, reconcile and outbox are false: nothing would use it');
   }
-  if (!subscribeWebhook && !outbox && props.callrCredentialsKey) {
-    problems.push('callrCredentialsKey is given but subscribeWebhook and outbox are false: nothing would use it');
+  if (!props.callrCredentialsSecret && props.callrCredentialsKey) {
+    problems.push('callrCredentialsKey is given without callrCredentialsSecret: nothing would use it');
   }
+  problems.push(...findReconcileProblems({ ...props, hasCallrCredentials: props.callrCredentialsSecret !== undefined }));
 
   if (props.eventTypes !== undefined) {
     if (props.eventTypes.length === 0) problems.push('eventTypes must name at least one CALLR event type');
@@ -413,7 +416,7 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
   }
   problems.push(
     ...findRetentionProblems(props.retention, {
-      reconcileLookBack: reconcileLookBackOf(props as CallrInboundSmsProps & ReconcileSettings),
+      reconcileLookBack: reconcileLookBackOf(props),
       eventMaxAge: props.eventMaxAge,
     }),
   );
@@ -463,6 +466,8 @@ export class CallrInboundSms extends Construct {
   readonly intake: WebhookIntake;
   /** Undefined when `subscribeWebhook` is false. */
   readonly subscription?: WebhookSubscription;
+  /** The reconciliation sweep; undefined when `reconcile` is off (or no credentials secret is given). */
+  readonly reconciliation?: Reconciliation;
   readonly monitoring: Monitoring;
   /** The CloudFront distribution behind the web ACL; undefined without `webhookWebAclArn`. */
   readonly frontDoor?: WebhookFrontDoor;
@@ -484,6 +489,8 @@ export class CallrInboundSms extends Construct {
   /** The subscription custom resource's handler; undefined when `subscribeWebhook` is false. */
   readonly subscriptionFunction?: NodejsFunction;
   readonly subscriptionProvider?: Provider;
+  /** The reconcile Lambda; undefined without reconciliation. */
+  readonly reconcileFunction?: NodejsFunction;
   /** One per event type, in `eventTypes` order; empty when `subscribeWebhook` is false. */
   readonly webhookSubscriptions: readonly CustomResource[];
 
@@ -559,11 +566,24 @@ export class CallrInboundSms extends Construct {
         callrApiUrl: props.callrApiUrl,
       });
     }
+    if ((props.reconcile ?? true) && props.callrCredentialsSecret) {
+      this.reconciliation = new Reconciliation(this, {
+        queues: this.queues,
+        store: this.store,
+        callrCredentialsSecret: props.callrCredentialsSecret,
+        callrCredentialsKey: props.callrCredentialsKey,
+        every: reconcileEveryOf(props),
+        lookBack: reconcileLookBackOf(props),
+        logs: logSettings,
+        callrApiUrl: props.callrApiUrl,
+      });
+    }
     this.monitoring = new Monitoring(this, {
       queues: this.queues,
       intake: this.intake,
       store: this.store,
       subscription: this.subscription,
+      reconciliation: this.reconciliation,
       oldestMessageAgeAlarmThreshold: props.oldestMessageAgeAlarmThreshold ?? DEFAULTS.oldestMessageAgeAlarmThreshold,
       oldestInboxMessageAgeAlarmThreshold: props.oldestInboxMessageAgeAlarmThreshold ?? DEFAULTS.oldestInboxMessageAgeAlarmThreshold,
       signatureRejectionsAlarmThreshold: props.signatureRejectionsAlarmThreshold ?? DEFAULTS.signatureRejectionsAlarmThreshold,
@@ -610,6 +630,7 @@ export class CallrInboundSms extends Construct {
     this.subscriptionFunction = this.subscription?.subscriptionFunction;
     this.subscriptionProvider = this.subscription?.subscriptionProvider;
     this.webhookSubscriptions = this.subscription?.webhookSubscriptions ?? [];
+    this.reconcileFunction = this.reconciliation?.reconcileFunction;
     ({ alarmTopic: this.alarmTopic, alarms: this.alarms, dashboard: this.dashboard, dashboardUrl: this.dashboardUrl } = this.monitoring);
   }
 }

@@ -25,6 +25,7 @@ import {
   TABLE_KEYS,
   type IndexDesign,
 } from './table-design';
+import { numberHashKeys } from './table-design';
 
 /**
  * The inbound-message half of the table (docs/table-design.md): one item per CALLR SMS hash,
@@ -110,6 +111,8 @@ export interface PutMessageInput {
   readonly claim: ForwardClaim;
   /** When the item expires (TTL, epoch seconds: functions/privacy/retention.ts); absent: kept until erased. */
   readonly expiresAt?: number;
+  /** Keyed hash of the sender's number: the item's entry in the byNumberHash index (erasure). */
+  readonly senderHash?: string;
 }
 
 /** The attribute that holds the forward claim while a forward is pending. */
@@ -142,6 +145,7 @@ export async function putMessageOnce(table: MessageTable, input: PutMessageInput
       ...toMessageItem(input.message, input.rawEvent, input.eventId),
       [FORWARD_CLAIM]: forwardClaimValue(input.claim),
       ...(input.expiresAt === undefined ? {} : { [EXPIRES_AT_ATTRIBUTE]: input.expiresAt }),
+      ...(input.senderHash === undefined ? {} : numberHashKeys({ pk: `sms#${input.message.id}`, sk: ITEM_KIND.message }, input.senderHash)),
     },
     `message ${input.message.id}`,
   );

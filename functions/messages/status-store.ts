@@ -5,7 +5,7 @@ import { isConditionalCheckFailed, rejectingPermanentErrors } from './errors';
 import { fitToItemLimit, type RawOmitted } from './item-size';
 import { EXPIRES_AT_ATTRIBUTE } from '../privacy/retention';
 import { itemKey, type MessageTable } from './message-store';
-import { ITEM_ATTRIBUTES, ITEM_KIND, TABLE_KEYS } from './table-design';
+import { ITEM_ATTRIBUTES, ITEM_KIND, numberHashKeys, TABLE_KEYS } from './table-design';
 
 /**
  * The outbound-status half of the table: the latest delivery status of an SMS we sent, one item
@@ -75,6 +75,8 @@ export interface StatusUpdateInput {
   readonly writeToken: string;
   /** When the item expires (TTL, epoch seconds: functions/privacy/retention.ts); absent: kept until erased. */
   readonly expiresAt?: number;
+  /** Keyed hash of the recipient's number: the item's entry in the byNumberHash index (erasure). */
+  readonly recipientHash?: string;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function applyStatusUpdate(table: MessageTable, input: StatusUpdate
       [ITEM_ATTRIBUTES.raw]: gzipSync(input.rawEvent),
       [WRITE_TOKEN]: input.writeToken,
       ...(input.expiresAt === undefined ? {} : { [EXPIRES_AT_ATTRIBUTE]: input.expiresAt }),
+      ...(input.recipientHash === undefined ? {} : numberHashKeys({ pk: `sms#${input.status.id}`, sk: ITEM_KIND.status }, input.recipientHash)),
     },
     `status of ${input.status.id}`,
   );

@@ -92,7 +92,32 @@ export const BY_KEYWORD_INDEX: IndexDesign = {
   projectedAttributes: ['message'],
 };
 
-export const TABLE_INDEXES: readonly IndexDesign[] = [BY_SENDER_INDEX, BY_RECIPIENT_INDEX, BY_OUTBOUND_RECIPIENT_INDEX, BY_KEYWORD_INDEX];
+/**
+ * Every item that holds a person's number (an inbound message: its sender; a status: its
+ * recipient), by the keyed hash of that number (functions/privacy/number-hash.ts): how an erasure
+ * finds what no other index reaches (statuses), without the index holding the number. Keys only;
+ * the sort key (`<pk>#<sk>` of the item) only keeps entries distinct. Sparse: items written before
+ * it existed carry no entry (an erasure then finds their messages by sender, not their statuses).
+ */
+export const BY_NUMBER_HASH_INDEX: IndexDesign = {
+  indexName: 'byNumberHash',
+  partitionKey: 'numberHash',
+  sortKey: 'numberHashSk',
+  projectedAttributes: [],
+};
+
+export const TABLE_INDEXES: readonly IndexDesign[] = [
+  BY_SENDER_INDEX,
+  BY_RECIPIENT_INDEX,
+  BY_OUTBOUND_RECIPIENT_INDEX,
+  BY_KEYWORD_INDEX,
+  BY_NUMBER_HASH_INDEX,
+];
+
+/** The index entry of an item holding the number whose keyed hash is `numberHash`. */
+export function numberHashKeys(item: { readonly pk: string; readonly sk: string }, numberHash: string): Record<string, string> {
+  return { [BY_NUMBER_HASH_INDEX.partitionKey]: numberHash, [BY_NUMBER_HASH_INDEX.sortKey]: `${item.pk}#${item.sk}` };
+}
 
 /** Attribute types of every key attribute (all strings). */
 export const KEY_ATTRIBUTES: readonly string[] = [

@@ -27,11 +27,12 @@ const TEXT_KEYS = new Set(['text', 'messageText', 'message_text', 'rawBody', 'ra
 
 /**
  * A phone number inside any other string (an error message quoting a field, say): an optional '+'
- * and 8 to 15 digits (E.164's longest), not part of a longer run of letters or digits, so that ids
- * and hashes holding digits are left alone, nor the account id of an ARN (`arn:aws:lambda:<region>:<account>:`).
+ * and 8 to 15 digits (E.164's longest), not part of a longer run of letters, digits or dashes, so
+ * that ids and hashes holding digits are left alone (the last group of a UUID, `…-8000-000000000002`,
+ * is 12 digits), nor the account id of an ARN (`arn:aws:lambda:<region>:<account>:`).
  * Shorter runs (dates, ports, line numbers) are not numbers.
  */
-const NUMBER_IN_TEXT = /(?<![\w+])(?<!arn:[\w-]+:[\w-]+:[\w-]*:)\+?\d{8,15}(?!\w)/g;
+const NUMBER_IN_TEXT = /(?<![\w+-])(?<!arn:[\w-]+:[\w-]+:[\w-]*:)\+?\d{8,15}(?![\w-])/g;
 
 /** How a number appears in the logs. */
 export function maskNumberForLogs(number: string, key: Uint8Array | undefined): string {

@@ -20,6 +20,7 @@ export const SERVICE_NAMES = {
   persist: 'callr-inbound-sms-persist',
   subscription: 'callr-inbound-sms-subscription',
   sender: 'callr-inbound-sms-sender',
+  reconcile: 'callr-inbound-sms-reconcile',
 } as const;
 
 /**

@@ -29,6 +29,7 @@ import { ATTRIBUTE, UnknownBodyEncodingError, decodeEventBody, withDeadLetterRea
 import { PERSIST_TIMEOUT_SECONDS } from '../queues/queue-design';
 import { sendToQueue } from '../queues/send';
 import { expiresAtFor } from '../privacy/retention';
+import { hashNumber } from '../privacy/number-hash';
 import type { PersistConfig } from './config';
 import { queueMessageFromRecord, recordAttribute } from './records';
 
@@ -181,7 +182,8 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     const claim: ForwardClaim = { token: attemptToken, at: now };
     // message.eventId: the delivery's event id in either format (v1 event_id, v2 id).
     const expiresAt = expiresAtFor('inboundMessages', now, deps.config.retention ?? {});
-    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim, expiresAt });
+    const senderHash = hashNumber(await deps.numberHashKey.load(), message.from);
+    const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim, expiresAt, senderHash });
     if (put.stored) {
       if (put.rawOmitted) logger.warn('message stored without its raw copy', { messageId: message.id, rawOmitted: put.rawOmitted });
       await forwardClaimed(message, claim, logger);
@@ -235,7 +237,8 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     const status = toOutboundStatus(event, now);
     logger.appendKeys({ from: status.from, to: status.to });
     const expiresAt = expiresAtFor('statuses', now, deps.config.retention ?? {});
-    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken, expiresAt });
+    const recipientHash = hashNumber(await deps.numberHashKey.load(), status.to);
+    const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken, expiresAt, recipientHash });
     // Stale or not: the stored (newest) status may still wait for its forward, after a failed one.
     const forwarded = await forwardStoredStatus(table, status.id, publishOutcome);
     logger.info('status of an SMS', { messageId: status.id, forward: forwarded });

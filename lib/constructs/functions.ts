@@ -15,6 +15,7 @@ export const LAMBDA_ENTRIES = {
   persist: path.join(__dirname, '..', '..', 'functions', 'persist', 'handler.ts'),
   subscription: path.join(__dirname, '..', '..', 'functions', 'subscription', 'handler.ts'),
   sender: path.join(__dirname, '..', '..', 'functions', 'sender', 'handler.ts'),
+  reconcile: path.join(__dirname, '..', '..', 'functions', 'reconcile', 'handler.ts'),
 } as const;
 
 /** The runtime of every Lambda of the construct (arm64). */

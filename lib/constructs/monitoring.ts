@@ -14,7 +14,9 @@ import { SUBSCRIPTION_METRICS } from '../../functions/subscription/metrics';
 import { INGEST_TIMEOUT, type WebhookIntake } from './intake';
 import { PERSIST_TABLE_OPERATIONS, type MessageStore } from './message-store';
 import type { CallrQueues } from './queues';
+import type { Reconciliation } from './reconcile';
 import type { WebhookSubscription } from './webhook-subscription';
+import { RECONCILE_METRICS } from '../../functions/reconcile/metrics';
 
 /** The metric counted from the API access logs: HTTP APIs publish no metric of their 429 answers. */
 export const THROTTLED_REQUESTS_METRIC = 'RequestsThrottled';
@@ -63,6 +65,10 @@ export interface CallrInboundSmsAlarms {
   readonly tableThrottles: cloudwatch.Alarm;
   /** A webhook could not be unsubscribed at CALLR on a delete. Undefined without subscription. */
   readonly webhookUnsubscribeFailed?: cloudwatch.Alarm;
+  /** The reconciliation sweep found SMS the webhook had not delivered, and recovered them. Undefined without reconciliation. */
+  readonly messagesReconciled?: cloudwatch.Alarm;
+  /** A sweep failed, or could not list part of its range: SMS may be missing. Undefined without reconciliation. */
+  readonly reconcileFailing?: cloudwatch.Alarm;
 }
 
 /** Props of {@link Monitoring}: the parts it watches, and its thresholds. */
@@ -75,6 +81,11 @@ export interface MonitoringProps {
    * @default - no subscription alarm
    */
   readonly subscription?: WebhookSubscription;
+  /**
+   * The reconciliation sweep, when the stack reconciles.
+   * @default - no reconciliation alarms
+   */
+  readonly reconciliation?: Reconciliation;
   /** Alarm when the oldest message waiting in the ingest queue is older than this. */
   readonly oldestMessageAgeAlarmThreshold: Duration;
   /** Alarm when the oldest message waiting in the inbox queue is older than this. */
@@ -379,6 +390,43 @@ export class Monitoring {
               'List them with `callr-mo subscriptions` (with the CALLR credentials) and remove it at CALLR.',
           )
         : undefined,
+      ...this.reconciliationAlarms(props.reconciliation, atLeastOnce),
+    };
+  }
+
+  /**
+   * Over an hour, so that one sweep's count keeps the alarm up long enough to be seen; a sweep
+   * reports every `reconcileEvery` (at most daily: a daily sweep's alarm lasts its hour).
+   */
+  private reconciliationAlarms(
+    reconciliation: Reconciliation | undefined,
+    atLeastOnce: (id: string, metric: cloudwatch.IMetric, description: string) => cloudwatch.Alarm,
+  ): Pick<CallrInboundSmsAlarms, 'messagesReconciled' | 'reconcileFailing'> {
+    if (!reconciliation) return {};
+    const hour = Duration.hours(1);
+    return {
+      messagesReconciled: atLeastOnce(
+        'MessagesReconciledAlarm',
+        this.customMetric(SERVICE_NAMES.reconcile, RECONCILE_METRICS.reconciled, {}, hour),
+        'The reconciliation sweep found inbound SMS at CALLR that the webhook had not delivered, and stored them: the webhook ' +
+          'path lost messages (subscription gone, endpoint or signature broken, an outage longer than CALLR retries). ' +
+          'See docs/operations.md, "Messages are missing".',
+      ),
+      reconcileFailing: atLeastOnce(
+        'ReconcileFailingAlarm',
+        new cloudwatch.MathExpression({
+          expression: 'FILL(errors, 0) + FILL(incomplete, 0)',
+          usingMetrics: {
+            errors: reconciliation.reconcileFunction.metricErrors({ period: hour, statistic: 'Sum' }),
+            incomplete: this.customMetric(SERVICE_NAMES.reconcile, RECONCILE_METRICS.incomplete, {}, hour),
+          },
+          label: 'Failed or incomplete sweeps',
+          period: hour,
+        }),
+        'A reconciliation sweep failed (CALLR unreachable or refusing the credentials) or could not list part of its range: ' +
+          `SMS the webhook lost in the last ${reconciliation.lookBack.toHumanString()} may not be recovered. ` +
+          'Run `callr-mo reconcile --stack <name> --since <ISO>` after the cause is fixed.',
+      ),
     };
   }
 
@@ -408,7 +456,12 @@ export class Monitoring {
         label,
         period: fiveMinutes,
       });
-    const functions = [intake.ingestFunction, store.persistFunction, ...(subscription ? [subscription.subscriptionFunction] : [])];
+    const functions = [
+      intake.ingestFunction,
+      store.persistFunction,
+      ...(subscription ? [subscription.subscriptionFunction] : []),
+      ...(props.reconciliation ? [props.reconciliation.reconcileFunction] : []),
+    ];
     const namedQueues = [
       ['ingest', queues.ingestQueue],
       ['dead-letter', queues.deadLetterQueue],
@@ -485,6 +538,19 @@ export class Monitoring {
       graph('DynamoDB throttles', [this.tableThrottles(store, fiveMinutes)], 8),
       graph('Lambda errors', functions.map((fn) => fn.metricErrors({ period: fiveMinutes, statistic: 'Sum', label: lambdaLabel(fn.node.id) })), 8),
     );
+    if (props.reconciliation) {
+      dashboard.addWidgets(
+        graph(
+          'Reconciliation (per sweep)',
+          [
+            this.customMetric(SERVICE_NAMES.reconcile, RECONCILE_METRICS.asked, {}, Duration.hours(1)).with({ label: 'listed at CALLR' }),
+            this.customMetric(SERVICE_NAMES.reconcile, RECONCILE_METRICS.reconciled, {}, Duration.hours(1)).with({ label: 'recovered (the webhook lost them)' }),
+            this.customMetric(SERVICE_NAMES.reconcile, RECONCILE_METRICS.incomplete, {}, Duration.hours(1)).with({ label: 'incomplete sweeps' }),
+          ],
+          24,
+        ),
+      );
+    }
     dashboard.addWidgets(
       graph(
         'Lambda concurrency',

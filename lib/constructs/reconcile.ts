@@ -1,8 +1,24 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { RECONCILE_LOOK_BACK_VARIABLE } from '../../functions/reconcile/config';
+import { SERVICE_NAMES } from '../../functions/observability/observability';
+import { createCallrFunction, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
+import type { MessageStore } from './message-store';
+import type { CallrQueues } from './queues';
 
 /**
- * The reconciliation sweep's settings: how often it asks CALLR for the inbound SMS it received,
- * and how far back each sweep looks. The construct that schedules the sweep comes with them here.
+ * The reconciliation sweep: EventBridge Scheduler invokes the reconcile Lambda every
+ * `reconcileEvery`; it asks CALLR (`sms.get_list`) for the inbound SMS of the last
+ * `reconcileLookBack` and puts each one the table lacks on the ingest queue, for the persister.
+ * Its settings and their checks live here too, so that other parts (retention) read the look-back
+ * from one place.
  */
 
 /** How often the sweep runs. */
@@ -78,4 +94,100 @@ export function findReconcileProblems(settings: ReconcileSettings & { readonly h
     }
   }
   return problems;
+}
+
+/** The sweep's Lambda timeout: a listing is bounded (calls, back-off), and this outlasts it. */
+export const RECONCILE_TIMEOUT = Duration.minutes(10);
+
+/** The table operation the sweep makes: it reads keys only, to tell what is already stored. */
+export const RECONCILE_TABLE_ACTIONS = ['dynamodb:BatchGetItem'] as const;
+
+/** Props of {@link Reconciliation}. */
+export interface ReconciliationProps {
+  readonly queues: CallrQueues;
+  readonly store: MessageStore;
+  /** The CALLR API credentials, the secret the subscription custom resource reads. */
+  readonly callrCredentialsSecret: secretsmanager.ISecret;
+  /** @default - the secret uses the AWS managed key */
+  readonly callrCredentialsKey?: kms.IKey;
+  readonly every: Duration;
+  readonly lookBack: Duration;
+  readonly logs: LogGroupSettings;
+  /** @default - the client's default, https://api.callr.com/json-rpc/v1.1/ */
+  readonly callrApiUrl?: string;
+}
+
+/**
+ * The reconcile Lambda and its schedule. A part of {@link CallrInboundSms}; see
+ * {@link CallrQueues} for why its resources live in the scope it is given.
+ */
+export class Reconciliation {
+  readonly reconcileFunction: NodejsFunction;
+  readonly schedule: scheduler.Schedule;
+  /** The role EventBridge Scheduler invokes the Lambda with. */
+  readonly scheduleRole: iam.Role;
+  readonly every: Duration;
+  readonly lookBack: Duration;
+
+  constructor(scope: Construct, props: ReconciliationProps) {
+    this.every = props.every;
+    this.lookBack = props.lookBack;
+    this.reconcileFunction = createCallrFunction(scope, 'ReconcileFunction', {
+      entry: LAMBDA_ENTRIES.reconcile,
+      serviceName: SERVICE_NAMES.reconcile,
+      description: 'Asks CALLR for the inbound SMS it received and hands those not stored to the pipeline (reconciliation)',
+      timeout: RECONCILE_TIMEOUT,
+      memorySize: 512,
+      // One sweep at a time: two would list and send the same SMS (harmless, de-duplicated, but wasted).
+      reservedConcurrentExecutions: 1,
+      environment: {
+        TABLE_NAME: props.store.table.tableName,
+        INGEST_QUEUE_URL: props.queues.ingestQueue.queueUrl,
+        CALLR_CREDENTIALS_SECRET_ARN: props.callrCredentialsSecret.secretArn,
+        [RECONCILE_LOOK_BACK_VARIABLE]: String(props.lookBack.toSeconds()),
+        ...(props.callrApiUrl !== undefined ? { CALLR_API_URL: props.callrApiUrl } : {}),
+      },
+      logs: props.logs,
+    });
+    const fn = this.reconcileFunction;
+    props.callrCredentialsSecret.grantRead(fn);
+    if (props.callrCredentialsKey) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [props.callrCredentialsKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(scope).region}.amazonaws.com` } },
+        }),
+      );
+    }
+    // The table itself, not its indexes (which a grant on the table would add): keys are read by hash.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...RECONCILE_TABLE_ACTIONS], resources: [props.store.table.tableArn] }));
+    props.store.table.encryptionKey?.grantDecrypt(fn);
+    props.queues.ingestQueue.grantSendMessages(fn);
+
+    // Only EventBridge Scheduler, on behalf of this account's schedules, may take this role.
+    const scheduleRole = (this.scheduleRole = new iam.Role(scope, 'ReconcileScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description: 'Lets EventBridge Scheduler invoke the reconcile Lambda',
+    }));
+
+    this.schedule = new scheduler.Schedule(scope, 'ReconcileSchedule', {
+      description: `Reconciliation sweep over the last ${props.lookBack.toHumanString()}`,
+      schedule: scheduler.ScheduleExpression.rate(props.every),
+      target: new targets.LambdaInvoke(fn, {
+        role: scheduleRole,
+        input: scheduler.ScheduleTargetInput.fromObject({}),
+        // A missed sweep is not retried: the next one, whose look-back overlaps, covers its range.
+        retryAttempts: 0,
+        maxEventAge: props.every,
+      }),
+    });
+    const functionId = Stack.of(scope).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,
+      reason: 'The LambdaInvoke target grants lambda:InvokeFunction on the reconcile function and its versions (ARN:*); the wildcard covers versions of that one function only.',
+    });
+  }
 }

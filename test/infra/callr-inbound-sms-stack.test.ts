@@ -227,7 +227,7 @@ describe('CallrInboundSmsStack', () => {
     withoutSubscription = synthStack({ subscribeWebhook: 'false', callrCredentialsSecretName: 'prod/callr' });
   });
 
-  it('outputs the webhook URL, the queues (the outbox ones too), the table, the HMAC secret, the number hash key secret, the alarm topic and the dashboard', () => {
+  it('outputs the webhook URL, the queues (the outbox ones too), the table, the HMAC secret, the number hash key secret, the alarm topic, the dashboard and the reconcile Lambda', () => {
     const { stack, template } = byDefault;
     const { system } = stack;
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
@@ -250,6 +250,7 @@ describe('CallrInboundSmsStack', () => {
         NumberHashKeyArn: system.numberHashKeySecret.secretArn,
         AlarmTopicArn: system.alarmTopic.topicArn,
         DashboardUrl: system.dashboardUrl,
+        ReconcileFunctionName: system.reconcileFunction!.functionName,
       }),
     );
   });

@@ -20,6 +20,7 @@ import {
 } from '../../functions/queues/queue-design';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../../functions/observability/observability';
 import { INGEST_METRICS } from '../../functions/ingest/metrics';
+import { RECONCILE_METRICS } from '../../functions/reconcile/metrics';
 import {
   actionsOf,
   attributeOf,
@@ -251,7 +252,10 @@ describe('table', () => {
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
+      Projection:
+        index.projectedAttributes.length > 0
+          ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] }
+          : { ProjectionType: 'KEYS_ONLY' },
     })),
     Replicas: [
       {
@@ -598,6 +602,7 @@ describe('alarms', () => {
       ['AWS/SQS', 'NumberOfMessagesSent'],
       [METRICS_NAMESPACE, INGEST_METRICS.rejected],
       [METRICS_NAMESPACE, 'WebhookUnsubscribeFailed'],
+      [METRICS_NAMESPACE, RECONCILE_METRICS.reconciled],
       [METRICS_NAMESPACE, 'sendUnknown'],
     ]);
     for (const [id, alarm] of Object.entries(alarms)) {
@@ -684,8 +689,25 @@ describe('props validation', () => {
 
   it.each<[string, Omit<CallrInboundSmsProps, 'callrCredentialsSecret'>, boolean, string[]]>([
     ['no credentials while subscribing', {}, false, [credentialsNeeded]],
-    ['credentials while neither subscribing nor sending', { subscribeWebhook: false, outbox: false }, true, ['callrCredentialsSecret is given but subscribeWebhook and outbox are false: nothing would use it']],
+    [
+      'credentials while neither subscribing, reconciling nor sending',
+      { subscribeWebhook: false, reconcile: false, outbox: false },
+      true,
+      ['callrCredentialsSecret is given but subscribeWebhook, reconcile and outbox are false: nothing would use it'],
+    ],
     ['an outbox without credentials', { subscribeWebhook: false, outbox: true }, false, ['callrCredentialsSecret is required when outbox is true: the sender sends through CALLR with it']],
+    [
+      'reconciliation without credentials',
+      { subscribeWebhook: false, reconcile: true },
+      false,
+      ['reconcile is true but no callrCredentialsSecret is given: the sweep asks CALLR for the SMS it received, with those credentials'],
+    ],
+    [
+      'a look-back shorter than two sweeps',
+      { reconcileEvery: Duration.hours(1), reconcileLookBack: Duration.minutes(90) },
+      true,
+      ['reconcileLookBack is 5400 seconds; it must be at least twice reconcileEvery (7200 seconds), so that every second is asked by two sweeps and one failed sweep loses nothing'],
+    ],
     ['no event type', { eventTypes: [] }, true, ['eventTypes must name at least one CALLR event type']],
     [
       'unsupported and repeated event types',

@@ -309,7 +309,7 @@ describe('defaults that lose nothing and orphan nothing', () => {
     ['a fractional heartbeat', { heartbeatHours: 1.5 }, 'heartbeatHours is 1.5; it must be a whole number of hours from 0 (off) to 24'],
     ['an inbox visibility timeout over 12 hours', { inboxVisibilityTimeout: Duration.hours(13) }, 'inboxVisibilityTimeout is 46800 seconds; SQS accepts 0 to 43200 seconds (12 hours)'],
     ['a reserved ingest concurrency of 0', { ingestReservedConcurrency: 0 }, 'ingestReservedConcurrency is 0; it must be a whole number of instances, at least 1 (0 would stop the webhook)'],
-    ['a credentials key without subscription or outbox', { subscribeWebhook: false }, 'callrCredentialsKey is given but subscribeWebhook and outbox are false: nothing would use it', { credentialsKeyArn: KEY_ARN }],
+    ['a credentials key without the credentials secret', { subscribeWebhook: false }, 'callrCredentialsKey is given without callrCredentialsSecret: nothing would use it', { credentialsKeyArn: KEY_ARN }],
   ])('refuses %s with a clear message', (_name, props, problem, options = {}) => {
     let thrown: unknown;
     try {

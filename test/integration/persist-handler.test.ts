@@ -144,21 +144,24 @@ describe('persist handler', () => {
       await inbox();
     });
 
-    it('fails the record, storing nothing, when the number hash key cannot be loaded; the redelivery applies it', async () => {
+    it('fails the whole batch, storing nothing, when the number hash key cannot be loaded; the redelivery applies it', async () => {
       const sender = '+33612999003';
       const stop = moMessage({ eventId: 'no-key-event', hash: 'NOKEY001', from: sender, text: 'ARRET' });
-      // Beside it, a message that needs no key: stored as usual.
+      // Beside it, a message that needs no key: the batch is not processed without the key (every
+      // line it logs carries the hashes), so it waits for the redelivery too.
       const hello = moMessage({ eventId: 'no-key-hello', hash: 'NOKEY002', from: sender, text: 'hello' });
       const event = await deliver(stop, hello);
 
-      const failed = await persistHandler({ numberHashKey: { load: () => Promise.reject(new Error('secret unavailable')), current: () => undefined } })(event);
-      expect(failed).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+      await expect(
+        persistHandler({ numberHashKey: { load: () => Promise.reject(new Error('secret unavailable')), current: () => undefined } })(event),
+      ).rejects.toThrow('secret unavailable');
       expect(await getMessage(table, 'NOKEY001')).toBeUndefined();
-      expect(messageIdsOf(await inbox())).toEqual(['NOKEY002']);
+      expect(await getMessage(table, 'NOKEY002')).toBeUndefined();
+      expect(await isOptedOut(table, TEST_NUMBER_HASH_KEY, sender)).toBe(false);
 
-      expect(await persistHandler()(await deliver(stop))).toEqual({ batchItemFailures: [] });
+      expect(await persistHandler()(event)).toEqual({ batchItemFailures: [] });
       expect(await isOptedOut(table, TEST_NUMBER_HASH_KEY, sender)).toBe(true);
-      expect(messageIdsOf(await inbox())).toEqual(['NOKEY001']);
+      expect(messageIdsOf(await inbox()).sort()).toEqual(['NOKEY001', 'NOKEY002']);
     });
 
     it('uses the configured words', async () => {

@@ -7,6 +7,8 @@ import { staticHmacSecrets } from '../../functions/ingest/hmac-secrets';
 import { getMessage, listRecentMessages } from '../../functions/messages/message-store';
 import { createObservability } from '../../functions/observability/observability';
 import { createPersistHandler } from '../../functions/persist/create-persist-handler';
+import { createReconcileHandler } from '../../functions/reconcile/create-reconcile-handler';
+import { RECONCILE_METRICS } from '../../functions/reconcile/metrics';
 import { reconcileInbound, type SweepDependencies, type SweepRange } from '../../functions/reconcile/sweep';
 import { decodeInboxMessage } from '../../functions/queues/inbox';
 import { startCallrEmulator, type CallrEmulator } from '../../local/callr-emulator';
@@ -158,6 +160,30 @@ describe('reconciliation sweep', () => {
 
     expect(summary).toMatchObject({ asked: 12, alreadyStored: 0, recovered: 12, recoveredIds: lost, complete: true });
     expect(summary.calls).toBeGreaterThan(1);
+    expect((await inbox()).map((message) => message.id).sort()).toEqual([...lost].sort());
+  });
+
+  it('runs as the Lambda does: one sweep per invocation, its counts as metrics, recovered ids in a warning', async () => {
+    const lost = receive(2, true);
+    const { logger, metrics } = createObservability('reconcile');
+    const counted: Array<[string, number]> = [];
+    jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+      counted.push([name, value]);
+      return metrics;
+    });
+    const warned = jest.spyOn(logger, 'warn');
+    const handler = createReconcileHandler({ ...sweepDeps(), callr: async () => callr, lookBackMs: 3600_000, logger, metrics });
+
+    const summary = await handler({ since: new Date(Date.now() - 60_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString() });
+    await persistEverything();
+
+    expect(summary).toMatchObject({ asked: 2, recovered: 2, recoveredIds: lost });
+    expect(counted).toEqual([
+      [RECONCILE_METRICS.reconciled, 2],
+      [RECONCILE_METRICS.asked, 2],
+      [RECONCILE_METRICS.incomplete, 0],
+    ]);
+    expect(warned).toHaveBeenCalledWith(expect.stringMatching(/recovered SMS/), expect.objectContaining({ recovered: 2, recoveredIds: lost }));
     expect((await inbox()).map((message) => message.id).sort()).toEqual([...lost].sort());
   });
 });

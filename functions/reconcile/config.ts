@@ -1,0 +1,62 @@
+import { DEFAULT_CALLR_API_URL, DEFAULT_CALLR_RETRIES, DEFAULT_CALLR_TIMEOUT_MS } from '../callr/json-rpc-client';
+
+/**
+ * The reconcile Lambda's configuration, read from the environment and checked once at cold start,
+ * every problem at once. No secret lives here: the CALLR credentials are read from the secret
+ * `CALLR_CREDENTIALS_SECRET_ARN` names, the same one the subscription custom resource reads.
+ */
+export interface ReconcileConfig {
+  readonly tableName: string;
+  /** Where recovered SMS go: the ingest queue, to the persister like every delivery. */
+  readonly ingestQueueUrl: string;
+  readonly callrCredentialsSecretId: string;
+  readonly callrApiUrl: string;
+  /** Per attempt, and retries: the CALLR client's defaults, as for the custom resource. */
+  readonly callrTimeoutMs: number;
+  readonly callrRetries: number;
+  /** How far back a scheduled sweep asks CALLR. */
+  readonly lookBackMs: number;
+}
+
+/** The environment variable of the look-back (seconds), which the construct sets from `reconcileLookBack`. */
+export const RECONCILE_LOOK_BACK_VARIABLE = 'RECONCILE_LOOK_BACK_SECONDS';
+export const DEFAULT_RECONCILE_LOOK_BACK_SECONDS = 48 * 3600;
+
+export class ReconcileConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid reconcile configuration:\n- ${problems.join('\n- ')}`);
+    this.name = 'ReconcileConfigError';
+  }
+}
+
+export function loadReconcileConfig(env: Readonly<Record<string, string | undefined>>): ReconcileConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => env[name]?.trim() || undefined;
+  const required = (name: string, what: string): string => {
+    const value = read(name);
+    if (!value) problems.push(`${name} is required: ${what}.`);
+    return value ?? '';
+  };
+  const integer = (name: string, fallback: number, min: number): number => {
+    const raw = read(name);
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) problems.push(`${name} must be an integer >= ${min} (got "${raw}"); unset it for the default ${fallback}.`);
+    return value;
+  };
+  const callrApiUrl = read('CALLR_API_URL') ?? DEFAULT_CALLR_API_URL;
+  if (!URL.canParse(callrApiUrl) || new URL(callrApiUrl).protocol !== 'https:') {
+    problems.push(`CALLR_API_URL must be an https URL (the requests carry the CALLR credentials); got "${callrApiUrl}".`);
+  }
+  const config: ReconcileConfig = {
+    tableName: required('TABLE_NAME', 'the messages table, to tell which listed SMS are already stored'),
+    ingestQueueUrl: required('INGEST_QUEUE_URL', 'the ingest queue, where recovered SMS go to the persister'),
+    callrCredentialsSecretId: required('CALLR_CREDENTIALS_SECRET_ARN', 'the secret holding the CALLR API credentials'),
+    callrApiUrl,
+    callrTimeoutMs: integer('CALLR_TIMEOUT_MS', DEFAULT_CALLR_TIMEOUT_MS, 1),
+    callrRetries: integer('CALLR_RETRIES', DEFAULT_CALLR_RETRIES, 0),
+    lookBackMs: integer(RECONCILE_LOOK_BACK_VARIABLE, DEFAULT_RECONCILE_LOOK_BACK_SECONDS, 60) * 1000,
+  };
+  if (problems.length > 0) throw new ReconcileConfigError(problems);
+  return config;
+}
