@@ -35,7 +35,9 @@ import {
   MAX_SIMULATE_RATE,
   simulateDirect,
   simulateThroughEmulator,
+  simulateUndelivered,
   type SimulationSummary,
+  type UndeliveredSimulationSummary,
 } from '../cli/simulate';
 import { escapeForTerminal } from '../cli/format';
 import { formatErasure, formatErasurePreview, parseNumber, previewErasure } from '../cli/erase';
@@ -44,6 +46,8 @@ import { hashNumber, maskNumber } from '../functions/privacy/number-hash';
 import { formatSimulation } from '../cli/simulation-report';
 import { buildOutboxRequest, DEFAULT_SEND_WAIT_MS, formatSendResult, sendThroughOutbox, type SendInput } from '../cli/send';
 import { formatSubscriptions, listSubscriptions } from '../cli/subscriptions';
+import { describeSweepProgress, formatReconcileSummary, parseReconcileRange } from '../cli/reconcile';
+import { reconcileInbound } from '../functions/reconcile/sweep';
 import {
   defaultStackOutputs,
   NOT_LOCAL_ALTERNATIVE,
@@ -54,6 +58,8 @@ import {
   resolveNumberHashKey,
   resolveQueues,
   type NumberHashKeyOptions,
+  resolveReconcileTarget,
+  DEFAULT_STACK_CREDENTIALS_SECRET,
   type TargetDeps,
 } from '../cli/targets';
 
@@ -133,6 +139,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         `  ${PROGRAM} dlq list                          # dead letters and why`,
         `  ${PROGRAM} send --to +33612345678 --text Hi  # an SMS through the outbox, and its outcome`,
         `  ${PROGRAM} subscriptions                     # the CALLR webhooks`,
+        `  ${PROGRAM} reconcile --since 2026-03-01      # recover what the webhook lost since then`,
         `  ${PROGRAM} alarms test --stack <name>        # prove that alarm notifications are delivered`,
         `  ${PROGRAM} optouts check --number +33612345678  # did this number send STOP`,
       ].join('\n'),
@@ -156,6 +163,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--to <number>', 'send every SMS to this number (default: a mix of our simulated numbers and a shortcode)')
     .addOption(new Option('--timeout <seconds>', `with --url/--direct: per request (default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000}); through the emulator: wait for final deliveries (default ${DEFAULT_DELIVERY_WAIT_MS / 1000})`).argParser(positiveNumber(600)))
     .addOption(new Option('--seed <n>', 'repeatable texts and numbers').argParser(integer(0, 2 ** 32 - 1)))
+    .addOption(
+      new Option('--undelivered <n>', 'the local CALLR emulator receives this many inbound SMS and delivers none (as if the webhook were down); `reconcile` recovers them')
+        .argParser(integer(1, MAX_SIMULATE_COUNT))
+        .conflicts(['url', 'direct', 'format']),
+    )
     .addOption(dataDirOption())
     .addOption(jsonOption())
     .addHelpText('after', [
@@ -168,9 +180,16 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       'Examples:',
       `  ${PROGRAM} simulate --count 100 --rate 20`,
       `  ${PROGRAM} simulate --format v2 --direct`,
+      `  ${PROGRAM} simulate --undelivered 5 && ${PROGRAM} reconcile --since <the printed date>`,
       `  ${PROGRAM} simulate --url https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/callr --secret "$SECRET"`,
     ].join('\n'))
     .action(async (options: SimulateOptions) => {
+      if (options.undelivered !== undefined) {
+        const undelivered = await runSimulateUndelivered(options, targetDeps);
+        if (options.json) printJson(undelivered);
+        else print(formatUndelivered(undelivered));
+        return;
+      }
       const summary = await runSimulate(options, io, targetDeps);
       if (options.json) printJson(summary);
       else print(formatSimulation(summary));
@@ -381,6 +400,55 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       else print(formatSubscriptions(webhooks));
     });
 
+  command('reconcile')
+    .summary('ask CALLR for the inbound SMS it received in a range, and recover those not stored')
+    .description(
+      'The reconciliation sweep on demand (after an incident): list the inbound SMS CALLR received from --since to --until ' +
+        '(sms.get_list), and hand each one not in the table to the pipeline, through the same de-duplication as the webhook. ' +
+        'Locally by default (the emulator, or the CALLR account in CALLR_API_KEY / CALLR_LOGIN + CALLR_PASSWORD), or on a deployed stack.',
+    )
+    .option('--since <iso-date>', 'start of the range (ISO 8601, e.g. 2026-03-01T10:00:00Z; a bare date is midnight UTC)')
+    .option('--until <iso-date>', 'end of the range, excluded (default: now)')
+    .addOption(dataDirOption())
+    .addOption(stackOption())
+    .addOption(regionOption())
+    .option('--credentials-secret <name-or-arn>', `with --stack, when no CALLR_* variable is set: the CALLR credentials secret (default ${DEFAULT_STACK_CREDENTIALS_SECRET})`)
+    .addOption(jsonOption())
+    .addHelpText('after', [
+      '',
+      'Progress goes to stderr; the summary (asked, already stored, recovered) to stdout. Exit code 1 when part of the',
+      'range could not be listed in full (run again on what it names). Running it twice is harmless: the second run',
+      'finds everything stored.',
+      '',
+      'Examples:',
+      `  ${PROGRAM} reconcile --since 2026-03-01T08:00:00Z`,
+      `  ${PROGRAM} reconcile --stack CallrInboundSms --region eu-west-1 --since 2026-03-01 --until 2026-03-02`,
+    ].join('\n'))
+    .action(async (options: ReconcileOptions) => {
+      const range = parseReconcileRange(options, new Date());
+      const target = await resolveReconcileTarget(options, targetDeps);
+      try {
+        io.stderr.write(`${PROGRAM}: reconciling ${range.from.toISOString()} to ${range.to.toISOString()} on ${escapeForTerminal(target.description)}\n`);
+        const summary = await reconcileInbound(
+          {
+            callr: target.callr,
+            table: target.table,
+            sqs: target.sqs,
+            ingestQueueUrl: target.ingestQueueUrl,
+            now: () => new Date(),
+            onProgress: (progress) => io.stderr.write(`${PROGRAM}: ${describeSweepProgress(progress)}\n`),
+            onWarning: ({ message }) => io.stderr.write(`${PROGRAM}: ${escapeForTerminal(message)}\n`),
+          },
+          range,
+        );
+        if (options.json) printJson(summary);
+        else print(formatReconcileSummary(summary));
+        if (!summary.complete) setExitCode(EXIT_CODE.failed);
+      } finally {
+        target.close();
+      }
+    });
+
   const optouts = command('optouts')
     .summary('whether a number opted out of our SMS (STOP), and the evidence kept')
     .description('The opt-out registry: who sent a stop word (STOP, ARRET, ...) to which of our numbers, and a start word (START) since.');
@@ -458,6 +526,16 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   return program;
 }
 
+interface ReconcileOptions {
+  since?: string;
+  until?: string;
+  dataDir?: string;
+  stack?: string;
+  region?: string;
+  credentialsSecret?: string;
+  json?: boolean;
+}
+
 interface OptOutsCheckOptions {
   number?: string;
   to?: string;
@@ -489,6 +567,7 @@ interface SimulateOptions {
   to?: string;
   timeout?: number;
   seed?: number;
+  undelivered?: number;
   dataDir?: string;
   json?: boolean;
 }
@@ -525,6 +604,24 @@ function collectReason(value: string, previous: string[]): string[] {
     throw new InvalidArgumentError(`a reason is a code such as invalid_shape, invalid_json, event_too_old, unhandled_event_type; got "${value}"`);
   }
   return [...previous, reason];
+}
+
+async function runSimulateUndelivered(options: SimulateOptions, targetDeps: TargetDeps): Promise<UndeliveredSimulationSummary> {
+  const endpoints = readLocalPipeline(options, targetDeps, 'or, for a deployed stack, let a real webhook outage happen: this needs the local emulator');
+  if (!endpoints.callrEmulatorUrl) throw new UsageError('--undelivered needs the local CALLR emulator; this local pipeline uses a real CALLR account');
+  const generator = createMoGenerator({
+    ...(options.seed !== undefined ? { random: seededRandom(options.seed) } : {}),
+    ...(options.from !== undefined ? { from: options.from } : {}),
+    ...(options.to !== undefined ? { to: options.to } : {}),
+  });
+  return simulateUndelivered({ emulatorUrl: endpoints.callrEmulatorUrl, count: options.undelivered!, generator });
+}
+
+function formatUndelivered(summary: UndeliveredSimulationSummary): string {
+  return [
+    `The CALLR emulator received ${summary.sms} inbound SMS and delivered none of them (as if the webhook were down).`,
+    `Recover them: ${PROGRAM} reconcile --since ${summary.since}`,
+  ].join('\n');
 }
 
 async function runSimulate(options: SimulateOptions, io: CliIo, targetDeps: TargetDeps): Promise<SimulationSummary> {

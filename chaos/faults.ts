@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { seededRandom } from '../cli/mo-generator';
 
@@ -7,7 +8,7 @@ import { seededRandom } from '../cli/mo-generator';
  * Faults injected into real AWS SDK v3 clients, as SDK middleware: each HTTP attempt (the SDK's own
  * retries included, since the middleware sits below the retry middleware) may be refused before it
  * reaches the emulator (a 500, a throttle), or reach it and lose its answer (the write commits, the
- * caller sees a 500 or a reset connection) — the ways DynamoDB and SQS fail in production.
+ * caller sees a 500 or a reset connection) — the ways DynamoDB, SQS and SNS fail in production.
  *
  * Seeded: one seed gives each client the same sequence of decisions, call after call (concurrency
  * may still order the calls differently from one run to the next). Every injected fault is logged
@@ -15,7 +16,7 @@ import { seededRandom } from '../cli/mo-generator';
  */
 
 export type FaultKind =
-  /** Refused before it reached the service: HTTP 500 (DynamoDB InternalServerError, SQS InternalError). */
+  /** Refused before it reached the service: HTTP 500 (DynamoDB InternalServerError, SQS and SNS InternalError). */
   | 'error_500'
   /** Refused before it reached the service: DynamoDB throttling (HTTP 400 ProvisionedThroughputExceededException). */
   | 'throttled'
@@ -25,14 +26,14 @@ export type FaultKind =
   | 'lost_answer_reset';
 
 export interface InjectedFault {
-  /** Which client: `ingest-sqs`, `persist-dynamodb`, `persist-sqs`. */
+  /** Which client: `ingest-sqs`, `persist-dynamodb`, `persist-sns`. */
   readonly client: string;
-  /** The API operation, e.g. `PutItem`, `SendMessage`. */
+  /** The API operation, e.g. `PutItem`, `SendMessage`, `PublishBatch`. */
   readonly operation: string;
   readonly kind: FaultKind;
-  /** The SMS hash the call was about, when it names one (a table key, an inbox message). */
-  readonly smsHash: string | undefined;
-  /** `forward_mark` for the update that records a forward; the queue's name (FaultInjectorOptions.queueNames) for SQS calls. */
+  /** The SMS hashes the call was about: a table key's, or those of the inbox messages it publishes (a batch has several). */
+  readonly smsHashes: readonly string[];
+  /** `forward_mark` for the update that records a forward; the queue's or topic's name (FaultInjectorOptions.queueNames) for SQS and SNS calls. */
   readonly target: string | undefined;
 }
 
@@ -45,7 +46,7 @@ export interface ReachedCall {
 }
 
 export interface FaultRule {
-  /** Operations it applies to (`x-amz-target` suffix), e.g. `['PutItem', 'UpdateItem']`. */
+  /** Operations it applies to (`x-amz-target` suffix, or the query protocol's `Action`), e.g. `['PutItem', 'UpdateItem']`. */
   readonly operations: readonly string[];
   /** Further narrowing on the command input (e.g. only sends to the inbox queue). */
   readonly when?: (input: Record<string, unknown>) => boolean;
@@ -55,7 +56,7 @@ export interface FaultRule {
 
 export interface FaultInjector {
   /** Installs the rules on a client; `name` labels its faults. */
-  install(client: SQSClient | DynamoDBClient, name: string, rules: readonly FaultRule[]): void;
+  install(client: FaultyClient, name: string, rules: readonly FaultRule[]): void;
   readonly faults: readonly InjectedFault[];
   /** Every attempt that reached a service through an instrumented client (its real status code), unless keepReached is false. */
   readonly reached: readonly ReachedCall[];
@@ -64,11 +65,13 @@ export interface FaultInjector {
 export interface FaultInjectorOptions {
   /** Told about each attempt that reached a service. */
   readonly onReached?: (call: ReachedCall) => void;
-  /** Names for queue URLs in the fault log (`inbox`, `ingest`…); a URL not named is logged as it is. */
+  /** Names for queue URLs and topic ARNs in the fault log (`inbox`, `ingest`…); one not named is logged as it is. */
   readonly queueNames?: Readonly<Record<string, string>>;
   /** Keep every reached call in `reached` (short runs; long ones listen with onReached). @default true */
   readonly keepReached?: boolean;
 }
+
+export type FaultyClient = SQSClient | SNSClient | DynamoDBClient;
 
 /** Seeded decisions: one stream per client, derived from the run's seed and the client's name. */
 export function createFaultInjector(seed: number, options: FaultInjectorOptions = {}): FaultInjector {
@@ -82,13 +85,12 @@ export function createFaultInjector(seed: number, options: FaultInjectorOptions 
       const random = seededRandom(seed ^ hashName(name));
       (client.middlewareStack as unknown as DeserializeStack).add(
         (next) => async (args) => {
-          const request = args.request as { headers?: Record<string, string> };
-          const operation = (request.headers?.['x-amz-target'] ?? '').split('.').pop() ?? '';
+          const operation = operationOf(args.request as { headers?: Record<string, string>; body?: unknown });
           const input = (args.input ?? {}) as Record<string, unknown>;
           const rule = rules.find((candidate) => candidate.operations.includes(operation) && (candidate.when?.(input) ?? true));
           const kind = rule ? pick(random(), rule.rates) : undefined;
           const record = (faultKind: FaultKind) =>
-            faults.push({ client: name, operation, kind: faultKind, smsHash: smsHashOf(input), target: targetOf(operation, input, queueNames) });
+            faults.push({ client: name, operation, kind: faultKind, smsHashes: smsHashesOf(input), target: targetOf(operation, input, queueNames) });
 
           if (kind === 'error_500' || kind === 'throttled') {
             record(kind);
@@ -141,8 +143,26 @@ function pick(draw: number, rates: Partial<Record<FaultKind, number>>): FaultKin
   return undefined;
 }
 
-/** The answer the service gives for that fault, in its own protocol (both speak AWS JSON). */
-function errorResponse(client: SQSClient | DynamoDBClient, kind: 'error_500' | 'throttled') {
+/** The operation an attempt calls: AWS JSON names it in a header, the query protocol (SNS) in the form body. */
+function operationOf(request: { headers?: Record<string, string>; body?: unknown }): string {
+  const target = request.headers?.['x-amz-target'];
+  if (target) return target.split('.').pop() ?? '';
+  return typeof request.body === 'string' ? (new URLSearchParams(request.body).get('Action') ?? '') : '';
+}
+
+/** The answer the service gives for that fault, in its own protocol (AWS JSON; XML for SNS). */
+function errorResponse(client: FaultyClient, kind: 'error_500' | 'throttled') {
+  if (client.config.serviceId === 'SNS') {
+    const xml =
+      '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Receiver</Type><Code>InternalError</Code>' +
+      '<Message>injected: internal error</Message></Error><RequestId>injected</RequestId></ErrorResponse>';
+    return {
+      statusCode: 500,
+      reason: 'Internal Server Error',
+      headers: { 'content-type': 'text/xml', 'content-length': String(Buffer.byteLength(xml)), 'x-amzn-requestid': 'injected' },
+      body: Readable.from([Buffer.from(xml)]),
+    };
+  }
   const dynamo = 'DynamoDB' === client.config.serviceId;
   const body =
     kind === 'throttled'
@@ -170,16 +190,21 @@ async function drain(response: unknown): Promise<void> {
 
 const SMS_KEY = /"sms#([^"\\]+)"/;
 
-/** The SMS hash a call is about: a table key (`sms#<hash>`) or an inbox message's `messageId` attribute. */
-export function smsHashOf(input: Record<string, unknown>): string | undefined {
-  const attributes = input.MessageAttributes as Record<string, { StringValue?: string }> | undefined;
-  if (attributes?.messageId?.StringValue) return attributes.messageId.StringValue;
-  return SMS_KEY.exec(JSON.stringify(input.Key ?? input.Item ?? null))?.[1];
+type Attributes = Record<string, { StringValue?: string }> | undefined;
+
+/** The SMS hashes a call is about: a table key's (`sms#<hash>`), or the `messageId` attribute of each message it sends or publishes. */
+export function smsHashesOf(input: Record<string, unknown>): string[] {
+  const entries = (input.PublishBatchRequestEntries as Array<{ MessageAttributes?: Attributes }> | undefined) ?? [input as { MessageAttributes?: Attributes }];
+  const published = entries.flatMap((entry) => entry.MessageAttributes?.messageId?.StringValue ?? []);
+  if (published.length > 0) return published;
+  const key = SMS_KEY.exec(JSON.stringify(input.Key ?? input.Item ?? null))?.[1];
+  return key === undefined ? [] : [key];
 }
 
 function targetOf(operation: string, input: Record<string, unknown>, queueNames: Readonly<Record<string, string>>): string | undefined {
   if (operation === 'UpdateItem' && /SET #forwardedAt/.test(String(input.UpdateExpression ?? ''))) return 'forward_mark';
   if (typeof input.QueueUrl === 'string') return queueNames[input.QueueUrl] ?? input.QueueUrl;
+  if (typeof input.TopicArn === 'string') return queueNames[input.TopicArn] ?? input.TopicArn;
   return undefined;
 }
 

@@ -237,7 +237,7 @@ export async function runIngestFuzz(input: Partial<IngestFuzzOptions> = {}): Pro
   const sqsEmulator = await startSqsEmulator({ region });
   const clients = createLocalClients({ region, sqsEndpoint: sqsEmulator.endpoint, dynamodbEndpoint: 'http://127.0.0.1:9' });
   try {
-    const queues = await createQueues(clients.sqs, LOCAL_RESOURCE_NAMES);
+    const queues = await createQueues(clients, LOCAL_RESOURCE_NAMES);
     const injector = createFaultInjector(options.seed);
     const half = options.queueFailureRate / 2;
     injector.install(clients.sqs, 'ingest-sqs', [{ operations: ['SendMessage'], rates: { error_500: half, lost_answer_500: half / 2, lost_answer_reset: half / 2 } }]);

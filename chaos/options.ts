@@ -13,9 +13,9 @@ export interface ChaosRates {
   readonly dynamoError: number;
   /** A persist invocation that dies half-way through its batch. */
   readonly persistCrash: number;
-  /** SendMessage to the inbox queue refused (500). */
+  /** PublishBatch to the inbox topic refused (500). */
   readonly inboxFailure: number;
-  /** SendMessage to the inbox queue that took effect but whose answer was lost. */
+  /** PublishBatch to the inbox topic that took effect but whose answer was lost. */
   readonly inboxLostAnswer: number;
   /** A webhook request answered after CALLR's delivery timeout (CALLR retries the same event). */
   readonly deliveryTimeout: number;
@@ -41,7 +41,7 @@ export const RATE_HELP: Readonly<Record<keyof ChaosRates, string>> = {
   dynamoThrottle: 'per attempt: DynamoDB throttling',
   dynamoError: 'per attempt: DynamoDB 500 before it took effect',
   persistCrash: 'per batch: the persister dies half-way through it',
-  inboxFailure: 'per attempt: SendMessage to the inbox refused (500)',
-  inboxLostAnswer: 'per attempt: SendMessage to the inbox took effect, its answer lost',
+  inboxFailure: 'per attempt: PublishBatch to the inbox refused (500)',
+  inboxLostAnswer: 'per attempt: PublishBatch to the inbox took effect, its answer lost',
   deliveryTimeout: "per webhook request: answered after CALLR's delivery timeout",
 };

@@ -1,4 +1,7 @@
-import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
+import { parseCallrEventBytes } from '../functions/callr/events';
+import { toInboundMessage } from '../functions/messages/inbound-message';
+import { ATTRIBUTE, decodeEventBody } from '../functions/queues/queue-message';
 import { createCallrClient, type CallrClient } from '../functions/callr/json-rpc-client';
 import { loadIngestConfig } from '../functions/ingest/config';
 import { createIngestHandler } from '../functions/ingest/create-ingest-handler';
@@ -68,6 +71,12 @@ export interface ChaosPipeline {
   readonly eventSource: RunningSqsEventSource;
   /** Injected faults that are not SDK calls. */
   readonly injected: { crashes: number; crashedRecordsDone: number; deliveryTimeouts: number };
+  /**
+   * SMS hashes of the records of invocations that outlived the persist timeout. Lambda would have
+   * stopped them there; the harness cannot, so they may still forward after a redelivery took
+   * their stale claim over (a second forward AWS would not make).
+   */
+  readonly outlivedTimeout: Set<string>;
   stop(): Promise<void>;
 }
 
@@ -102,12 +111,12 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
 
     const tableName = LOCAL_RESOURCE_NAMES.table;
     await createMessageTable(clean.dynamodb, tableName);
-    const queues = await createQueues(clean.sqs, LOCAL_RESOURCE_NAMES);
+    const queues = await createQueues(clean, LOCAL_RESOURCE_NAMES);
 
     const injector = createFaultInjector(options.seed, {
       onReached: options.onReached,
       keepReached: false,
-      queueNames: { [queues.ingestQueueUrl]: 'ingest', [queues.deadLetterQueueUrl]: 'dead-letter', [queues.inboxQueueUrl]: 'inbox' },
+      queueNames: { [queues.ingestQueueUrl]: 'ingest', [queues.deadLetterQueueUrl]: 'dead-letter', [queues.inboxTopicArn]: 'inbox' },
     });
     const toQueue = (url: string) => (input: Record<string, unknown>) => input.QueueUrl === url;
     injector.install(ingestClients.sqs, 'ingest-sqs', [
@@ -128,10 +137,9 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
         },
       },
     ]);
-    injector.install(persistClients.sqs, 'persist-sqs', [
+    injector.install(persistClients.sns, 'persist-sns', [
       {
-        operations: ['SendMessage'],
-        when: toQueue(queues.inboxQueueUrl),
+        operations: ['PublishBatch'],
         rates: { error_500: rates.inboxFailure, lost_answer_500: rates.inboxLostAnswer / 2, lost_answer_reset: rates.inboxLostAnswer / 2 },
       },
     ]);
@@ -161,9 +169,10 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
     const persistObservability = createObservability(SERVICE_NAMES.persist, process.env, { numberHashKey: numberHashKey.current });
     const persist = withLambdaMiddleware(
       createPersistHandler({
-        config: loadPersistConfig({ TABLE_NAME: tableName, DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl, INBOX_QUEUE_URL: queues.inboxQueueUrl }),
+        config: loadPersistConfig({ TABLE_NAME: tableName, DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl, INBOX_TOPIC_ARN: queues.inboxTopicArn }),
         documents: persistClients.documents,
         sqs: persistClients.sqs,
+        sns: persistClients.sns,
         now: scaledNow,
         numberHashKey,
         ...persistObservability,
@@ -172,6 +181,7 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
     );
 
     const injected = { crashes: 0, crashedRecordsDone: 0, deliveryTimeouts: 0 };
+    const outlivedTimeout = new Set<string>();
     const crashRandom = seededRandom(options.seed ^ 0x5eed);
     const persistTimeoutMs = Math.max(1, Math.round((PERSIST_TIMEOUT_SECONDS * 1000) / options.timeScale));
     const context = () => localLambdaContext('callr-inbound-sms-persist', region, persistTimeoutMs);
@@ -180,16 +190,12 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
       queueUrl: queues.ingestQueueUrl,
       region,
       handler: (options.persistWrapper ?? ((handler) => handler))(async (event: SQSEvent) => {
-        if (event.Records.length > 1 && crashRandom() < rates.persistCrash) {
-          // The invocation dies after some of its records were fully handled: none is
-          // acknowledged, all come back after the visibility timeout.
-          const done = 1 + Math.floor(crashRandom() * (event.Records.length - 1));
-          injected.crashes += 1;
-          injected.crashedRecordsDone += done;
-          await persist({ Records: event.Records.slice(0, done) }, context());
-          throw new Error(`injected crash after ${done} of ${event.Records.length} records`);
+        const startedAt = Date.now();
+        try {
+          return await invokePersist(event);
+        } finally {
+          if (Date.now() - startedAt > persistTimeoutMs) for (const hash of event.Records.flatMap(smsHashOfRecord)) outlivedTimeout.add(hash);
         }
-        return persist(event, context());
       }),
       batchSize: PERSIST_BATCH_SIZE,
       handlerTimeoutMs: persistTimeoutMs,
@@ -199,6 +205,19 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
       logger: persistObservability.logger,
     });
     stops.push(() => eventSource.stop());
+
+    async function invokePersist(event: SQSEvent) {
+      if (event.Records.length > 1 && crashRandom() < rates.persistCrash) {
+        // The invocation dies after some of its records were fully handled: none is
+        // acknowledged, all come back after the visibility timeout.
+        const done = 1 + Math.floor(crashRandom() * (event.Records.length - 1));
+        injected.crashes += 1;
+        injected.crashedRecordsDone += done;
+        await persist({ Records: event.Records.slice(0, done) }, context());
+        throw new Error(`injected crash after ${done} of ${event.Records.length} records`);
+      }
+      return persist(event, context());
+    }
 
     const timeoutRandom = seededRandom(options.seed ^ 0x7173);
     const front = await startHttpApiFront({
@@ -247,10 +266,21 @@ export async function startChaosPipeline(options: ChaosPipelineOptions): Promise
       injector,
       eventSource,
       injected,
+      outlivedTimeout,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/** The SMS hash of an ingest record holding an inbound SMS; none for anything else. */
+function smsHashOfRecord(record: SQSRecord): string[] {
+  try {
+    const parsed = parseCallrEventBytes(decodeEventBody(record.body, record.messageAttributes[ATTRIBUTE.bodyEncoding]?.stringValue));
+    return parsed.ok && parsed.handled && parsed.event.type !== 'sms.mt.status_update' ? [toInboundMessage(parsed.event, new Date(0)).id] : [];
+  } catch {
+    return [];
   }
 }

@@ -211,6 +211,42 @@ export async function simulateThroughEmulator(input: EmulatorSimulationInput): P
   return summarize('emulator', controlUrl, input.count, events, clock.monotonicMs() - started);
 }
 
+export interface UndeliveredSimulationInput {
+  /** The emulator's base URL (`callrEmulatorUrl` of endpoints.json). */
+  readonly emulatorUrl: string;
+  readonly count: number;
+  readonly generator: SimulateCommon['generator'];
+  readonly fetch?: typeof fetch;
+  readonly clock?: SimulationClock;
+}
+
+export interface UndeliveredSimulationSummary {
+  readonly mode: 'undelivered';
+  readonly target: string;
+  readonly sms: number;
+  /** When the first was received: what `callr-mo reconcile --since` takes to recover them. */
+  readonly since: string;
+  readonly hashes: readonly string[];
+}
+
+/**
+ * `simulate --undelivered N`: the emulator receives N inbound SMS and delivers none of them, as
+ * CALLR does when the webhook is down for longer than its retries. Only `sms.get_list` knows of them.
+ */
+export async function simulateUndelivered(input: UndeliveredSimulationInput): Promise<UndeliveredSimulationSummary> {
+  const fetchImpl = input.fetch ?? globalThis.fetch;
+  const clock = input.clock ?? systemClock;
+  const controlUrl = new URL(CALLR_EMULATOR_CONTROL_PATH, input.emulatorUrl).toString();
+  // CALLR dates are whole seconds: the second it started in is where a sweep must start.
+  const since = new Date(Math.floor(clock.now().getTime() / 1000) * 1000).toISOString();
+  const hashes: string[] = [];
+  for (let index = 0; index < input.count; index++) {
+    const sms = input.generator.next();
+    hashes.push((await injectInboundSms(fetchImpl, controlUrl, sms, undefined, { undelivered: true })).hash);
+  }
+  return { mode: 'undelivered', target: controlUrl, sms: input.count, since, hashes };
+}
+
 export async function simulateDirect(input: DirectSimulationInput): Promise<SimulationSummary> {
   const fetchImpl = input.fetch ?? globalThis.fetch;
   const clock = input.clock ?? systemClock;
@@ -333,11 +369,17 @@ export async function runPaced<T>(
   return Promise.all(results);
 }
 
-async function injectInboundSms(fetchImpl: typeof fetch, controlUrl: string, sms: SimulatedSms, format: InboundSmsFormat | undefined): Promise<InjectedSms> {
+async function injectInboundSms(
+  fetchImpl: typeof fetch,
+  controlUrl: string,
+  sms: SimulatedSms,
+  format: InboundSmsFormat | undefined,
+  options: { readonly undelivered?: boolean } = {},
+): Promise<InjectedSms> {
   const response = await callEmulator(fetchImpl, new URL('inbound-sms', controlUrl).toString(), {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ from: sms.from, to: sms.to, text: sms.text, ...(format ? { format } : {}) }),
+    body: JSON.stringify({ from: sms.from, to: sms.to, text: sms.text, ...(format ? { format } : {}), ...(options.undelivered ? { undelivered: true } : {}) }),
   });
   return response as InjectedSms;
 }

@@ -4,9 +4,11 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { awsClientConfig } from '../functions/aws/client-config';
 import { createDynamoDbClients } from '../functions/aws/dynamodb';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createSecretsManagerClient } from '../functions/aws/secrets-manager';
 import { createSqsClient } from '../functions/aws/sqs';
 import { numberHashKeyBytes } from '../functions/privacy/number-hash-key';
+import { parseCallrCredentials } from '../functions/subscription/credentials';
 import { createCallrClient, DEFAULT_CALLR_API_URL, type CallrClient, type CallrCredentials } from '../functions/callr/json-rpc-client';
 import type { MessageTable } from '../functions/messages/message-store';
 import { createLocalClients } from '../local/aws-clients';
@@ -35,6 +37,9 @@ export const STACK_OUTPUT = {
   outboxQueueUrl: 'OutboxQueueUrl',
   numberHashKeyArn: 'NumberHashKeyArn',
 } as const;
+
+/** The CALLR credentials secret a deployed stack reads when the context names none (lib/callr-inbound-sms-stack.ts). */
+export const DEFAULT_STACK_CREDENTIALS_SECRET = 'callr/api-credentials';
 
 export interface TargetDeps {
   readonly env: Env;
@@ -334,22 +339,27 @@ export interface ResolvedCallr {
   readonly description: string;
 }
 
+/** A real CALLR account when `CALLR_API_KEY` (or `CALLR_LOGIN` and `CALLR_PASSWORD`) is set; `CALLR_API_URL` optional. */
+function callrFromEnvironment(env: Env): ResolvedCallr | undefined {
+  const read = (name: string) => env[name]?.trim() || undefined;
+  const apiKey = read('CALLR_API_KEY');
+  const login = read('CALLR_LOGIN');
+  const password = read('CALLR_PASSWORD');
+  if (!apiKey && !login && !password) return undefined;
+  if (apiKey && (login || password)) throw new UsageError('set CALLR_API_KEY or CALLR_LOGIN/CALLR_PASSWORD, not both');
+  if (!apiKey && !(login && password)) throw new UsageError('CALLR_LOGIN and CALLR_PASSWORD go together');
+  const credentials: CallrCredentials = apiKey ? { apiKey } : { login: login!, password: password! };
+  const apiUrl = read('CALLR_API_URL') ?? DEFAULT_CALLR_API_URL;
+  return { callr: createCallrClient({ apiUrl, credentials }), description: `CALLR account at ${apiUrl}` };
+}
+
 /**
  * A real CALLR account when its credentials are in the environment (`CALLR_API_KEY`, or
  * `CALLR_LOGIN` and `CALLR_PASSWORD`; `CALLR_API_URL` optional), else the local pipeline's emulator.
  */
 export function resolveCallr(options: LocalTargetOptions, deps: TargetDeps): ResolvedCallr {
-  const read = (name: string) => deps.env[name]?.trim() || undefined;
-  const apiKey = read('CALLR_API_KEY');
-  const login = read('CALLR_LOGIN');
-  const password = read('CALLR_PASSWORD');
-  if (apiKey || login || password) {
-    if (apiKey && (login || password)) throw new UsageError('set CALLR_API_KEY or CALLR_LOGIN/CALLR_PASSWORD, not both');
-    if (!apiKey && !(login && password)) throw new UsageError('CALLR_LOGIN and CALLR_PASSWORD go together');
-    const credentials: CallrCredentials = apiKey ? { apiKey } : { login: login!, password: password! };
-    const apiUrl = read('CALLR_API_URL') ?? DEFAULT_CALLR_API_URL;
-    return { callr: createCallrClient({ apiUrl, credentials }), description: `CALLR account at ${apiUrl}` };
-  }
+  const fromEnvironment = callrFromEnvironment(deps.env);
+  if (fromEnvironment) return fromEnvironment;
   const endpoints = readLocalPipeline(options, deps, NOT_LOCAL_ALTERNATIVE.callr);
   if (!endpoints.callrEmulatorApiKey) {
     throw new UsageError(
@@ -360,4 +370,75 @@ export function resolveCallr(options: LocalTargetOptions, deps: TargetDeps): Res
     callr: createCallrClient({ apiUrl: endpoints.callrApiUrl, credentials: { apiKey: endpoints.callrEmulatorApiKey } }),
     description: `local CALLR emulator at ${endpoints.callrApiUrl}`,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Everything the reconciliation sweep works with (`reconcile`)
+
+export interface ReconcileTargetOptions extends LocalTargetOptions, AwsTargetOptions {
+  /** With --stack: the CALLR credentials secret (name or ARN) when no CALLR_* variable is set. */
+  readonly credentialsSecret?: string;
+}
+
+export interface ResolvedReconcileTarget {
+  readonly callr: CallrClient;
+  readonly table: MessageTable;
+  readonly sqs: SQSClient;
+  readonly ingestQueueUrl: string;
+  readonly description: string;
+  close(): void;
+}
+
+/**
+ * The local pipeline (its emulator, or the real CALLR account in CALLR_* variables), or a deployed
+ * stack: its table and ingest queue from the outputs, the CALLR credentials from CALLR_* variables
+ * or else from the stack's credentials secret, read with the operator's AWS credentials.
+ */
+export async function resolveReconcileTarget(options: ReconcileTargetOptions, deps: TargetDeps): Promise<ResolvedReconcileTarget> {
+  exclusive({ '--stack': options.stack, '--data-dir': options.dataDir }, 'where to reconcile');
+  if (options.stack === undefined) {
+    if (options.credentialsSecret !== undefined) throw new UsageError('--credentials-secret goes with --stack (locally, the emulator or CALLR_* variables give the credentials)');
+    const endpoints = readLocalPipeline(options, deps);
+    const clients = createLocalClients(endpoints);
+    const { callr, description } = resolveCallr(options, deps);
+    return {
+      callr,
+      table: { documents: clients.documents, tableName: endpoints.tableName },
+      sqs: clients.sqs,
+      ingestQueueUrl: endpoints.ingestQueueUrl,
+      description: `the local pipeline, ${description}`,
+      close: () => clients.destroy(),
+    };
+  }
+  const outputs = await readStackOutputs({ ...options, stack: options.stack }, deps, [STACK_OUTPUT.tableName, STACK_OUTPUT.ingestQueueUrl]);
+  const callr = callrFromEnvironment(deps.env) ?? (await callrFromSecret(options.credentialsSecret ?? DEFAULT_STACK_CREDENTIALS_SECRET, options.region));
+  const { dynamodb, documents } = createDynamoDbClients({ region: options.region });
+  const sqs = createSqsClient({ region: options.region });
+  return {
+    callr: callr.callr,
+    table: { documents, tableName: outputs[STACK_OUTPUT.tableName]! },
+    sqs,
+    ingestQueueUrl: outputs[STACK_OUTPUT.ingestQueueUrl]!,
+    description: `stack ${options.stack}, ${callr.description}`,
+    close: () => {
+      dynamodb.destroy();
+      sqs.destroy();
+    },
+  };
+}
+
+async function callrFromSecret(secretId: string, region: string | undefined): Promise<ResolvedCallr> {
+  const secrets = createSecretsManagerClient({ region });
+  try {
+    const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (!SecretString) throw new TargetError(`the secret ${secretId} has no string value: it should hold the CALLR credentials as JSON`);
+    return { callr: createCallrClient({ credentials: parseCallrCredentials(SecretString) }), description: `CALLR credentials from the secret ${secretId}` };
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') {
+      throw new TargetError(`no secret ${secretId}: give the stack's CALLR credentials secret with --credentials-secret <name-or-arn>, or set CALLR_API_KEY`, { cause: error });
+    }
+    throw error;
+  } finally {
+    secrets.destroy();
+  }
 }

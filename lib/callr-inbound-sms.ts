@@ -1,4 +1,4 @@
-import { type CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { type CustomResource, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -11,10 +11,12 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { HANDLED_EVENT_TYPES, type HandledEventType } from '../functions/callr/events';
+import { findFilterPolicyProblems } from '../functions/inbox/filter-policy';
 import { CALLR_HMAC_ALGORITHMS, isHttpHeaderName, type CallrHmacAlgorithm } from '../functions/callr/signature';
 import { DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, optOutWords } from '../functions/optouts/words';
 import type { LogGroupSettings } from './constructs/functions';
 import { WebhookFrontDoor } from './constructs/flood-protection';
+import { InboxFanOut, type InboxSubscriber } from './constructs/inbox';
 import { WebhookIntake } from './constructs/intake';
 import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
@@ -25,6 +27,8 @@ import { findReconcileProblems, reconcileEveryOf, reconcileLookBackOf, Reconcili
 import { WebhookSubscription } from './constructs/webhook-subscription';
 
 export { CLOUDFRONT_WAF_REGION, WebhookRateLimitAcl, type WebhookRateLimitAclProps } from './constructs/flood-protection';
+export type { InboxSubscriber } from './constructs/inbox';
+export type { InboxFilterPolicy, InboxFilterCondition } from '../functions/inbox/filter-policy';
 export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
@@ -172,6 +176,17 @@ export interface CallrInboundSmsProps extends ReconcileSettings {
   readonly optOutWords?: OptOutWordsProps;
 
   /**
+   * More downstream services, each with its own queue: every inbox message is published once to
+   * the inbox topic, and each queue here is subscribed to it (raw delivery) beside the inbox
+   * queue, through its optional filter policy on the message attributes (`kind`, `keyword`, `to`,
+   * `schemaVersion`, `messageId`), e.g. `{ queue, filter: { kind: ['sms.mo'], keyword: ['HELP'] } }`.
+   * Competing consumers of one queue each get part of the messages; services that each need all
+   * (or all of a kind) need a queue each. See docs/infrastructure.md#fan-out.
+   * @default - none: the inbox queue only
+   */
+  readonly subscribers?: readonly InboxSubscriber[];
+
+  /**
    * The customer-managed KMS key `callrCredentialsSecret` is encrypted with, if it is: the
    * subscription Lambda gets `kms:Decrypt` on it, through Secrets Manager only.
    * @default - the secret uses the AWS managed key, nothing to grant
@@ -254,6 +269,17 @@ export interface CallrInboundSmsProps extends ReconcileSettings {
    * @default - every kind kept until erased
    */
   readonly retention?: RetentionProps;
+
+  /**
+   * A customer-managed KMS key the messages table and the four queues are encrypted with (instead
+   * of the AWS owned key and SSE-SQS), for a team that must hold, rotate, audit or revoke the key
+   * of its messages. The construct's Lambdas are granted its use (through IAM: the key policy must
+   * let the account's IAM policies decide, as a key's default policy does). Your inbox consumers
+   * need `kms:Decrypt` on it too. Changing it on a deployed table re-encrypts it online; the queues
+   * take the new key for new messages.
+   * @default - the table with the AWS owned key, the queues with SQS-managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** Thrown when props contradict each other or hold values AWS or CALLR would refuse. */
@@ -379,6 +405,15 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
     }
   }
 
+  (props.subscribers ?? []).forEach((subscriber, index) => {
+    if (subscriber.filter !== undefined) problems.push(...findFilterPolicyProblems(subscriber.filter, `subscribers[${index}].filter`));
+  });
+  const subscribed = (props.subscribers ?? []).map((subscriber) => subscriber.queue.node.path);
+  const twice = subscribed.filter((path, index) => subscribed.indexOf(path) !== index);
+  if (twice.length > 0) {
+    problems.push(`subscribers lists the queue ${[...new Set(twice)].join(', ')} more than once; give it one filter that covers both (a list of values, or $or)`);
+  }
+
   if (props.webhookWebAclArn !== undefined && known(props.webhookWebAclArn) && !CLOUDFRONT_WEB_ACL_ARN.test(props.webhookWebAclArn)) {
     problems.push(
       `webhookWebAclArn is ${JSON.stringify(props.webhookWebAclArn)}; it must be a WAFv2 web ACL for CloudFront, created in ` +
@@ -451,15 +486,18 @@ function isHttpsUrl(value: string): boolean {
 
 /**
  * The whole CALLR inbound SMS system: HTTP API → ingest Lambda (verifies CALLR's signature) →
- * ingest queue → persist Lambda → DynamoDB table and inbox queue, the HMAC secret, the CALLR webhook
+ * ingest queue → persist Lambda → DynamoDB table and inbox topic → inbox queue (and your
+ * `subscribers`), the HMAC secret, the CALLR webhook
  * subscriptions, and the alarms. See docs/infrastructure.md.
  *
  * It checks all props together, then composes its parts, each in lib/constructs/: the queues, the
- * message store (table and persister), the intake (HTTP API and ingest), the webhook subscription,
+ * inbox fan-out, the message store (table and persister), the intake (HTTP API and ingest), the webhook subscription,
  * and the monitoring, which takes the parts it watches. Each part's resources are exposed here too.
  */
 export class CallrInboundSms extends Construct {
   readonly queues: CallrQueues;
+  /** The inbox topic and its subscriptions. */
+  readonly inbox: InboxFanOut;
   /** The key of the phone numbers' keyed hash; `grantTo(fn)` lets a Lambda of yours hash numbers the same way. */
   readonly numberHashKey: NumberHashKey;
   readonly store: MessageStore;
@@ -497,7 +535,9 @@ export class CallrInboundSms extends Construct {
   readonly ingestQueue: sqs.Queue;
   /** Where authentic but unusable events, poison records and exhausted retries end up. */
   readonly deadLetterQueue: sqs.Queue;
-  /** Canonical, de-duplicated messages for downstream services, sent once they are stored. */
+  /** What the persister publishes each stored message to, once; `inboxQueue` and every subscriber are subscribed. */
+  readonly inboxTopic: sns.Topic;
+  /** Canonical, de-duplicated messages for downstream services, delivered from the inbox topic once they are stored. */
   readonly inboxQueue: sqs.Queue;
   /** Receives inbox messages that downstream consumers failed `MAX_RECEIVE_COUNT` times. */
   readonly inboxDeadLetterQueue: sqs.Queue;
@@ -524,15 +564,23 @@ export class CallrInboundSms extends Construct {
     const logSettings: LogGroupSettings = { retention: props.logRetention ?? DEFAULTS.logRetention, removalPolicy };
     const hmacAlgorithm = props.hmacAlgorithm ?? DEFAULTS.hmacAlgorithm;
 
-    this.queues = new CallrQueues(this, { removalPolicy, inboxVisibilityTimeout: props.inboxVisibilityTimeout });
+    this.queues = new CallrQueues(this, {
+      removalPolicy,
+      inboxVisibilityTimeout: props.inboxVisibilityTimeout,
+      encryptionKey: props.encryptionKey,
+    });
+    this.inbox = new InboxFanOut(this, { queues: this.queues, subscribers: props.subscribers });
+    this.inboxTopic = this.inbox.inboxTopic;
     this.numberHashKey = new NumberHashKey(this, { removalPolicy });
     this.store = new MessageStore(this, {
       queues: this.queues,
+      inbox: this.inbox,
       removalPolicy,
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
       threadingWindow: props.threadingWindow,
       retention: props.retention,
+      encryptionKey: props.encryptionKey,
       optOutWords: props.optOutWords,
     });
     this.numberHashKey.grantTo(this.store.persistFunction);
@@ -595,7 +643,8 @@ export class CallrInboundSms extends Construct {
 
     if (props.outbox ?? props.callrCredentialsSecret !== undefined) {
       this.outbox = new Outbox(this, {
-        queues: this.queues,
+        inbox: this.inbox,
+        encryptionKey: props.encryptionKey,
         store: this.store,
         webhookUrl: this.webhookUrl,
         // findPropsProblems refused an outbox without it.
@@ -619,6 +668,16 @@ export class CallrInboundSms extends Construct {
       inboxQueue: this.inboxQueue,
     } = this.queues);
     ({ table: this.table, persistFunction: this.persistFunction } = this.store);
+    if (props.encryptionKey) {
+      // The reconcile sweep sends to the (encrypted) ingest queue too.
+      const reconcile = this.reconciliation?.reconcileFunction;
+      acknowledgeKeyGrants([
+        this.intake.ingestFunction,
+        this.store.persistFunction,
+        ...(this.outbox ? [this.outbox.senderFunction] : []),
+        ...(reconcile ? [reconcile] : []),
+      ]);
+    }
     this.numberHashKeySecret = this.numberHashKey.secret;
     ({
       hmacSecret: this.hmacSecret,
@@ -632,5 +691,23 @@ export class CallrInboundSms extends Construct {
     this.webhookSubscriptions = this.subscription?.webhookSubscriptions ?? [];
     this.reconcileFunction = this.reconciliation?.reconcileFunction;
     ({ alarmTopic: this.alarmTopic, alarms: this.alarms, dashboard: this.dashboard, dashboardUrl: this.dashboardUrl } = this.monitoring);
+  }
+}
+
+/**
+ * With a customer-managed key, the grants that let a Lambda send to an encrypted queue or use the
+ * encrypted table (CDK's `grantSendMessages`, `grantEncryptDecrypt`) name KMS's action families.
+ */
+function acknowledgeKeyGrants(functions: readonly NodejsFunction[]): void {
+  for (const fn of functions) {
+    if (!fn.role) continue;
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason:
+          `${action} is a family of KMS actions (GenerateDataKey and its WithoutPlaintext form; ReEncryptFrom and ReEncryptTo) ` +
+          'that SQS and DynamoDB use to encrypt messages and items, granted on the one customer-managed key of the table and queues only.',
+      });
+    }
   }
 }

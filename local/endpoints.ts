@@ -19,6 +19,8 @@ export interface LocalEndpoints {
   readonly tableName: string;
   readonly ingestQueueUrl: string;
   readonly deadLetterQueueUrl: string;
+  /** The inbox topic: subscribe another queue to it for a second consumer (local/provision.ts subscribeToInbox). */
+  readonly inboxTopicArn: string;
   readonly inboxQueueUrl: string;
   readonly inboxDeadLetterQueueUrl: string;
   /** Where send requests go (docs/outbox-request.schema.json); their outcomes come back on the inbox. */

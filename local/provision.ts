@@ -65,6 +65,8 @@ export async function createMessageTable(dynamodb: DynamoDBClient, tableName: st
 export interface LocalQueues {
   readonly ingestQueueUrl: string;
   readonly deadLetterQueueUrl: string;
+  /** What the persister publishes to; the inbox queue is subscribed to it (raw delivery). */
+  readonly inboxTopicArn: string;
   readonly inboxQueueUrl: string;
   /** Where inbox messages that downstream consumers keep failing are parked. */
   readonly inboxDeadLetterQueueUrl: string;
@@ -73,11 +75,13 @@ export interface LocalQueues {
 export interface QueueNames {
   readonly ingestQueue: string;
   readonly deadLetterQueue: string;
+  readonly inboxTopic: string;
   readonly inboxQueue: string;
   readonly inboxDeadLetterQueue: string;
 }
 
-export async function createQueues(sqs: SQSClient, names: QueueNames): Promise<LocalQueues> {
+/** The queues, and the inbox topic with the inbox queue subscribed, as the construct wires them. */
+export async function createQueues({ sqs, sns }: { sqs: SQSClient; sns: SNSClient }, names: QueueNames): Promise<LocalQueues> {
   const deadLetterRetention = { MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_DAYS * 24 * 3600) };
   const redriveTo = async (deadLetterUrl: string) =>
     JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, deadLetterUrl), maxReceiveCount: MAX_RECEIVE_COUNT });
@@ -93,7 +97,9 @@ export async function createQueues(sqs: SQSClient, names: QueueNames): Promise<L
     MessageRetentionPeriod: String(INBOX_RETENTION_DAYS * 24 * 3600),
     RedrivePolicy: await redriveTo(inboxDeadLetterQueueUrl),
   });
-  return { ingestQueueUrl, deadLetterQueueUrl, inboxQueueUrl, inboxDeadLetterQueueUrl };
+  const inboxTopicArn = await createInboxTopic(sns, names.inboxTopic);
+  await subscribeToInbox(sns, sqs, { topicArn: inboxTopicArn, queueUrl: inboxQueueUrl });
+  return { ingestQueueUrl, deadLetterQueueUrl, inboxTopicArn, inboxQueueUrl, inboxDeadLetterQueueUrl };
 }
 
 export interface OutboxQueues {

@@ -8,6 +8,8 @@ import { createHmacSecretSource } from '../functions/ingest/hmac-secrets';
 import { loadPersistConfig } from '../functions/persist/config';
 import { createNumberHashKeyLoader } from '../functions/privacy/number-hash-key';
 import { createPersistHandler } from '../functions/persist/create-persist-handler';
+import { DEFAULT_RECONCILE_LOOK_BACK_SECONDS } from '../functions/reconcile/config';
+import { reconcileInbound, type SweepDependencies, type SweepSummary } from '../functions/reconcile/sweep';
 import { LOCAL_RESOURCE_NAMES, PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../functions/queues/queue-design';
 import { createObservability, SERVICE_NAMES } from '../functions/observability/observability';
 import { withLambdaMiddleware } from '../functions/observability/lambda-middleware';
@@ -32,8 +34,13 @@ import { startSqsEventSource } from './sqs-event-source';
 
 export const WEBHOOK_ROUTE = '/webhooks/callr';
 
-/** Persist batches in flight at once locally. */
-const PERSIST_LOCAL_CONCURRENCY = 2;
+/**
+ * Persist batches in flight at once locally: five, as Lambda's SQS event source starts with five
+ * concurrent batches before it scales up. With two, each batch's sequential round trips (put,
+ * forward, mark) left the store waiting on I/O while the intake kept coming (docs/performance.md,
+ * "Local mode: why the store lagged").
+ */
+export const PERSIST_LOCAL_CONCURRENCY = 5;
 /** How long shutdown waits for the ingest queue to drain. */
 const SHUTDOWN_DRAIN_MS = 5_000;
 /** CALLR calls bounded for a quick start and shutdown (the Lambda's defaults allow more). */
@@ -50,6 +57,8 @@ export interface LocalPipeline {
    * generated once and kept in the data directory beside the HMAC secret.
    */
   readonly numberHashKey: string;
+  /** The sweep run at start (undefined when CALLR could not be asked). */
+  readonly startupSweep: SweepSummary | undefined;
   /** Resolves when the ingest queue is drained and no batch is in flight. */
   idle(timeoutMs?: number): Promise<void>;
   /** Stops taking requests, drains in-flight work, unsubscribes the webhooks, stops everything. */
@@ -100,7 +109,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
   try {
     assertDataDirFree(config.dataDir);
     const dynamo = await onPort('dynamodb', config.ports.dynamodb, () =>
-      startDynamoEmulator({ port: config.ports.dynamodb, dataDir: join(config.dataDir, 'dynamodb') }),
+      startDynamoEmulator({ port: config.ports.dynamodb, dataDir: join(config.dataDir, 'dynamodb'), ownThread: true }),
     );
     stops.push(() => dynamo.close());
     const sqsEmulator = await onPort('sqs', config.ports.sqs, () =>
@@ -123,7 +132,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
           `its messages are still stored. To get them, stop, delete ${join(config.dataDir, 'dynamodb')} (its messages go) and start again.`,
       );
     }
-    const queues = await createQueues(clients.sqs, LOCAL_RESOURCE_NAMES);
+    const queues = await createQueues(clients, LOCAL_RESOURCE_NAMES);
     // The first secret is the one CALLR signs with; the others are still accepted (rotation).
     const hmacSecret = loadOrCreateHmacSecret(config.dataDir, config.hmacSecrets?.[0]);
     const acceptedSecrets = [hmacSecret, ...(config.hmacSecrets?.slice(1) ?? [])];
@@ -155,7 +164,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
     const persistConfig = loadPersistConfig({
       TABLE_NAME: tableName,
       DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
-      INBOX_QUEUE_URL: queues.inboxQueueUrl,
+      INBOX_TOPIC_ARN: queues.inboxTopicArn,
       NUMBER_HASH_KEY: numberHashKey,
     });
     const persistNumberHashKey = createNumberHashKeyLoader(persistConfig.numberHashKey!, {
@@ -169,6 +178,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
         config: { ...persistConfig, ...(config.optOutWords ? { optOutWords: config.optOutWords } : {}) },
         documents: clients.documents,
         sqs: clients.sqs,
+        sns: clients.sns,
         now: () => new Date(),
         numberHashKey: persistNumberHashKey,
         ...persistObservability,
@@ -186,6 +196,8 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
           credentials,
           retry: options.emulatorRetry,
           onDeliveryAttempt: (attempt) => log(describeAttempt(attempt)),
+          // CALLR keeps the SMS it received: so does the emulator, and the sweep below finds them after a crash.
+          smsFile: join(config.dataDir, EMULATOR_SMS_FILE),
         }),
       );
       const running = emulator;
@@ -270,7 +282,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
       callr,
       region: config.region,
       tableName,
-      inboxQueueUrl: queues.inboxQueueUrl,
+      inboxTopicArn: queues.inboxTopicArn,
       webhookUrl,
       numberHashKey,
     });
@@ -296,6 +308,13 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
     };
     const endpointsFile = writeEndpoints(config.dataDir, endpoints);
 
+    // What a crash lost (events answered 200, still in the in-memory queue) is at CALLR: one sweep
+    // over the look-back hands it to the pipeline again, through the same de-duplication.
+    const startupSweep = await sweepAtStart(
+      { callr, table: { documents: clients.documents, tableName }, sqs: clients.sqs, ingestQueueUrl: queues.ingestQueueUrl, now: () => new Date() },
+      log,
+    );
+
     let stopping: Promise<void> | undefined;
     return {
       endpoints,
@@ -303,12 +322,35 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
       emulator,
       clients,
       numberHashKey,
+      startupSweep,
       idle: (timeoutMs) => eventSource.idle(timeoutMs),
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/** The look-back of the sweep at start: the scheduled sweep's default. */
+export const STARTUP_SWEEP_LOOK_BACK_MS = DEFAULT_RECONCILE_LOOK_BACK_SECONDS * 1000;
+/** Where the emulator keeps its SMS, in the data directory. */
+export const EMULATOR_SMS_FILE = 'callr-emulator-sms.json';
+
+/** Never fails the start: a CALLR that cannot be reached is said, and `callr-mo reconcile` can run later. */
+async function sweepAtStart(deps: SweepDependencies, log: (line: string) => void): Promise<SweepSummary | undefined> {
+  const to = deps.now();
+  const range = { from: new Date(to.getTime() - STARTUP_SWEEP_LOOK_BACK_MS), to };
+  try {
+    const summary = await reconcileInbound(deps, range);
+    log(
+      `reconciled the last ${STARTUP_SWEEP_LOOK_BACK_MS / 3_600_000} h with CALLR: ${summary.asked} inbound SMS, ${summary.alreadyStored} already stored, ` +
+        `${summary.recovered} recovered${summary.complete ? '' : ' (not listed in full: run callr-mo reconcile)'}`,
+    );
+    return summary;
+  } catch (error) {
+    log(`could not reconcile with CALLR at start (${(error as Error).message}); run callr-mo reconcile --since <ISO> once it answers`);
+    return undefined;
   }
 }
 

@@ -3,7 +3,7 @@ import type { CallrClient } from '../functions/callr/json-rpc-client';
 import { createObservability, SERVICE_NAMES } from '../functions/observability/observability';
 import { withLambdaMiddleware } from '../functions/observability/lambda-middleware';
 import { createOptOutChecker } from '../functions/optouts/registry';
-import { inboxQueuePublisher } from '../functions/outbox/publish';
+import { inboxTopicPublisher } from '../functions/outbox/publish';
 import { createNumberHashKeyLoader, NUMBER_HASH_KEY_VARIABLE } from '../functions/privacy/number-hash-key';
 import { LOCAL_RESOURCE_NAMES, SENDER_BATCH_SIZE, SENDER_TIMEOUT_SECONDS } from '../functions/queues/queue-design';
 import { loadSenderConfig } from '../functions/sender/config';
@@ -29,7 +29,7 @@ export interface LocalSenderOptions {
   readonly callr: Pick<CallrClient, 'sendSms' | 'getSmsList'>;
   readonly region: string;
   readonly tableName: string;
-  readonly inboxQueueUrl: string;
+  readonly inboxTopicArn: string;
   readonly webhookUrl: string;
   readonly numberHashKey: string;
 }
@@ -38,7 +38,7 @@ export async function startLocalSender(options: LocalSenderOptions): Promise<Loc
   const queues = await createOutboxQueues(options.clients.sqs, LOCAL_RESOURCE_NAMES);
   const config = loadSenderConfig({
     TABLE_NAME: options.tableName,
-    INBOX_QUEUE_URL: options.inboxQueueUrl,
+    INBOX_TOPIC_ARN: options.inboxTopicArn,
     DEAD_LETTER_QUEUE_URL: queues.outboxDeadLetterQueueUrl,
     WEBHOOK_URL: options.webhookUrl,
     [NUMBER_HASH_KEY_VARIABLE]: options.numberHashKey,
@@ -57,7 +57,7 @@ export async function startLocalSender(options: LocalSenderOptions): Promise<Loc
       callr: options.callr,
       webhookUrl: config.webhookUrl,
       optOuts: createOptOutChecker({ table, key: () => numberHashKey.load() }),
-      publish: inboxQueuePublisher(options.clients.sqs, config.inboxQueueUrl),
+      publish: inboxTopicPublisher(options.clients.sns, config.inboxTopicArn),
       findSentSms: findSentSmsIn(callrOutboundListing(options.callr)),
       deadLetterQueueUrl: config.deadLetterQueueUrl,
       now: () => new Date(),

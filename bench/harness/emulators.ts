@@ -47,9 +47,10 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
       region: REGION,
       tableName,
       createQueues: (label) =>
-        createQueues(clients.sqs, {
+        createQueues(clients, {
           ingestQueue: `bench-${label}-ingest`,
           deadLetterQueue: `bench-${label}-dead-letter`,
+          inboxTopic: `bench-${label}-inbox`,
           inboxQueue: `bench-${label}-inbox`,
           inboxDeadLetterQueue: `bench-${label}-inbox-dead-letter`,
         }),

@@ -62,8 +62,7 @@ export interface InboxMessage {
 
 /** An inbound SMS as an inbox message: its body is the stored message with `kind: 'sms.mo'`. */
 export function inboundInboxMessage(message: InboundMessage): InboxMessage {
-  // `keyword` joins the message when the keyword step has set it (an optional field).
-  const keyword = 'keyword' in message && typeof message.keyword === 'string' ? message.keyword : undefined;
+  const { keyword } = message;
   return {
     kind: INBOX_KINDS.inbound,
     messageId: message.id,

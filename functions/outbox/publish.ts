@@ -1,8 +1,6 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
-import { encodeInboxMessage, type InboxMessage } from '../inbox/message';
+import type { InboxMessage } from '../inbox/message';
 import { publishToInbox } from '../inbox/publish';
-import { sendToQueue } from '../queues/send';
 import { OUTBOX_OUTCOME_SCHEMA_VERSION, outcomeMessageId, type OutboxOutcome } from './outcome';
 
 /**
@@ -10,9 +8,8 @@ import { OUTBOX_OUTCOME_SCHEMA_VERSION, outcomeMessageId, type OutboxOutcome } f
  * (functions/inbox/message.ts): the body is the outcome as JSON, the attributes let consumers route
  * and de-duplicate without parsing it (`kind`, `messageId`, `schemaVersion`, `to`).
  *
- * The sender and the persister take a `PublishOutcome`; which inbox it reaches is their wiring's
- * choice: the inbox topic (`inboxTopicPublisher`, every subscriber gets it) or, where the inbox is
- * a bare queue, that queue (`inboxQueuePublisher`).
+ * The sender and the persister take a `PublishOutcome` (tests pass their own); their entries and
+ * local mode give them `inboxTopicPublisher`: the inbox topic, whose every subscriber gets it.
  */
 export type PublishOutcome = (outcome: OutboxOutcome) => Promise<void>;
 
@@ -31,16 +28,5 @@ export function inboxTopicPublisher(sns: SNSClient, topicArn: string): PublishOu
   return async (outcome) => {
     const [result] = await publishToInbox(sns, topicArn, [outcomeInboxMessage(outcome)]);
     if (!result?.published) throw result?.error ?? new Error('the inbox topic did not take the outcome');
-  };
-}
-
-/** Straight to an inbox queue, with the same body and attributes as the topic's raw delivery. */
-export function inboxQueuePublisher(sqs: SQSClient, inboxQueueUrl: string): PublishOutcome {
-  return async (outcome) => {
-    const encoded = encodeInboxMessage(outcomeInboxMessage(outcome));
-    await sendToQueue(sqs, inboxQueueUrl, {
-      MessageBody: encoded.Message,
-      MessageAttributes: encoded.MessageAttributes as Record<string, MessageAttributeValue>,
-    });
   };
 }

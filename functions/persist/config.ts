@@ -2,6 +2,7 @@ import { DEFAULT_THREADING_WINDOW_MS } from '../messages/threading';
 import { readRetention, type Retention } from '../privacy/retention';
 import { NUMBER_HASH_KEY_ARN_VARIABLE, readNumberHashKeyConfig, type NumberHashKeyConfig } from '../privacy/number-hash-key';
 import { readOptOutWords, type OptOutWords } from '../optouts/words';
+import { INBOX_TOPIC_ARN_VARIABLE, readInboxTopicArn } from '../inbox/config';
 
 /**
  * The persist Lambda's configuration, read from the environment and checked once at cold start.
@@ -12,8 +13,8 @@ export interface PersistConfig {
   readonly tableName: string;
   /** Where records that can never succeed are sent, with the reason. */
   readonly deadLetterQueueUrl: string;
-  /** Where stored inbound messages are handed to downstream services. */
-  readonly inboxQueueUrl: string;
+  /** Where stored inbound messages are published for downstream services (INBOX_TOPIC_ARN). */
+  readonly inboxTopicArn: string;
   /** How far back a reply looks for the outbox SMS it answers (`THREADING_WINDOW_SECONDS`). @default DEFAULT_THREADING_WINDOW_MS (7 days) */
   readonly threadingWindowMs?: number;
   /**
@@ -53,7 +54,7 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
     problems.push(`TABLE_NAME must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -); got "${tableName}".`);
   }
   const deadLetterQueueUrl = readQueueUrl('DEAD_LETTER_QUEUE_URL', read('DEAD_LETTER_QUEUE_URL'), 'the dead-letter queue', problems);
-  const inboxQueueUrl = readQueueUrl('INBOX_QUEUE_URL', read('INBOX_QUEUE_URL'), 'the inbox queue that downstream services consume', problems);
+  const inboxTopicArn = readInboxTopicArn(read(INBOX_TOPIC_ARN_VARIABLE), problems);
 
   const threadingWindow = read('THREADING_WINDOW_SECONDS');
   const threadingWindowSeconds = threadingWindow === undefined ? DEFAULT_THREADING_WINDOW_MS / 1000 : Number(threadingWindow);
@@ -75,7 +76,7 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
   return {
     tableName: tableName ?? '',
     deadLetterQueueUrl: deadLetterQueueUrl ?? '',
-    inboxQueueUrl: inboxQueueUrl ?? '',
+    inboxTopicArn: inboxTopicArn ?? '',
     threadingWindowMs: threadingWindowSeconds * 1000,
     ...(numberHashKey ? { numberHashKey } : {}),
     ...(Object.keys(retention).length > 0 ? { retention } : {}),

@@ -3,9 +3,14 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseCallrEventBytes, type InboundSmsEvent, type SmsStatusEvent } from '../callr/events';
+import { createInboxBatch, type InboxBatch } from '../inbox/batch';
+import { InboxPublishError } from '../inbox/errors';
+import { inboundInboxMessage } from '../inbox/message';
+import { publishToInbox } from '../inbox/publish';
 import { ItemRejectedError, type ItemRejection } from '../messages/errors';
 import { toInboundMessage, type InboundMessage } from '../messages/inbound-message';
 import type { RawOmitted } from '../messages/item-size';
@@ -19,12 +24,11 @@ import {
 } from '../messages/message-store';
 import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
 import { DEFAULT_THREADING_WINDOW_MS, threadReply } from '../messages/threading';
-import { inboxQueuePublisher } from '../outbox/publish';
+import { inboxTopicPublisher } from '../outbox/publish';
 import { forwardStoredStatus } from '../outbox/status-forward';
 import { createInboundEnrichment } from '../optouts/enrichment';
 import { DEFAULT_OPT_OUT_WORDS } from '../optouts/words';
 import type { NumberHashKeyLoader } from '../privacy/number-hash-key';
-import { forwardToInbox } from '../queues/inbox';
 import { ATTRIBUTE, UnknownBodyEncodingError, decodeEventBody, withDeadLetterReason } from '../queues/queue-message';
 import { PERSIST_TIMEOUT_SECONDS } from '../queues/queue-design';
 import { sendToQueue } from '../queues/send';
@@ -35,16 +39,23 @@ import { queueMessageFromRecord, recordAttribute } from './records';
 
 /**
  * The persist Lambda: each SQS record holds one verified CALLR event (functions/queues/queue-message.ts).
- * Inbound SMS are stored once and handed to the inbox queue; outbound statuses are applied when
- * newer. Records are processed concurrently (Powertools' default); a record handler only throws,
- * and only for what a retry can fix, so SQS redelivers exactly the failed records. A record that
- * can never succeed goes to the dead-letter queue at once, with the reason, and counts as handled.
+ * Inbound SMS are stored once and published to the inbox topic; outbound statuses are applied when
+ * newer. Records are processed concurrently; a record handler only throws, and only for what a
+ * retry can fix, so SQS redelivers exactly the failed records. A record that can never succeed
+ * goes to the dead-letter queue at once, with the reason, and counts as handled.
+ *
+ * The messages a batch forwards share one PublishBatch request (functions/inbox/batch.ts): each
+ * record still claims, publishes and marks its own message, and fails alone when its message was
+ * not published; the marks then run in parallel.
  */
 
 export interface PersistDependencies {
   readonly config: PersistConfig;
   readonly documents: DynamoDBDocumentClient;
+  /** The dead-letter queue's. */
   readonly sqs: SQSClient;
+  /** The inbox topic's. */
+  readonly sns: SNSClient;
   readonly now: () => Date;
   /**
    * A new token for each processing of a record, unique across copies and Lambdas: the token of
@@ -52,10 +63,11 @@ export interface PersistDependencies {
    */
   readonly newAttemptToken?: () => string;
   /**
-   * The key of the numbers' keyed hash (functions/privacy/number-hash-key.ts), loaded before a
-   * batch is processed: a batch is not processed without it (SQS delivers it again), so every line
-   * it logs carries the hashes, and the opt-out registry, which keeps the sender's number only as
-   * its hash, never stores a STOP unapplied.
+   * The key of the numbers' keyed hash (functions/privacy/number-hash-key.ts). Every stored message
+   * and status carries its number's hash (the byNumberHash index, erasure), and the opt-out
+   * registry keeps the sender's number only as its hash: a record fails while the key cannot be
+   * loaded (SQS delivers it again), so nothing is stored unfindable and no STOP unapplied. Once
+   * loaded, log lines show numbers with their hash.
    */
   readonly numberHashKey: NumberHashKeyLoader;
   readonly logger: Logger;
@@ -66,9 +78,18 @@ export type PersistHandler = (event: SQSEvent, context?: Context) => Promise<SQS
 
 /**
  * Why a record went to the dead-letter queue (attribute `deadLetterReason`, metric dimension
- * `reason`); `item_too_large` and `store_rejected` are writes DynamoDB can never take (ItemRejection).
+ * `reason`); `item_too_large` and `store_rejected` are writes DynamoDB can never take (ItemRejection);
+ * `inbox_rejected`: stored, but SNS refuses its message for good (too large for SNS, say). It stays
+ * stored and not forwarded; a redrive after a fix forwards it (the redelivery of the event that
+ * stored it).
  */
-export type PersistDeadLetterReason = 'unknown_body_encoding' | 'invalid_json' | 'invalid_shape' | 'unhandled_event_type' | ItemRejection;
+export type PersistDeadLetterReason =
+  | 'unknown_body_encoding'
+  | 'invalid_json'
+  | 'invalid_shape'
+  | 'unhandled_event_type'
+  | 'inbox_rejected'
+  | ItemRejection;
 
 export type PersistOutcome =
   /** A new inbound SMS, stored and forwarded; `rawOmitted` when stored without its raw copy. */
@@ -113,7 +134,7 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   const table: MessageTable = { documents: deps.documents, tableName: deps.config.tableName };
   const newAttemptToken = deps.newAttemptToken ?? randomAttemptToken;
   // Statuses of SMS sent through the outbox go to the inbox as `sms.status`, beside the messages.
-  const publishOutcome = inboxQueuePublisher(deps.sqs, deps.config.inboxQueueUrl);
+  const publishOutcome = inboxTopicPublisher(deps.sns, deps.config.inboxTopicArn);
   // Keyword and opt-out, before the message is stored (functions/optouts/enrichment.ts).
   const enrichInbound = createInboundEnrichment({
     words: deps.config.optOutWords ?? DEFAULT_OPT_OUT_WORDS,
@@ -122,15 +143,17 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     metrics: deps.metrics,
   });
 
-  async function processRecord(record: SQSRecord): Promise<PersistOutcome> {
+  async function processRecord(record: SQSRecord, inbox: InboxBatch): Promise<PersistOutcome> {
     const logger = deps.logger.createChild();
     logger.setCorrelationId(recordAttribute(record, ATTRIBUTE.eventId) ?? record.messageId);
     let outcome: PersistOutcome;
     try {
-      outcome = await persistRecord(record, logger);
+      outcome = await persistRecord(record, inbox, logger);
     } catch (error) {
       logger.warn('record failed; SQS will deliver it again', { error, sqsMessageId: record.messageId });
       throw error;
+    } finally {
+      inbox.settle();
     }
     countOutcome(outcome);
     if (outcome.kind === 'dead_lettered') {
@@ -144,7 +167,7 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     return outcome;
   }
 
-  async function persistRecord(record: SQSRecord, logger: Logger): Promise<PersistOutcome> {
+  async function persistRecord(record: SQSRecord, inbox: InboxBatch, logger: Logger): Promise<PersistOutcome> {
     let rawEvent: Buffer;
     try {
       rawEvent = decodeEventBody(record.body, recordAttribute(record, ATTRIBUTE.bodyEncoding));
@@ -162,16 +185,23 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     try {
       return event.type === 'sms.mt.status_update'
         ? await persistStatus(event, rawEvent, attemptToken, logger)
-        : await persistInbound(event, rawEvent, attemptToken, logger);
+        : await persistInbound(event, rawEvent, attemptToken, inbox, logger);
     } catch (error) {
       // Retrying cannot help (SQS would redeliver it until maxReceiveCount, then redrive it without
       // a reason): the dead-letter queue keeps the event, with why.
       if (error instanceof ItemRejectedError) return deadLetter(record, error.reason, error.message);
+      if (error instanceof InboxPublishError && error.permanent) return deadLetter(record, 'inbox_rejected', error.message);
       throw error;
     }
   }
 
-  async function persistInbound(event: InboundSmsEvent, rawEvent: Buffer, attemptToken: string, logger: Logger): Promise<PersistOutcome> {
+  async function persistInbound(
+    event: InboundSmsEvent,
+    rawEvent: Buffer,
+    attemptToken: string,
+    inbox: InboxBatch,
+    logger: Logger,
+  ): Promise<PersistOutcome> {
     const now = deps.now();
     const message = await threadReply(table, await enrichInbound(toInboundMessage(event, now)), {
       windowMs: deps.config.threadingWindowMs ?? DEFAULT_THREADING_WINDOW_MS,
@@ -186,7 +216,7 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     const put = await putMessageOnce(table, { message, rawEvent, eventId: message.eventId, claim, expiresAt, senderHash });
     if (put.stored) {
       if (put.rawOmitted) logger.warn('message stored without its raw copy', { messageId: message.id, rawOmitted: put.rawOmitted });
-      await forwardClaimed(message, claim, logger);
+      await forwardClaimed(message, claim, inbox, logger);
       return { kind: 'stored', messageId: message.id, ...(put.rawOmitted ? { rawOmitted: put.rawOmitted } : {}) };
     }
     // Only the event that stored it forwards it: the same SMS through another webhook (another
@@ -199,19 +229,19 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
       existing.forwardedAt === null &&
       (await claimForward(table, message.id, { claim, staleBefore: new Date(now.getTime() - FORWARD_CLAIM_STALE_AFTER_MS) }))
     ) {
-      await forwardClaimed(existing.message, claim, logger);
+      await forwardClaimed(existing.message, claim, inbox, logger);
       return { kind: 'forwarded_on_redelivery', messageId: message.id };
     }
     return { kind: 'duplicate', messageId: message.id };
   }
 
   /**
-   * Send, then mark, holding `claim`. On failure the claim is given back and the error thrown, so
-   * SQS redelivers the event and the redelivery forwards.
+   * Publish (with the rest of the batch), then mark, holding `claim`. On failure the claim is given
+   * back and the error thrown, so SQS redelivers the event and the redelivery forwards.
    */
-  async function forwardClaimed(message: InboundMessage, claim: ForwardClaim, logger: Logger): Promise<void> {
+  async function forwardClaimed(message: InboundMessage, claim: ForwardClaim, inbox: InboxBatch, logger: Logger): Promise<void> {
     try {
-      await forwardToInbox(deps.sqs, deps.config.inboxQueueUrl, message);
+      await inbox.publish(inboundInboxMessage(message));
       await markMessageForwarded(table, message.id, deps.now());
     } catch (error) {
       await releaseClaimAfterFailure(message.id, claim, logger);
@@ -271,9 +301,12 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   }
 
   return async (event, context) => {
-    // Throws NumberHashKeyUnavailableError: the invocation fails and SQS delivers the batch again.
-    await deps.numberHashKey.load();
     const processor = new BatchProcessor(EventType.SQS);
-    return processPartialResponse(event, processRecord, processor, { context });
+    const inbox = createInboxBatch(event.Records.length, (messages) => publishToInbox(deps.sns, deps.config.inboxTopicArn, messages));
+    // In parallel (Powertools' default, stated because the shared publication relies on it).
+    return processPartialResponse(event, (record: SQSRecord) => processRecord(record, inbox), processor, {
+      context,
+      processInParallel: true,
+    });
   };
 }

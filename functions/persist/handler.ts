@@ -1,6 +1,7 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { createDynamoDbClients } from '../aws/dynamodb';
 import { createSecretsManagerClient } from '../aws/secrets-manager';
+import { createSnsClient } from '../aws/sns';
 import { createSqsClient } from '../aws/sqs';
 import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { withLambdaMiddleware } from '../observability/lambda-middleware';
@@ -26,6 +27,7 @@ export const handler = withLambdaMiddleware(
     config,
     documents: createDynamoDbClients().documents,
     sqs: createSqsClient(),
+    sns: createSnsClient(),
     now: () => new Date(),
     numberHashKey,
     ...observability,

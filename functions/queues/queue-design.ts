@@ -61,11 +61,12 @@ export const OUTBOX_MAX_RECEIVE_COUNT = 10;
  */
 export const OUTBOX_RETENTION_DAYS = 14;
 
-/** Names local mode gives its queues and table (a deployment lets CloudFormation name them). */
+/** Names local mode gives its queues, topic and table (a deployment lets CloudFormation name them). */
 export const LOCAL_RESOURCE_NAMES = {
   table: 'callr-inbound-sms-messages',
   ingestQueue: 'callr-inbound-sms-ingest',
   deadLetterQueue: 'callr-inbound-sms-dead-letter',
+  inboxTopic: 'callr-inbound-sms-inbox',
   inboxQueue: 'callr-inbound-sms-inbox',
   inboxDeadLetterQueue: 'callr-inbound-sms-inbox-dead-letter',
   outboxQueue: 'callr-inbound-sms-outbox',

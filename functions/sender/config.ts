@@ -1,4 +1,5 @@
 import { DEFAULT_CALLR_API_URL, DEFAULT_CALLR_TIMEOUT_MS } from '../callr/json-rpc-client';
+import { INBOX_TOPIC_ARN_VARIABLE, readInboxTopicArn } from '../inbox/config';
 import { readNumberHashKeyConfig, type NumberHashKeyConfig, NUMBER_HASH_KEY_ARN_VARIABLE } from '../privacy/number-hash-key';
 import { SENDER_TIMEOUT_SECONDS } from '../queues/queue-design';
 
@@ -9,8 +10,8 @@ import { SENDER_TIMEOUT_SECONDS } from '../queues/queue-design';
  */
 export interface SenderConfig {
   readonly tableName: string;
-  /** Where outcomes go (the inbox). */
-  readonly inboxQueueUrl: string;
+  /** Where outcomes go: the inbox topic (INBOX_TOPIC_ARN), as the persister's messages. */
+  readonly inboxTopicArn: string;
   /** Where unreadable requests go, with the reason (the outbox's dead-letter queue). */
   readonly deadLetterQueueUrl: string;
   /** Our webhook: each SMS's per-SMS webhook, so that its statuses and replies come back. */
@@ -75,7 +76,7 @@ export function loadSenderConfig(env: Readonly<Record<string, string | undefined
 
   const config: SenderConfig = {
     tableName: required('TABLE_NAME', 'the DynamoDB table of messages and send records'),
-    inboxQueueUrl: url('INBOX_QUEUE_URL', 'the inbox queue, where outcomes go'),
+    inboxTopicArn: readInboxTopicArn(env[INBOX_TOPIC_ARN_VARIABLE], problems) ?? '',
     deadLetterQueueUrl: url('DEAD_LETTER_QUEUE_URL', "the outbox's dead-letter queue, for unreadable requests"),
     webhookUrl: url('WEBHOOK_URL', 'our webhook URL, set on each SMS so that its statuses and replies come back'),
     callrCredentialsSecretId: read('CALLR_CREDENTIALS_SECRET_ARN'),

@@ -1,9 +1,10 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { createDynamoDbClients } from '../aws/dynamodb';
 import { createSecretsManagerClient } from '../aws/secrets-manager';
+import { createSnsClient } from '../aws/sns';
 import { createSqsClient } from '../aws/sqs';
 import { createCallrClient } from '../callr/json-rpc-client';
-import { inboxQueuePublisher } from '../outbox/publish';
+import { inboxTopicPublisher } from '../outbox/publish';
 import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { withLambdaMiddleware } from '../observability/lambda-middleware';
 import { parseCallrCredentials } from '../subscription/credentials';
@@ -24,6 +25,7 @@ const config = loadSenderConfig(process.env);
 const observability = createObservability(SERVICE_NAMES.sender);
 const secrets = new SecretsProvider({ awsSdkV3Client: createSecretsManagerClient() });
 const sqs = createSqsClient();
+const sns = createSnsClient();
 const documents = createDynamoDbClients().documents;
 const table = { documents, tableName: config.tableName };
 const numberHashKey = createNumberHashKeyLoader(config.numberHashKey, { secrets: () => secrets });
@@ -40,7 +42,7 @@ async function createHandler(): Promise<SenderHandler> {
     callr,
     webhookUrl: config.webhookUrl,
     optOuts: createOptOutChecker({ table, key: () => numberHashKey.load() }),
-    publish: inboxQueuePublisher(sqs, config.inboxQueueUrl),
+    publish: inboxTopicPublisher(sns, config.inboxTopicArn),
     findSentSms: findSentSmsIn(callrOutboundListing(callr)),
     deadLetterQueueUrl: config.deadLetterQueueUrl,
     now: () => new Date(),

@@ -1,16 +1,19 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { BY_OUTBOUND_RECIPIENT_INDEX, TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
+import { INBOX_TOPIC_ARN_VARIABLE } from '../../functions/inbox/config';
 import { SERVICE_NAMES } from '../../functions/observability/observability';
 import { OPT_OUT_WORDS_VARIABLES } from '../../functions/optouts/words';
 import { PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
 import { EXPIRES_AT_ATTRIBUTE } from '../../functions/privacy/retention';
 import { createCallrFunction, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
 import { retentionEnvironment, type RetentionProps } from './privacy';
+import type { InboxFanOut } from './inbox';
 import type { CallrQueues } from './queues';
 
 /**
@@ -25,8 +28,10 @@ export const PERSIST_TABLE_OPERATIONS = [dynamodb.Operation.GET_ITEM, dynamodb.O
 
 /** Props of {@link MessageStore}. */
 export interface MessageStoreProps {
-  /** The queues the persister reads (ingest) and writes (dead-letter, inbox). */
+  /** The queues the persister reads (ingest) and writes (dead-letter). */
   readonly queues: CallrQueues;
+  /** The topic the persister publishes stored messages to. */
+  readonly inbox: InboxFanOut;
   /** What happens to the table when it leaves the stack or the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
   readonly logs: LogGroupSettings;
@@ -45,13 +50,18 @@ export interface MessageStoreProps {
    * @default - kept until erased
    */
   readonly retention?: RetentionProps;
+  /**
+   * A customer-managed KMS key the table is encrypted with; the persister may encrypt and decrypt with it.
+   * @default - the AWS owned key (DynamoDB's default)
+   */
+  readonly encryptionKey?: kms.IKey;
   /** Stop and start words of the opt-out registry; a list not given keeps the persister's defaults. */
   readonly optOutWords?: { readonly stop?: readonly string[]; readonly start?: readonly string[] };
 }
 
 /**
  * The messages table and the persist Lambda that fills it from the ingest queue (normalises, writes
- * once, forwards new messages to the inbox queue). A part of {@link CallrInboundSms}; see
+ * once, publishes new messages to the inbox topic). A part of {@link CallrInboundSms}; see
  * {@link CallrQueues} for why its resources live in the scope it is given.
  */
 export class MessageStore {
@@ -81,16 +91,18 @@ export class MessageStore {
       })),
     });
 
+    if (props.encryptionKey) encryptTableWith(this.table, props.encryptionKey);
+
     this.persistFunction = createCallrFunction(scope, 'PersistFunction', {
       entry: LAMBDA_ENTRIES.persist,
       serviceName: SERVICE_NAMES.persist,
-      description: 'Stores queued CALLR events in DynamoDB and forwards new messages to the inbox queue',
+      description: 'Stores queued CALLR events in DynamoDB and publishes new messages to the inbox topic',
       timeout: Duration.seconds(PERSIST_TIMEOUT_SECONDS),
       memorySize: 512,
       environment: {
         TABLE_NAME: this.table.tableName,
         DEAD_LETTER_QUEUE_URL: queues.deadLetterQueue.queueUrl,
-        INBOX_QUEUE_URL: queues.inboxQueue.queueUrl,
+        [INBOX_TOPIC_ARN_VARIABLE]: props.inbox.inboxTopic.topicArn,
         ...(props.threadingWindow !== undefined ? { THREADING_WINDOW_SECONDS: String(props.threadingWindow.toSeconds()) } : {}),
         ...retentionEnvironment(props.retention),
         ...(props.optOutWords?.stop ? { [OPT_OUT_WORDS_VARIABLES.stop]: props.optOutWords.stop.join(',') } : {}),
@@ -109,8 +121,10 @@ export class MessageStore {
       actions: ['dynamodb:Query'],
       resourceArns: [`${this.table.tableArn}/index/${BY_OUTBOUND_RECIPIENT_INDEX.indexName}`],
     });
+    // Table items are encrypted under the key: the persister's reads and writes need it.
+    props.encryptionKey?.grantEncryptDecrypt(this.persistFunction);
     queues.deadLetterQueue.grantSendMessages(this.persistFunction);
-    queues.inboxQueue.grantSendMessages(this.persistFunction);
+    props.inbox.grantPublish(this.persistFunction);
     this.persistFunction.addEventSource(
       new SqsEventSource(queues.ingestQueue, {
         batchSize: PERSIST_BATCH_SIZE,
@@ -119,4 +133,16 @@ export class MessageStore {
       }),
     );
   }
+}
+
+/**
+ * The table under a customer-managed key. Set on the CloudFormation resource rather than with
+ * `TableEncryptionV2.customerManagedKey`, which needs the stack's region to tell the table's own
+ * replica from others and so refuses an environment-agnostic stack: this table has one replica, in
+ * the stack's region, and it gets the key.
+ */
+function encryptTableWith(table: dynamodb.TableV2, key: kms.IKey): void {
+  const resource = table.node.defaultChild as dynamodb.CfnGlobalTable;
+  resource.addPropertyOverride('SSESpecification', { SSEEnabled: true, SSEType: 'KMS' });
+  resource.addPropertyOverride('Replicas.0.SSESpecification', { KMSMasterKeyId: key.keyArn });
 }

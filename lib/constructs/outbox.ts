@@ -9,6 +9,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { INBOX_TOPIC_ARN_VARIABLE } from '../../functions/inbox/config';
 import { METRICS_NAMESPACE, SERVICE_NAMES, STACK_DIMENSION } from '../../functions/observability/observability';
 import {
   DEAD_LETTER_RETENTION_DAYS,
@@ -21,7 +22,7 @@ import {
 import { SENDER_METRIC } from '../../functions/sender/send-request';
 import { createCallrFunction, grantCallrCredentials, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
 import type { MessageStore } from './message-store';
-import type { CallrQueues } from './queues';
+import type { InboxFanOut } from './inbox';
 
 /**
  * What the sender may do with the table: claim and update send records, write the SMS link,
@@ -32,7 +33,8 @@ export const SENDER_TABLE_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 
 
 /** Props of {@link Outbox}. */
 export interface OutboxProps {
-  readonly queues: CallrQueues;
+  /** Where outcomes go, beside the inbound messages. */
+  readonly inbox: InboxFanOut;
   readonly store: MessageStore;
   /** Set on each SMS as its per-SMS webhook, so that its statuses and replies come back to us. */
   readonly webhookUrl: string;
@@ -45,6 +47,12 @@ export interface OutboxProps {
   readonly alarmTopic: sns.ITopic;
   readonly removalPolicy: RemovalPolicy;
   readonly logs: LogGroupSettings;
+  /**
+   * The customer-managed key of the table and queues: the outbox queues are encrypted with it too,
+   * and the sender may use it (it reads and writes the table, consumes and dead-letters requests).
+   * @default - SQS-managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** The outbox's alarms; each notifies the alarm topic when it fires and recovers. */
@@ -70,9 +78,16 @@ export class Outbox {
   readonly alarms: OutboxAlarms;
 
   constructor(scope: Construct, props: OutboxProps) {
-    const { queues, store } = props;
+    const { store } = props;
     const createQueue = (id: string, queueProps: sqs.QueueProps): sqs.Queue =>
-      new sqs.Queue(scope, id, { ...queueProps, encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, removalPolicy: props.removalPolicy });
+      new sqs.Queue(scope, id, {
+        ...queueProps,
+        ...(props.encryptionKey
+          ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+          : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+        enforceSSL: true,
+        removalPolicy: props.removalPolicy,
+      });
     this.outboxDeadLetterQueue = createQueue('OutboxDeadLetterQueue', { retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS) });
     this.outboxQueue = createQueue('OutboxQueue', {
       retentionPeriod: Duration.days(OUTBOX_RETENTION_DAYS),
@@ -88,7 +103,7 @@ export class Outbox {
       memorySize: 256,
       environment: {
         TABLE_NAME: store.table.tableName,
-        INBOX_QUEUE_URL: queues.inboxQueue.queueUrl,
+        [INBOX_TOPIC_ARN_VARIABLE]: props.inbox.inboxTopic.topicArn,
         DEAD_LETTER_QUEUE_URL: this.outboxDeadLetterQueue.queueUrl,
         WEBHOOK_URL: props.webhookUrl,
         CALLR_CREDENTIALS_SECRET_ARN: props.callrCredentialsSecret.secretArn,
@@ -98,7 +113,8 @@ export class Outbox {
     });
     iam.Grant.addToPrincipal({ grantee: this.senderFunction, actions: [...SENDER_TABLE_ACTIONS], resourceArns: [store.table.tableArn] });
     grantCallrCredentials(this.senderFunction, props.callrCredentialsSecret, props.callrCredentialsKey);
-    queues.inboxQueue.grantSendMessages(this.senderFunction);
+    props.inbox.grantPublish(this.senderFunction);
+    props.encryptionKey?.grantEncryptDecrypt(this.senderFunction);
     this.outboxDeadLetterQueue.grantSendMessages(this.senderFunction);
     this.senderFunction.addEventSource(
       new SqsEventSource(this.outboxQueue, {

@@ -61,6 +61,16 @@ export interface EmulatedAccountOptions {
   readonly statusUpdateDelayMs: number;
   /** The account's shortcodes; an SMS sent without a sender goes out from the first. */
   readonly shortcodes: readonly string[];
+  /** SMS the account already holds (CALLR keeps its SMS: local mode reloads them after a restart). */
+  readonly initialSms?: EmulatedSmsHistory;
+  /** Told after each SMS received or sent, with every SMS the account holds. */
+  readonly onSmsChange?: (history: EmulatedSmsHistory) => void;
+}
+
+/** The SMS an account holds, as kept between runs: sent ones without their webhook (no more events for them). */
+export interface EmulatedSmsHistory {
+  readonly inbound: readonly InboundSms[];
+  readonly outbound: readonly OutboundSms[];
 }
 
 /** Statuses an emulated outbound SMS goes through after CREATED. */
@@ -99,9 +109,10 @@ export interface InboundSmsInjection {
 
 export function createEmulatedAccount(options: EmulatedAccountOptions): EmulatedAccount {
   const webhooks = new Map<string, EmulatedWebhook>();
-  const outbound: OutboundRecord[] = [];
-  const inbound: InboundSms[] = [];
+  const outbound: OutboundRecord[] = (options.initialSms?.outbound ?? []).map((sms) => ({ sms, webhook: undefined }));
+  const inbound: InboundSms[] = [...(options.initialSms?.inbound ?? [])];
   const { delivery, now } = options;
+  const smsChanged = () => options.onSmsChange?.({ inbound: [...inbound], outbound: outbound.map((record) => record.sms) });
 
   const uniqueHash = (taken: (hash: string) => boolean) => {
     let hash = newObjectHash();
@@ -152,6 +163,7 @@ export function createEmulatedAccount(options: EmulatedAccountOptions): Emulated
     const previous = record.sms.history.at(-1);
     const change: StatusChange = { oldStatus: previous?.newStatus ?? 'CREATED', newStatus, at: now() };
     record.sms = { ...record.sms, history: [...record.sms.history, change] };
+    smsChanged();
     const data = outboundSmsObject(record.sms);
     if (record.webhook) emit('sms.mt.status_update', data, perSmsTarget(record.webhook));
     for (const webhook of subscribersOf('sms.mt.status_update')) emit('sms.mt.status_update', data, globalTarget(webhook));
@@ -198,6 +210,7 @@ export function createEmulatedAccount(options: EmulatedAccountOptions): Emulated
         webhook: request.webhook,
       };
       outbound.push(record);
+      smsChanged();
       delivery.later(options.statusUpdateDelayMs, () => advanceStatus(record, 0));
       return hash;
     },
@@ -205,6 +218,7 @@ export function createEmulatedAccount(options: EmulatedAccountOptions): Emulated
     injectInboundSms({ from, to, text, format, undelivered }) {
       const sms: InboundSms = { hash: uniqueHash((candidate) => inbound.some((known) => known.hash === candidate)), from, to, text, receivedAt: now() };
       inbound.push(sms);
+      smsChanged();
       const eventIds: string[] = [];
       if (undelivered) return { hash: sms.hash, eventIds };
       if (format !== 'v2') {

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CallrCredentials } from '../../functions/callr/json-rpc-client';
-import { createEmulatedAccount, webhookView, type InboundSmsInjection, type InjectedSms, type WebhookView } from './account';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createEmulatedAccount, webhookView, type EmulatedSmsHistory, type InboundSmsInjection, type InjectedSms, type WebhookView } from './account';
 import { createDeliveryEngine, type DeliveryAttempt, type DeliveryRetryPolicy } from './delivery';
 import {
   ANSWER_SHAPE_CHOICES,
@@ -60,6 +61,12 @@ export interface CallrEmulatorOptions {
   readonly answerShapes?: Partial<EmulatorAnswerShapes>;
   /** Limits CALLR does not publish, to test a client against them. @default none */
   readonly limits?: Partial<EmulatorLimits>;
+  /**
+   * A JSON file keeping the account's SMS between runs, as CALLR keeps them: what `sms.get_list`
+   * answers survives a restart (local mode's recovery after a crash depends on it).
+   * @default - in memory only
+   */
+  readonly smsFile?: string;
 }
 
 /** A failure the next matching JSON-RPC call(s) meet, after authentication. */
@@ -131,6 +138,7 @@ export async function startCallrEmulator(options: CallrEmulatorOptions): Promise
     now,
     statusUpdateDelayMs: options.statusUpdateDelayMs ?? DEFAULT_EMULATOR_STATUS_UPDATE_DELAY_MS,
     shortcodes,
+    ...(options.smsFile ? { initialSms: readSmsFile(options.smsFile), onSmsChange: (history: EmulatedSmsHistory) => writeSmsFile(options.smsFile!, history) } : {}),
   });
   let answerShapes: EmulatorAnswerShapes = checkAnswerShapes({ ...DEFAULT_ANSWER_SHAPES, ...options.answerShapes });
   let limits: EmulatorLimits = checkLimits({ smsListLimit: null, ...options.limits });
@@ -374,6 +382,28 @@ function checkAnswerShapes(shapes: Record<string, unknown>): EmulatorAnswerShape
     .map(([key]) => key);
   if (problems.length > 0) throw new RangeError(`unknown answer shape setting or value: ${problems.join(', ')}`);
   return shapes as unknown as EmulatorAnswerShapes;
+}
+
+/** The SMS file: dates as ISO strings; a missing file is an account without SMS. */
+function readSmsFile(path: string): EmulatedSmsHistory {
+  if (!existsSync(path)) return { inbound: [], outbound: [] };
+  const json = JSON.parse(readFileSync(path, 'utf8')) as { inbound?: Array<Record<string, unknown>>; outbound?: Array<Record<string, unknown>> };
+  const dated = <T>(item: Record<string, unknown>, fields: string[]): T =>
+    ({ ...item, ...Object.fromEntries(fields.map((field) => [field, new Date(item[field] as string)])) }) as T;
+  return {
+    inbound: (json.inbound ?? []).map((sms) => dated(sms, ['receivedAt'])),
+    outbound: (json.outbound ?? []).map((sms) => ({
+      ...dated<Record<string, unknown>>(sms, ['createdAt']),
+      history: ((sms.history as Array<Record<string, unknown>> | undefined) ?? []).map((change) => dated(change, ['at'])),
+    })) as unknown as EmulatedSmsHistory['outbound'],
+  };
+}
+
+/** Written whole, through a temporary file, so that a crash mid-write leaves the previous file. */
+function writeSmsFile(path: string, history: EmulatedSmsHistory): void {
+  const temporary = `${path}.tmp`;
+  writeFileSync(temporary, JSON.stringify(history));
+  renameSync(temporary, path);
 }
 
 function checkLimits(limits: Record<string, unknown>): EmulatorLimits {

@@ -34,7 +34,7 @@ describe('npm run chaos, reduced', () => {
     logs = fuzzRun.output + chaosRun.output;
   }, 150_000);
 
-  it('stores every MO once and forwards it, whatever was injected; every extra forward has a fault on its inbox send or forward mark', () => {
+  it('stores every MO once and forwards it, whatever was injected; every extra forward has a fault on its inbox publication or forward mark', () => {
     expect({ line: formatMoChaosReport(chaos), examples: chaos.examples, faults: chaos.faultsBySms }).toMatchObject({ line: expect.stringMatching(/, OK$/) });
     expect(chaos).toMatchObject({
       sent: 300,
@@ -61,8 +61,8 @@ describe('npm run chaos, reduced', () => {
       /^persist-dynamodb\.PutItem\.lost_answer/,
       /^persist-dynamodb\.\w+\.throttled$/,
       /^persist-dynamodb\.\w+\.error_500$/,
-      /^persist-sqs\.SendMessage\.error_500$/,
-      /^persist-sqs\.SendMessage\.lost_answer/,
+      /^persist-sns\.PublishBatch\.error_500$/,
+      /^persist-sns\.PublishBatch\.lost_answer/,
       /^persist\.crash$/,
       /^callr\.delivery_timeout$/,
     ]) {

@@ -1,8 +1,11 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createFaultInjector, type FaultKind } from '../../chaos/faults';
+import type { InboxMessage } from '../../functions/inbox/message';
+import { publishToInbox } from '../../functions/inbox/publish';
 import { createLocalClients, type LocalClients } from '../../local/aws-clients';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
+import { drainQueue } from '../support/sqs-events';
 
 /**
  * The chaos run proves something only if its faults are real: a refused call never reaches the
@@ -44,7 +47,7 @@ describe('DynamoDB faults', () => {
     expect(await stored(hash)).toBe(written);
     // Every attempt met the fault: the first and the SDK's retries.
     expect(injector.faults.length).toBeGreaterThan(1);
-    expect(injector.faults.every((fault) => fault.kind === kind && fault.smsHash === hash && fault.operation === 'PutItem')).toBe(true);
+    expect(injector.faults.every((fault) => fault.kind === kind && fault.smsHashes.includes(hash) && fault.operation === 'PutItem')).toBe(true);
   });
 
   it('a lost answer is retried by the SDK into the condition its own first attempt now fails (issue 7 §1)', async () => {
@@ -81,5 +84,39 @@ describe('SQS faults', () => {
     const { Messages = [] } = await environment.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: environment.inboxQueueUrl, MaxNumberOfMessages: 10 }));
     expect(Messages.map((message) => message.Body)).toEqual(['once', 'once']);
     expect(injector.faults).toEqual([expect.objectContaining({ operation: 'SendMessage', kind: 'lost_answer_reset', target: 'inbox' })]);
+  });
+});
+
+describe('SNS faults (the query protocol: the operation in the form body, errors in XML)', () => {
+  const batch = (...ids: string[]): InboxMessage[] => ids.map((id) => ({ kind: 'sms.sent', messageId: id, schemaVersion: 1, body: { id } }));
+  const inboxIds = async () =>
+    (await drainQueue(environment.clients.sqs, environment.inboxQueueUrl)).map((message) => message.MessageAttributes?.messageId?.StringValue).sort();
+
+  it('a lost PublishBatch answer published every message of it, and the SDK publishes them again', async () => {
+    await drainQueue(environment.clients.sqs, environment.inboxQueueUrl);
+    const injector = createFaultInjector(1, { queueNames: { [environment.inboxTopicArn]: 'inbox' } });
+    let attempts = 0;
+    injector.install(clients.sns, 'sns', [{ operations: ['PublishBatch'], when: () => ++attempts === 1, rates: { lost_answer_500: 1 } }]);
+
+    const results = await publishToInbox(clients.sns, environment.inboxTopicArn, batch('LOST0001', 'LOST0002'));
+
+    expect(results.every((result) => result.published)).toBe(true);
+    expect(await inboxIds()).toEqual(['LOST0001', 'LOST0001', 'LOST0002', 'LOST0002']);
+    expect(injector.faults).toEqual([
+      { client: 'sns', operation: 'PublishBatch', kind: 'lost_answer_500', smsHashes: ['LOST0001', 'LOST0002'], target: 'inbox' },
+    ]);
+  });
+
+  it("a refused PublishBatch never reaches SNS, and the SDK reads the refusal as SNS's InternalErrorException", async () => {
+    await drainQueue(environment.clients.sqs, environment.inboxQueueUrl);
+    const injector = createFaultInjector(1);
+    injector.install(clients.sns, 'sns', [{ operations: ['PublishBatch'], rates: { error_500: 1 } }]);
+
+    const [result] = await publishToInbox(clients.sns, environment.inboxTopicArn, batch('REFUSED1'));
+
+    expect(result).toMatchObject({ published: false, error: { permanent: false, code: 'InternalErrorException' } });
+    expect(injector.faults).toHaveLength(3); // the first attempt and the SDK's two retries
+    expect(injector.reached).toEqual([]);
+    expect(await inboxIds()).toEqual([]);
   });
 });

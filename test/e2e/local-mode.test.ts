@@ -124,7 +124,7 @@ describe('local mode', () => {
     await pipeline.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: pipeline.endpoints.ingestQueueUrl }));
     const injected = pipeline.emulator!.injectInboundSms({ from: '+33633333333', to: '38100', text: 'retry me' });
     await waitFor('a 503 answer to CALLR', () => pipeline.emulator!.deliveries().some((a) => a.eventId === injected.eventIds[0] && a.httpStatus === 503));
-    await createQueues(pipeline.clients.sqs, LOCAL_RESOURCE_NAMES);
+    await createQueues(pipeline.clients, LOCAL_RESOURCE_NAMES);
     await settle();
 
     const attempts = pipeline.emulator!.deliveries().filter((attempt) => attempt.eventId === injected.eventIds[0]);

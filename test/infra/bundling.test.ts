@@ -32,7 +32,7 @@ describe('Lambda bundles', () => {
     expect(bundles.map((bundle) => bundle.description).sort()).toEqual([
       'Asks CALLR for the inbound SMS it received and hands those not stored to the pipeline (reconciliation)',
       'Sends the SMS requested on the outbox through CALLR, at most once each, and puts the outcome on the inbox',
-      'Stores queued CALLR events in DynamoDB and forwards new messages to the inbox queue',
+      'Stores queued CALLR events in DynamoDB and publishes new messages to the inbox topic',
       'Subscribes and unsubscribes the CALLR webhooks (custom resource)',
       'Verifies CALLR webhook signatures and queues authentic events',
     ]);

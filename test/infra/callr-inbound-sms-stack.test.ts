@@ -227,7 +227,7 @@ describe('CallrInboundSmsStack', () => {
     withoutSubscription = synthStack({ subscribeWebhook: 'false', callrCredentialsSecretName: 'prod/callr' });
   });
 
-  it('outputs the webhook URL, the queues (the outbox ones too), the table, the HMAC secret, the number hash key secret, the alarm topic, the dashboard and the reconcile Lambda', () => {
+  it('outputs the webhook URL, the queues (the outbox ones too), the inbox topic, the table, the HMAC secret, the number hash key secret, the alarm topic, the dashboard and the reconcile Lambda', () => {
     const { stack, template } = byDefault;
     const { system } = stack;
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
@@ -238,6 +238,7 @@ describe('CallrInboundSmsStack', () => {
         IngestQueueArn: system.ingestQueue.queueArn,
         DeadLetterQueueUrl: system.deadLetterQueue.queueUrl,
         DeadLetterQueueArn: system.deadLetterQueue.queueArn,
+        InboxTopicArn: system.inboxTopic.topicArn,
         InboxQueueUrl: system.inboxQueue.queueUrl,
         InboxQueueArn: system.inboxQueue.queueArn,
         InboxDeadLetterQueueUrl: system.inboxDeadLetterQueue.queueUrl,

@@ -344,7 +344,7 @@ describe('Lambdas', () => {
     });
   });
 
-  it('gives the persist Lambda the table name, the queue URLs and the number hash key ARN', () => {
+  it('gives the persist Lambda the table name, the dead-letter queue URL, the inbox topic ARN and the number hash key ARN', () => {
     const { stack, system, template } = defaults;
     const persist = template.findResources('AWS::Lambda::Function')[logicalId(stack, system.persistFunction)];
     expect(persist.Properties.Environment.Variables).toEqual({
@@ -354,7 +354,7 @@ describe('Lambdas', () => {
       STACK_NAME: 'Test',
       TABLE_NAME: refTo(stack, system.table),
       DEAD_LETTER_QUEUE_URL: refTo(stack, system.deadLetterQueue),
-      INBOX_QUEUE_URL: refTo(stack, system.inboxQueue),
+      INBOX_TOPIC_ARN: refTo(stack, system.inboxTopic),
       NUMBER_HASH_KEY_ARN: refTo(stack, system.numberHashKeySecret),
     });
   });
@@ -399,7 +399,7 @@ describe('IAM', () => {
     expect(JSON.stringify(statements)).not.toContain(logicalId(stack, system.table));
   });
 
-  it('lets the persist Lambda write the table without Scan or deletes, send to the DLQ and inbox, and consume the ingest queue', () => {
+  it('lets the persist Lambda write the table without Scan or deletes, send to the DLQ, publish to the inbox topic, and consume the ingest queue', () => {
     const { stack, system, template } = defaults;
     expect(statementsOfRole(template, roleId(defaults, system.persistFunction))).toEqual([
       {
@@ -420,8 +420,9 @@ describe('IAM', () => {
       {
         Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         Effect: 'Allow',
-        Resource: [attributeOf(stack, system.deadLetterQueue, 'Arn'), attributeOf(stack, system.inboxQueue, 'Arn')],
+        Resource: attributeOf(stack, system.deadLetterQueue, 'Arn'),
       },
+      { Action: 'sns:Publish', Effect: 'Allow', Resource: refTo(stack, system.inboxTopic) },
       {
         Action: [
           'sqs:ChangeMessageVisibility',
@@ -620,7 +621,10 @@ describe('alarms', () => {
         ],
       },
     });
-    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    // Nobody is subscribed to the alarms without alarmEmail (the only subscription is the inbox queue's, to the inbox topic).
+    expect(Object.values(template.findResources('AWS::SNS::Subscription')).map((subscription) => subscription.Properties.TopicArn)).toEqual([
+      refTo(stack, system.inboxTopic),
+    ]);
   });
 
   it.each([

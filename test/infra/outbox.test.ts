@@ -1,4 +1,8 @@
-import { Duration, type CfnElement } from 'aws-cdk-lib';
+import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { CallrInboundSms } from '../../lib/callr-inbound-sms';
 import { SENDER_TABLE_ACTIONS } from '../../lib/callr-inbound-sms';
 import {
   OUTBOX_MAX_RECEIVE_COUNT,
@@ -8,7 +12,7 @@ import {
   SENDER_TIMEOUT_SECONDS,
 } from '../../functions/queues/queue-design';
 import { SERVICE_NAMES } from '../../functions/observability/observability';
-import { attributeOf, CREDENTIALS_SECRET_ARN, logicalId, refTo, statementsOfRole, synthConstruct, type SynthesizedConstruct } from './synth';
+import { actionsOf, attributeOf, CREDENTIALS_SECRET_ARN, logicalId, refTo, statementsOfRole, synthConstruct, testContext, type SynthesizedConstruct } from './synth';
 
 describe('outbox (queue, dead-letter queue, sender Lambda)', () => {
   let defaults: SynthesizedConstruct;
@@ -50,7 +54,7 @@ describe('outbox (queue, dead-letter queue, sender Lambda)', () => {
       expect.objectContaining({
         POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.sender,
         TABLE_NAME: refTo(stack, system.table),
-        INBOX_QUEUE_URL: refTo(stack, system.inboxQueue),
+        INBOX_TOPIC_ARN: refTo(stack, system.inboxTopic),
         DEAD_LETTER_QUEUE_URL: refTo(stack, system.outbox!.outboxDeadLetterQueue),
         WEBHOOK_URL: stack.resolve(system.webhookUrl),
         CALLR_CREDENTIALS_SECRET_ARN: CREDENTIALS_SECRET_ARN,
@@ -59,7 +63,7 @@ describe('outbox (queue, dead-letter queue, sender Lambda)', () => {
     );
   });
 
-  it('lets the sender read the credentials, write send records and read opt-outs (no Scan, no index), send to the inbox and its DLQ, and consume the outbox', () => {
+  it('lets the sender read the credentials, write send records and read opt-outs (no Scan, no index), publish to the inbox topic, send to its DLQ, and consume the outbox', () => {
     const { stack, system, template } = defaults;
     const sender = system.senderFunction!;
     const roleId = stack.getLogicalId(sender.role!.node.defaultChild as CfnElement);
@@ -71,10 +75,11 @@ describe('outbox (queue, dead-letter queue, sender Lambda)', () => {
         Effect: 'Allow',
         Resource: [CREDENTIALS_SECRET_ARN, refTo(stack, system.numberHashKeySecret)],
       },
+      { Action: 'sns:Publish', Effect: 'Allow', Resource: refTo(stack, system.inboxTopic) },
       {
         Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         Effect: 'Allow',
-        Resource: [attributeOf(stack, system.inboxQueue, 'Arn'), attributeOf(stack, system.outbox!.outboxDeadLetterQueue, 'Arn')],
+        Resource: attributeOf(stack, system.outbox!.outboxDeadLetterQueue, 'Arn'),
       },
       {
         Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
@@ -101,6 +106,22 @@ describe('outbox (queue, dead-letter queue, sender Lambda)', () => {
       Resource: keyArn,
       Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
     });
+  });
+
+  it('encrypts the outbox queues with the customer-managed key of the table and queues, and lets the sender use it', () => {
+    const app = new App({ context: testContext() });
+    const stack = new Stack(app, 'Test');
+    const key = new kms.Key(stack, 'DataKey', { enableKeyRotation: true });
+    const credentials = secretsmanager.Secret.fromSecretCompleteArn(stack, 'CallrCredentials', CREDENTIALS_SECRET_ARN);
+    const system = new CallrInboundSms(stack, 'Sms', { callrCredentialsSecret: credentials, encryptionKey: key });
+    const template = Template.fromStack(stack);
+    const queues = template.findResources('AWS::SQS::Queue');
+    for (const queue of [system.outbox!.outboxQueue, system.outbox!.outboxDeadLetterQueue]) {
+      expect(queues[logicalId(stack, queue)].Properties).toMatchObject({ KmsMasterKeyId: stack.resolve(key.keyArn) });
+    }
+    const roleId = stack.getLogicalId(system.senderFunction!.role!.node.defaultChild as CfnElement);
+    const keyStatements = statementsOfRole(template, roleId).filter((statement) => JSON.stringify(statement.Resource) === JSON.stringify(stack.resolve(key.keyArn)));
+    expect(actionsOf(keyStatements)).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*']));
   });
 
   it('alarms on lost answers, on requests in the dead-letter queue and on sender errors', () => {

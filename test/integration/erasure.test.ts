@@ -40,9 +40,10 @@ describe('erasure by phone number', () => {
 
     // Given: what the pipeline stores about the person and about someone else.
     const persist = createPersistHandler({
-      config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: env.inboxQueueUrl },
+      config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxTopicArn: env.inboxTopicArn },
       documents: env.clients.documents,
       sqs: env.clients.sqs,
+      sns: env.clients.sns,
       now: () => NOW,
       numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),

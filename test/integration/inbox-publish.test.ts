@@ -146,9 +146,10 @@ describe('publishToInbox (SNS on fauxqs, raw delivery to the subscribed queues)'
   describe('fan-out: each subscriber queue gets what its filter policy matches', () => {
     it('a keyword filter receives only its keyword; a kind filter only its kind; a to filter only its number', async () => {
       const sqs = env.clients.sqs;
-      const queues = await createQueues(sqs, {
+      const queues = await createQueues(env.clients, {
         ingestQueue: `unused-ingest-${process.pid}`,
         deadLetterQueue: `unused-dead-letter-${process.pid}`,
+        inboxTopic: `unused-inbox-${process.pid}`,
         inboxQueue: `help-bot-${process.pid}`,
         inboxDeadLetterQueue: `sent-watcher-${process.pid}`,
       });

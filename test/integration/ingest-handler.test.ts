@@ -78,9 +78,10 @@ describe('ingest handler against SQS', () => {
   beforeEach(async () => {
     printed.length = 0;
     const suffix = `${process.pid}-ingest-${++queueCounter}`;
-    queues = await createQueues(env.clients.sqs, {
+    queues = await createQueues(env.clients, {
       ingestQueue: `ingest-${suffix}`,
       deadLetterQueue: `dead-letter-${suffix}`,
+      inboxTopic: `inbox-${suffix}`,
       inboxQueue: `inbox-${suffix}`,
       inboxDeadLetterQueue: `inbox-dead-letter-${suffix}`,
     });

@@ -2,6 +2,7 @@ import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
 import { randomBytes } from 'node:crypto';
 import { DynamoDBServiceException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { BatchResultErrorEntry, PublishBatchCommandOutput } from '@aws-sdk/client-sns';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { createLocalClients, type LocalClients } from '../../local/aws-clients';
@@ -12,7 +13,7 @@ import { getMessage, getRawEvent, putMessageOnce, type MessageTable } from '../.
 import { getOutboundStatus } from '../../functions/messages/status-store';
 import { createPersistHandler, type PersistDependencies, type PersistHandler } from '../../functions/persist/create-persist-handler';
 import { testNumberHashKey } from '../support/number-hash-key';
-import { decodeInboxMessage } from '../../functions/queues/inbox';
+import { decodeInboxMessage } from '../../functions/inbox/message';
 import { INGEST_VISIBILITY_TIMEOUT_SECONDS, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
 import { ATTRIBUTE, type QueueMessage } from '../../functions/queues/queue-message';
 import { createObservability } from '../../functions/observability/observability';
@@ -75,9 +76,10 @@ describe('persist handler', () => {
 
   function dependencies(overrides: Partial<PersistDependencies> = {}): PersistDependencies {
     return {
-      config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: env.inboxQueueUrl },
+      config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxTopicArn: env.inboxTopicArn },
       documents: env.clients.documents,
       sqs: env.clients.sqs,
+      sns: env.clients.sns,
       now: () => NOW,
       numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),
@@ -91,6 +93,8 @@ describe('persist handler', () => {
 
   /** A queue URL on the same emulator that names no queue: every send to it fails. */
   const missingQueueUrl = (): string => env.inboxQueueUrl.replace(/[^/]+$/, 'no-such-queue');
+  /** A topic ARN on the same emulator that names no topic: every publication to it fails. */
+  const missingTopicArn = (): string => env.inboxTopicArn.replace(/[^:]+$/, 'no-such-topic');
 
   const moMessage = (options: MoEventOptions): QueueMessage => ingestQueueMessage(moEventBody(options));
   const deliver = (...messages: QueueMessage[]): Promise<SQSEvent> => deliverAsSqsEvent(ingestQueue, messages);
@@ -144,24 +148,24 @@ describe('persist handler', () => {
       await inbox();
     });
 
-    it('fails the whole batch, storing nothing, when the number hash key cannot be loaded; the redelivery applies it', async () => {
+    it('fails the records, storing nothing, when the number hash key cannot be loaded; the redelivery applies them', async () => {
       const sender = '+33612999003';
       const stop = moMessage({ eventId: 'no-key-event', hash: 'NOKEY001', from: sender, text: 'ARRET' });
-      // Beside it, a message that needs no key: the batch is not processed without the key (every
-      // line it logs carries the hashes), so it waits for the redelivery too.
+      // Beside it, a message without a stop word: it needs the key too, for its sender's entry in
+      // the byNumberHash index (erasure), so it is not stored without it either.
       const hello = moMessage({ eventId: 'no-key-hello', hash: 'NOKEY002', from: sender, text: 'hello' });
       const event = await deliver(stop, hello);
 
-      await expect(
-        persistHandler({ numberHashKey: { load: () => Promise.reject(new Error('secret unavailable')), current: () => undefined } })(event),
-      ).rejects.toThrow('secret unavailable');
+      // Every record failed: Powertools fails the whole invocation, and SQS delivers the batch again.
+      const unavailable = { load: () => Promise.reject(new Error('secret unavailable')), current: () => undefined };
+      await expect(persistHandler({ numberHashKey: unavailable })(event)).rejects.toThrow(/All records failed processing/);
       expect(await getMessage(table, 'NOKEY001')).toBeUndefined();
       expect(await getMessage(table, 'NOKEY002')).toBeUndefined();
-      expect(await isOptedOut(table, TEST_NUMBER_HASH_KEY, sender)).toBe(false);
+      expect(await inbox()).toEqual([]);
 
-      expect(await persistHandler()(event)).toEqual({ batchItemFailures: [] });
+      expect(await persistHandler()(await deliver(stop, hello))).toEqual({ batchItemFailures: [] });
       expect(await isOptedOut(table, TEST_NUMBER_HASH_KEY, sender)).toBe(true);
-      expect(messageIdsOf(await inbox()).sort()).toEqual(['NOKEY001', 'NOKEY002']);
+      expect(messageIdsOf(await inbox())).toEqual(['NOKEY001', 'NOKEY002']);
     });
 
     it('uses the configured words', async () => {
@@ -187,9 +191,13 @@ describe('persist handler', () => {
       const forwarded = await inbox();
       expect(forwarded.map((message) => decodeInboxMessage(message.Body ?? ''))).toEqual([stored]);
       expect(forwarded[0]?.MessageAttributes).toEqual({
+        kind: { DataType: 'String', StringValue: 'sms.mo' },
         messageId: { DataType: 'String', StringValue: 'NEW00001' },
         schemaVersion: { DataType: 'Number', StringValue: '1' },
+        to: { DataType: 'String', StringValue: stored?.to },
+        keyword: { DataType: 'String', StringValue: 'HELLO' },
       });
+      expect(stored?.keyword).toBe('HELLO');
       expect(stored).toMatchObject({ id: 'NEW00001', eventId: 'new-event-1', storedAt: NOW.toISOString() });
       expect(await storedItem('NEW00001')).toMatchObject({ createdByEventId: 'new-event-1', forwardedAt: NOW.toISOString() });
       expect((await getRawEvent(table, 'NEW00001', 'message'))?.equals(raw)).toBe(true);
@@ -234,11 +242,11 @@ describe('persist handler', () => {
         },
         { step: 'build', name: 'signalDuplicateRead' },
       );
-      gated.sqs.middlewareStack.add(
+      gated.sns.middlewareStack.add(
         (next) => async (args) => {
-          // Holds the creator between its put and its inbox send until the other copy has read
-          // the item: the moment the reviewer's race needs, made certain instead of likely.
-          if ((args.input as { QueueUrl?: string }).QueueUrl === env.inboxQueueUrl) await Promise.race([duplicateRead, giveUp]);
+          // Holds the creator between its put and its inbox publication until the other copy has
+          // read the item: the moment the reviewer's race needs, made certain instead of likely.
+          if ((args.input as { TopicArn?: string }).TopicArn === env.inboxTopicArn) await Promise.race([duplicateRead, giveUp]);
           return next(args);
         },
         { step: 'build', name: 'holdInboxSend' },
@@ -246,7 +254,7 @@ describe('persist handler', () => {
       const message = moMessage({ eventId: 'same-event', hash: 'SAME0001' });
       const event = await deliver(message, message);
 
-      expect(await persistHandler({ documents: gated.documents, sqs: gated.sqs })(event)).toEqual({ batchItemFailures: [] });
+      expect(await persistHandler({ documents: gated.documents, sns: gated.sns })(event)).toEqual({ batchItemFailures: [] });
 
       expect(messageIdsOf(await inbox())).toEqual(['SAME0001']);
       expect(await storedItem('SAME0001')).toMatchObject({ createdByEventId: 'same-event', forwardedAt: NOW.toISOString() });
@@ -255,7 +263,7 @@ describe('persist handler', () => {
     it('forwards on redelivery a message whose first forward failed', async () => {
       const message = moMessage({ eventId: 'retry-event', hash: 'RETRY001' });
       const brokenInbox = persistHandler({
-        config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: missingQueueUrl() },
+        config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxTopicArn: missingTopicArn() },
       });
 
       // Given: stored, but the inbox refused it, so the record failed (a status in the same batch did not).
@@ -362,7 +370,7 @@ describe('persist handler', () => {
         const hash = how === 'internal_server_error' ? 'LOSTCLM5' : 'LOSTCLMR';
         const message = moMessage({ eventId: `lost-claim-${how}`, hash });
         const brokenInbox = persistHandler({
-          config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: missingQueueUrl() },
+          config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxTopicArn: missingTopicArn() },
         });
         // Given: stored, but the inbox refused it; the claim was given back and the record failed.
         await expect(brokenInbox(await deliver(message))).rejects.toMatchObject({ name: 'FullBatchFailureError' });
@@ -457,6 +465,94 @@ describe('persist handler', () => {
       const [forwarded] = await inbox();
       expect(decodeInboxMessage(forwarded?.Body ?? '').text).toBe(text);
       expect((await getMessage(table, 'UNICODE1'))?.text).toBe(text);
+    });
+  });
+
+  describe('the inbox publication of a batch', () => {
+    /** SNS clients whose PublishBatch requests are counted, and optionally answered "refused" for some messages. */
+    function publishing(refuse: (messageId: string) => { code: string; senderFault: boolean } | undefined = () => undefined) {
+      const clients = createLocalClients({ dynamodbEndpoint: env.dynamodbEndpoint, sqsEndpoint: env.sqsEndpoint, region: env.region });
+      clientsToDestroy.push(clients);
+      const requests: string[][] = [];
+      clients.sns.middlewareStack.add(
+        (next) => async (args) => {
+          type Entry = { Id?: string; MessageAttributes?: Record<string, { StringValue?: string }> };
+          const input = args.input as { PublishBatchRequestEntries?: Entry[] };
+          const entries = input.PublishBatchRequestEntries ?? [];
+          const idOf = (entry: Entry) => entry.MessageAttributes?.messageId?.StringValue ?? '';
+          requests.push(entries.map(idOf));
+          // What SNS does with an entry it refuses: not published, reported in Failed.
+          const refused = entries.flatMap((entry): BatchResultErrorEntry[] => {
+            const refusal = refuse(idOf(entry));
+            return refusal ? [{ Id: entry.Id, Code: refusal.code, SenderFault: refusal.senderFault, Message: 'refused by the test' }] : [];
+          });
+          const kept = entries.filter((entry) => !refused.some((failure) => failure.Id === entry.Id));
+          if (kept.length === 0) return { output: { Successful: [], Failed: refused, $metadata: {} } satisfies PublishBatchCommandOutput, response: undefined };
+          const result = await next({ ...args, input: { ...input, PublishBatchRequestEntries: kept } });
+          const output = result.output as PublishBatchCommandOutput;
+          return { ...result, output: { ...output, Failed: [...(output.Failed ?? []), ...refused] } satisfies PublishBatchCommandOutput };
+        },
+        { step: 'initialize', name: 'countAndRefusePublications' },
+      );
+      return { sns: clients.sns, requests };
+    }
+
+    it('publishes the new messages of a batch of 10 in one request and marks each forwarded', async () => {
+      const { sns, requests } = publishing();
+      const handler = persistHandler({ sns });
+      const already = moMessage({ eventId: 'batch-known', hash: 'KNOWN001' });
+      expect(await handler(await deliver(already))).toEqual({ batchItemFailures: [] });
+      await inbox();
+      requests.length = 0;
+      const hashes = Array.from({ length: 8 }, (_, index) => `ONEREQ0${index}`);
+
+      const event = await deliver(
+        ...hashes.map((hash) => moMessage({ eventId: `one-request-${hash}`, hash })),
+        ingestQueueMessage(statusEventBody({ eventId: 'one-request-status', hash: 'ONEREQMT', eventAt: NOW, status: 'SENT' })),
+        already,
+      );
+
+      expect(await handler(event)).toEqual({ batchItemFailures: [] });
+      expect(requests).toEqual([expect.arrayContaining(hashes)]);
+      expect(requests[0]).toHaveLength(8);
+      expect(messageIdsOf(await inbox())).toEqual(hashes);
+      for (const hash of hashes) expect(await storedItem(hash)).toMatchObject({ forwardedAt: NOW.toISOString() });
+    });
+
+    it('fails only the record whose message SNS refused for now, gives its claim back, and its redelivery forwards it', async () => {
+      const { sns, requests } = publishing((messageId) => (messageId === 'REFUSED1' ? { code: 'InternalError', senderFault: false } : undefined));
+      const event = await deliver(
+        moMessage({ eventId: 'refused-1', hash: 'REFUSED1' }),
+        moMessage({ eventId: 'refused-2', hash: 'ACCEPTD2' }),
+        moMessage({ eventId: 'refused-3', hash: 'ACCEPTD3' }),
+      );
+
+      expect(await persistHandler({ sns })(event)).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+
+      expect(requests).toHaveLength(1);
+      expect(messageIdsOf(await inbox())).toEqual(['ACCEPTD2', 'ACCEPTD3']);
+      const refused = await storedItem('REFUSED1');
+      expect(refused).not.toHaveProperty('forwardedAt');
+      expect(refused).not.toHaveProperty('forwardClaim');
+      expect(await persistHandler()(await deliver(moMessage({ eventId: 'refused-1', hash: 'REFUSED1' })))).toEqual({ batchItemFailures: [] });
+      expect(messageIdsOf(await inbox())).toEqual(['REFUSED1']);
+    });
+
+    it('dead-letters, as inbox_rejected, a stored message SNS can never take, keeps it stored, and forwards the rest of the batch', async () => {
+      const tooLarge = moMessage({ eventId: 'too-large-for-sns', hash: 'SNSLARGE', text: 'x'.repeat(270_000) });
+      const event = await deliver(tooLarge, moMessage({ eventId: 'fits-in-sns', hash: 'SNSFITS1' }));
+
+      expect(await persistHandler()(event)).toEqual({ batchItemFailures: [] });
+
+      expect(messageIdsOf(await inbox())).toEqual(['SNSFITS1']);
+      const [deadLetter, ...others] = await deadLetters();
+      expect(others).toEqual([]);
+      expect(deadLetter?.Body).toBe(tooLarge.MessageBody);
+      expect(deadLetter?.MessageAttributes?.deadLetterReason).toEqual({ DataType: 'String', StringValue: 'inbox_rejected' });
+      const stored = await storedItem('SNSLARGE');
+      expect(stored).toMatchObject({ createdByEventId: 'too-large-for-sns' });
+      expect(stored).not.toHaveProperty('forwardedAt');
+      expect(stored).not.toHaveProperty('forwardClaim');
     });
   });
 
@@ -586,7 +682,7 @@ describe('persist handler', () => {
     it('leaves the record on the queue when the dead-letter queue refuses it', async () => {
       const event = await deliver(ingestQueueMessage(Buffer.from('not json')), moMessage({ eventId: 'dlq-down-event', hash: 'DLQDOWN1' }));
       const brokenDeadLetterQueue = persistHandler({
-        config: { tableName: env.tableName, deadLetterQueueUrl: missingQueueUrl(), inboxQueueUrl: env.inboxQueueUrl },
+        config: { tableName: env.tableName, deadLetterQueueUrl: missingQueueUrl(), inboxTopicArn: env.inboxTopicArn },
       });
 
       expect(await brokenDeadLetterQueue(event)).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
@@ -635,7 +731,7 @@ describe('persist handler', () => {
   it('fails the invocation when every record fails, so that Lambda retries the batch and counts an error', async () => {
     const event = await deliver(moMessage({ eventId: 'all-fail-1', hash: 'ALLFAIL1' }), moMessage({ eventId: 'all-fail-2', hash: 'ALLFAIL2' }));
     const brokenInbox = persistHandler({
-      config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: missingQueueUrl() },
+      config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxTopicArn: missingTopicArn() },
     });
 
     await expect(brokenInbox(event)).rejects.toMatchObject({ name: 'FullBatchFailureError' });

@@ -34,11 +34,12 @@ describe('persist retention', () => {
       config: loadPersistConfig({
         TABLE_NAME: env.tableName,
         DEAD_LETTER_QUEUE_URL: env.deadLetterQueueUrl,
-        INBOX_QUEUE_URL: env.inboxQueueUrl,
+        INBOX_TOPIC_ARN: env.inboxTopicArn,
         ...retentionEnv,
       }),
       documents: env.clients.documents,
       sqs: env.clients.sqs,
+      sns: env.clients.sns,
       now: () => NOW,
       numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),

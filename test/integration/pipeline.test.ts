@@ -47,9 +47,10 @@ describe('ingest → SQS → persist → DynamoDB', () => {
     );
     ingest = (event) => wrapped(event, localLambdaContext('ingest', env.region, 10_000));
     const persist = createPersistHandler({
-      config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: env.inboxQueueUrl },
+      config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxTopicArn: env.inboxTopicArn },
       documents: env.clients.documents,
       sqs: env.clients.sqs,
+      sns: env.clients.sns,
       now: () => new Date(),
       numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),

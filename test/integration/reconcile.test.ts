@@ -10,7 +10,7 @@ import { createPersistHandler } from '../../functions/persist/create-persist-han
 import { createReconcileHandler } from '../../functions/reconcile/create-reconcile-handler';
 import { RECONCILE_METRICS } from '../../functions/reconcile/metrics';
 import { reconcileInbound, type SweepDependencies, type SweepRange } from '../../functions/reconcile/sweep';
-import { decodeInboxMessage } from '../../functions/queues/inbox';
+import { decodeInboxMessage } from '../../functions/inbox/message';
 import { startCallrEmulator, type CallrEmulator } from '../../local/callr-emulator';
 import { startHttpApiFront, type RunningHttpApiFront } from '../../local/http-api-front';
 import { startSqsEventSource, type RunningSqsEventSource } from '../../local/sqs-event-source';
@@ -48,9 +48,10 @@ describe('reconciliation sweep', () => {
   };
   const persist = () =>
     createPersistHandler({
-      config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxQueueUrl: env.inboxQueueUrl },
+      config: { tableName: env.tableName, deadLetterQueueUrl: env.deadLetterQueueUrl, inboxTopicArn: env.inboxTopicArn },
       documents: env.clients.documents,
       sqs: env.clients.sqs,
+      sns: env.clients.sns,
       now: () => new Date(),
       numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),

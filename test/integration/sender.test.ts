@@ -9,7 +9,7 @@ import { applyStatusUpdate } from '../../functions/messages/status-store';
 import { forwardStoredStatus } from '../../functions/outbox/status-forward';
 import { createObservability } from '../../functions/observability/observability';
 import { OutboxOutcome } from '../../functions/outbox/outcome';
-import { inboxQueuePublisher } from '../../functions/outbox/publish';
+import { inboxTopicPublisher } from '../../functions/outbox/publish';
 import type { OutboxRequest } from '../../functions/outbox/request';
 import { createSenderHandler, type SenderHandler, type SenderHandlerDependencies } from '../../functions/sender/create-sender-handler';
 import { callrOutboundListing, findSentSmsIn } from '../../functions/sender/lost-answers';
@@ -60,7 +60,7 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
       callr: createCallrClient({ apiUrl: emulator.url, credentials: { apiKey: API_KEY }, timeoutMs: 300 }),
       webhookUrl: WEBHOOK_URL,
       optOuts: { isOptedOut: async (to) => optedOut.has(to) },
-      publish: inboxQueuePublisher(env.clients.sqs, env.inboxQueueUrl),
+      publish: inboxTopicPublisher(env.clients.sns, env.inboxTopicArn),
       // CALLR's listing (sms.get_list OUT), as the emulator answers it.
       findSentSms: findSentSmsIn(callrOutboundListing(createCallrClient({ apiUrl: emulator.url, credentials: { apiKey: API_KEY } }))),
       deadLetterQueueUrl: env.outboxDeadLetterQueueUrl,
@@ -272,7 +272,7 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
         const { hash } = await emulated.sendSms(input);
         const status = { id: hash, from: '38100', to: request.to, status: 'PENDING', statusError: null, history: [], eventId: 'e'.repeat(32), eventAt: START.toISOString(), updatedAt: START.toISOString() };
         await applyStatusUpdate(table, { status, rawEvent: Buffer.from('{}'), writeToken: 'w1' });
-        expect(await forwardStoredStatus(table, hash, inboxQueuePublisher(env.clients.sqs, env.inboxQueueUrl))).toBe('not_outbound');
+        expect(await forwardStoredStatus(table, hash, inboxTopicPublisher(env.clients.sns, env.inboxTopicArn))).toBe('not_outbound');
         return { hash };
       },
     };
@@ -295,7 +295,7 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
       eventId: 'e'.repeat(32),
     });
     // Once: the same status again is no new transition.
-    expect(await forwardStoredStatus(table, (sent as { hash: string }).hash, inboxQueuePublisher(env.clients.sqs, env.inboxQueueUrl))).toBe('already_forwarded');
+    expect(await forwardStoredStatus(table, (sent as { hash: string }).hash, inboxTopicPublisher(env.clients.sns, env.inboxTopicArn))).toBe('already_forwarded');
   });
 
   it('answers a request that breaks the contract with sms.send_failed invalid_request when it has a requestId, else dead-letters it', async () => {

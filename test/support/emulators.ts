@@ -4,7 +4,8 @@ import { createMessageTable, createOutboxQueues, createQueues, type LocalQueues,
 
 /**
  * Emulators for integration tests: dynalite (in memory) and fauxqs on free 127.0.0.1 ports, the
- * table and queues created from the same definitions as the CDK construct, and real SDK clients.
+ * table, queues and inbox topic created from the same definitions as the CDK construct, and real
+ * SDK clients.
  * Each call gets fresh, uniquely named resources so test files never see each other's data.
  */
 export interface TestEnvironment extends LocalQueues, OutboxQueues {
@@ -30,9 +31,10 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
     const suffix = `${process.pid}-${++counter}`;
     const tableName = `messages-${suffix}`;
     await createMessageTable(clients.dynamodb, tableName);
-    const queues = await createQueues(clients.sqs, {
+    const queues = await createQueues(clients, {
       ingestQueue: `ingest-${suffix}`,
       deadLetterQueue: `dead-letter-${suffix}`,
+      inboxTopic: `inbox-${suffix}`,
       inboxQueue: `inbox-${suffix}`,
       inboxDeadLetterQueue: `inbox-dead-letter-${suffix}`,
     });

@@ -43,6 +43,7 @@ const ENDPOINTS: LocalEndpoints = {
   tableName: 'callr-inbound-sms-messages',
   ingestQueueUrl: 'http://sqs.us-east-1.localhost:9324/000000000000/callr-inbound-sms-ingest',
   deadLetterQueueUrl: 'http://sqs.us-east-1.localhost:9324/000000000000/callr-inbound-sms-dead-letter',
+  inboxTopicArn: 'arn:aws:sns:us-east-1:000000000000:callr-inbound-sms-inbox',
   inboxQueueUrl: 'http://sqs.us-east-1.localhost:9324/000000000000/callr-inbound-sms-inbox',
   inboxDeadLetterQueueUrl: 'http://sqs.us-east-1.localhost:9324/000000000000/callr-inbound-sms-inbox-dead-letter',
   outboxQueueUrl: 'http://sqs.us-east-1.localhost:9324/000000000000/callr-inbound-sms-outbox',

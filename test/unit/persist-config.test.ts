@@ -3,7 +3,7 @@ import { PersistConfigError, loadPersistConfig } from '../../functions/persist/c
 const VALID_ENV = {
   TABLE_NAME: 'callr-inbound-sms-messages',
   DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/callr-dead-letter',
-  INBOX_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/callr-inbox',
+  INBOX_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:callr-inbox',
 };
 
 function problemsOf(env: Record<string, string | undefined>): readonly string[] {
@@ -21,7 +21,7 @@ describe('loadPersistConfig', () => {
     expect(loadPersistConfig(VALID_ENV)).toEqual({
       tableName: 'callr-inbound-sms-messages',
       deadLetterQueueUrl: VALID_ENV.DEAD_LETTER_QUEUE_URL,
-      inboxQueueUrl: VALID_ENV.INBOX_QUEUE_URL,
+      inboxTopicArn: VALID_ENV.INBOX_TOPIC_ARN,
       threadingWindowMs: 7 * 24 * 3600 * 1000,
     });
   });
@@ -54,9 +54,13 @@ describe('loadPersistConfig', () => {
     ]);
   });
 
-  it('accepts the local emulator URLs', () => {
-    const env = { ...VALID_ENV, INBOX_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/callr-inbound-sms-inbox' };
-    expect(loadPersistConfig(env).inboxQueueUrl).toBe(env.INBOX_QUEUE_URL);
+  it("accepts the local emulators' URL and ARN", () => {
+    const env = {
+      ...VALID_ENV,
+      DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/callr-inbound-sms-dead-letter',
+      INBOX_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:callr-inbound-sms-inbox',
+    };
+    expect(loadPersistConfig(env)).toMatchObject({ deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL, inboxTopicArn: env.INBOX_TOPIC_ARN });
   });
 
   it('reports every missing variable at once, naming each', () => {
@@ -64,14 +68,15 @@ describe('loadPersistConfig', () => {
     expect(problems).toHaveLength(3);
     expect(problems[0]).toMatch(/^TABLE_NAME is required/);
     expect(problems[1]).toMatch(/^DEAD_LETTER_QUEUE_URL is required/);
-    expect(problems[2]).toMatch(/^INBOX_QUEUE_URL is required/);
+    expect(problems[2]).toMatch(/^INBOX_TOPIC_ARN is required/);
   });
 
   it.each([
     ['TABLE_NAME', 'no spaces allowed', /^TABLE_NAME must be a DynamoDB table name/],
     ['TABLE_NAME', '   ', /^TABLE_NAME is required/],
     ['DEAD_LETTER_QUEUE_URL', 'callr-dead-letter', /^DEAD_LETTER_QUEUE_URL must be an http\(s\) queue URL/],
-    ['INBOX_QUEUE_URL', 'ftp://example.com/q', /^INBOX_QUEUE_URL must be an http\(s\) queue URL/],
+    ['INBOX_TOPIC_ARN', 'https://sqs.eu-west-1.amazonaws.com/123456789012/callr-inbox', /^INBOX_TOPIC_ARN must be an SNS topic ARN/],
+    ['INBOX_TOPIC_ARN', 'arn:aws:sns:eu-west-1:123456789012:callr-inbox.fifo', /^INBOX_TOPIC_ARN must be an SNS topic ARN \(a standard topic\)/],
   ])('refuses %s=%j', (name, value, expected) => {
     expect(problemsOf({ ...VALID_ENV, [name]: value })).toEqual([expect.stringMatching(expected)]);
   });

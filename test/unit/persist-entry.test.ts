@@ -16,7 +16,7 @@ describe('persist Lambda entry', () => {
   it('exports a handler when the environment is complete', () => {
     process.env.TABLE_NAME = 'messages';
     process.env.DEAD_LETTER_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/dead-letter';
-    process.env.INBOX_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/inbox';
+    process.env.INBOX_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:inbox';
     process.env.AWS_REGION = 'eu-west-1';
     process.env.NUMBER_HASH_KEY = 'persist-entry-number-hash-key-3c9d1e7f';
 
@@ -37,8 +37,8 @@ describe('persist Lambda entry', () => {
   it('refuses to start without its configuration, naming what is missing', () => {
     delete process.env.TABLE_NAME;
     delete process.env.DEAD_LETTER_QUEUE_URL;
-    delete process.env.INBOX_QUEUE_URL;
+    delete process.env.INBOX_TOPIC_ARN;
 
-    expect(importEntry).toThrow(/TABLE_NAME is required[\s\S]*DEAD_LETTER_QUEUE_URL is required[\s\S]*INBOX_QUEUE_URL is required/);
+    expect(importEntry).toThrow(/TABLE_NAME is required[\s\S]*DEAD_LETTER_QUEUE_URL is required[\s\S]*INBOX_TOPIC_ARN is required/);
   });
 });

@@ -5,7 +5,6 @@ import { toMessageItem } from '../../functions/messages/message-store';
 import { recipientShard } from '../../functions/messages/recipient-shard';
 import { toOutboundStatus } from '../../functions/messages/status-store';
 import { RECIPIENT_SHARDS } from '../../functions/messages/table-design';
-import { decodeInboxMessage, encodeInboxMessage } from '../../functions/queues/inbox';
 import { smsMoBody, smsStatusBody } from '../fixtures/callr-fixtures';
 
 function parsed<T>(body: Buffer): T {
@@ -78,24 +77,5 @@ describe('toOutboundStatus', () => {
       eventAt: '2016-05-04T12:29:32.340Z',
       updatedAt: '2024-05-01T10:00:02.000Z',
     });
-  });
-});
-
-describe('encodeInboxMessage', () => {
-  it('sends the message as JSON with its hash and schema version as attributes', () => {
-    const message = toInboundMessage(parsed<SmsMoEvent>(smsMoBody()), STORED_AT);
-
-    const queued = encodeInboxMessage({ ...message, text: 'vote 👍 \ufffe' });
-
-    expect(queued.MessageAttributes).toEqual({
-      messageId: { DataType: 'String', StringValue: 'ZFUODF1O' },
-      schemaVersion: { DataType: 'Number', StringValue: '1' },
-    });
-    expect(queued.MessageBody).toMatch(/^[\u0020-\u007e]*$/);
-    expect(decodeInboxMessage(queued.MessageBody)).toEqual({ ...message, text: 'vote 👍 \ufffe' });
-  });
-
-  it('refuses to decode a body that is not an inbound message', () => {
-    expect(() => decodeInboxMessage('{"id":"x"}')).toThrow();
   });
 });

@@ -1,5 +1,5 @@
 import { findFilterPolicyProblems } from '../../functions/inbox/filter-policy';
-import { encodeInboxMessage, inboundInboxMessage } from '../../functions/inbox/message';
+import { decodeInboxMessage, encodeInboxMessage, inboundInboxMessage } from '../../functions/inbox/message';
 import { parseCallrEvent } from '../../functions/callr/events';
 import { toInboundMessage, type InboundMessage } from '../../functions/messages/inbound-message';
 import { smsMoBody } from '../fixtures/callr-fixtures';
@@ -57,10 +57,12 @@ describe('encodeInboxMessage', () => {
   const message = toInboundMessage(parsed.event, new Date('2024-05-01T10:00:02.000Z'));
 
   it('publishes the stored message as the body, and the attributes filters select on', () => {
-    const encoded = encodeInboxMessage(inboundInboxMessage({ ...message, keyword: 'HÉLP' } as InboundMessage));
+    const encoded = encodeInboxMessage(inboundInboxMessage({ ...message, text: 'vote 👍 \ufffe', keyword: 'HÉLP' } as InboundMessage));
 
-    expect(JSON.parse(encoded.Message)).toEqual({ ...message, keyword: 'HÉLP' });
+    // Printable ASCII, so that a queue takes it whatever the text holds; any JSON parser reads it back.
     expect(encoded.Message).toMatch(/^[\x20-\x7e]+$/);
+    expect(JSON.parse(encoded.Message)).toEqual({ ...message, text: 'vote 👍 \ufffe', keyword: 'HÉLP' });
+    expect(decodeInboxMessage(encoded.Message).text).toBe('vote 👍 \ufffe');
     expect(encoded.MessageAttributes).toEqual({
       kind: { DataType: 'String', StringValue: 'sms.mo' },
       messageId: { DataType: 'String', StringValue: message.id },
@@ -69,5 +71,9 @@ describe('encodeInboxMessage', () => {
       // Printable ASCII only in attributes: a queue refuses some characters.
       keyword: { DataType: 'String', StringValue: 'H\\u00c9LP' },
     });
+  });
+
+  it('refuses to decode a body that is not an inbound message', () => {
+    expect(() => decodeInboxMessage('{"id":"x"}')).toThrow();
   });
 });
