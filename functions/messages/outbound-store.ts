@@ -217,6 +217,27 @@ export async function getOutboundLink(table: MessageTable, smsHash: string): Pro
   };
 }
 
+/**
+ * Records the number or shortcode CALLR sent a request's SMS from, once known (its first status
+ * says): threading then skips it for a reply to another number of ours. Only the first one counts.
+ */
+export async function recordSenderNumber(table: MessageTable, requestId: string, from: string): Promise<void> {
+  try {
+    await table.documents.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: outboxRequestKey(requestId),
+        UpdateExpression: 'SET #from = :from',
+        ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#from)',
+        ExpressionAttributeNames: { '#from': 'from', '#pk': TABLE_KEYS.partitionKey },
+        ExpressionAttributeValues: { ':from': from },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
+}
+
 /** Nothing was sent, and nothing will be. Allowed from `claimed` and `unknown`, and again with the same reason. */
 export async function recordFailed(
   table: MessageTable,

@@ -1,5 +1,5 @@
 import type { MessageTable } from '../messages/message-store';
-import { getOutboundLink } from '../messages/outbound-store';
+import { getOutboundLink, recordSenderNumber } from '../messages/outbound-store';
 import { claimStatusForward, getStatusToForward, isNewTransition, releaseStatusForward } from '../messages/status-store';
 import { OUTBOX_OUTCOME_SCHEMA_VERSION } from './outcome';
 import type { PublishOutcome } from './publish';
@@ -22,6 +22,7 @@ export async function forwardStoredStatus(table: MessageTable, smsHash: string, 
   if (!link) return 'not_outbound';
   if (!stored) return 'no_status';
   const { status, forwarded } = stored;
+  if (status.from && !link.from) await recordSenderNumber(table, link.requestId, status.from);
   if (!isNewTransition(status, forwarded)) return 'already_forwarded';
   if (!(await claimStatusForward(table, status))) return 'already_forwarded';
   try {

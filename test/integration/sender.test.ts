@@ -1,7 +1,9 @@
 import type { SQSEvent } from 'aws-lambda';
 import { CallrTransportError } from '../../functions/callr/errors';
 import { createCallrClient } from '../../functions/callr/json-rpc-client';
-import { getOutboundLink, getOutboundRecord, type OutboundRecord } from '../../functions/messages/outbound-store';
+import { claimOutboundRequest, getOutboundLink, getOutboundRecord, recordSent, type OutboundRecord } from '../../functions/messages/outbound-store';
+import { DEFAULT_THREADING_WINDOW_MS, threadReply } from '../../functions/messages/threading';
+import type { InboundMessage } from '../../functions/messages/inbound-message';
 import type { MessageTable } from '../../functions/messages/message-store';
 import { applyOptOutChange, createOptOutChecker } from '../../functions/optouts/registry';
 import { hashNumber } from '../../functions/privacy/number-hash';
@@ -23,6 +25,23 @@ import { deliverAsSqsEvent, drainQueue, type QueueRef } from '../support/sqs-eve
 const API_KEY = 'sender-test-key';
 const WEBHOOK_URL = 'https://hooks.example.com/webhooks/callr';
 const START = new Date('2026-03-02T09:00:00.000Z');
+
+/** An inbound SMS as the persister has it before threading. */
+const replyMessage: InboundMessage = {
+  schemaVersion: 1,
+  id: 'REPLY001',
+  from: '+33600000000',
+  to: '38100',
+  text: 'YES',
+  encoding: 'GSM',
+  parts: 1,
+  network: null,
+  receivedAt: START.toISOString(),
+  eventId: 'e'.repeat(32),
+  eventAt: START.toISOString(),
+  hookHash: null,
+  storedAt: START.toISOString(),
+};
 
 describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR emulator', () => {
   let env: TestEnvironment;
@@ -294,8 +313,29 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
       statusAt: START.toISOString(),
       eventId: 'e'.repeat(32),
     });
+    // Its first status told the number it went from: threading skips it for replies to another number of ours.
+    expect(await record(request.requestId)).toMatchObject({ from: '38100' });
     // Once: the same status again is no new transition.
     expect(await forwardStoredStatus(table, (sent as { hash: string }).hash, inboxTopicPublisher(env.clients.sns, env.inboxTopicArn))).toBe('already_forwarded');
+  });
+
+  it('threads a reply to the latest SMS sent to its sender within the window, from the number it wrote to when known', async () => {
+    const number = '+33655556666';
+    const at = (minutes: number) => new Date(START.getTime() + minutes * 60_000);
+    const send = async (requestId: string, minutes: number, hash: string, from?: string) => {
+      await claimOutboundRequest(table, { request: { requestId, to: number, text: 'hi', userData: requestId }, token: 't', at: at(minutes) });
+      await recordSent(table, requestId, { hash, at: at(minutes), confirmedBy: 'answer', ...(from ? { from } : {}) });
+    };
+    await send(`old-${counter}`, -8 * 24 * 60, 'OLD00001');
+    await send(`from38100-${counter}`, 1, 'HASH0001', '38100');
+    await send(`from38200-${counter}`, 2, 'HASH0002', '38200');
+    const reply = (to: string, minutes: number) =>
+      threadReply(table, { ...replyMessage, from: '33655556666', to, receivedAt: at(minutes).toISOString() }, { windowMs: DEFAULT_THREADING_WINDOW_MS });
+
+    expect((await reply('38100', 3)).inReplyTo).toEqual({ requestId: `from38100-${counter}`, hash: 'HASH0001', userData: `from38100-${counter}`, sentAt: at(1).toISOString() });
+    expect((await reply('38200', 3)).inReplyTo?.hash).toBe('HASH0002');
+    // Before any of them: the 8-day-old one is outside the 7-day window.
+    expect((await reply('38100', 0)).inReplyTo).toBeUndefined();
   });
 
   it('answers a request that breaks the contract with sms.send_failed invalid_request when it has a requestId, else dead-letters it', async () => {
