@@ -127,7 +127,7 @@ export async function createOutboxQueues(sqs: SQSClient, names: OutboxQueueNames
   return { outboxQueueUrl, outboxDeadLetterQueueUrl };
 }
 
-async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+export async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   if (!QueueUrl) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
   return QueueUrl;

@@ -1,15 +1,16 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { ReplyBot } from '../../examples/reply-bot/reply-bot';
+import { ReplyBot, ReplyBotQueue } from '../../examples/reply-bot/reply-bot';
 import { findFilterPolicyProblems } from '../../functions/inbox/filter-policy';
 import { testContext } from './synth';
 
-function synth(props: Partial<ConstructorParameters<typeof ReplyBot>[2]> = {}) {
+function synth(props: { keywords?: string[] } = {}) {
   const stack = new Stack(new App({ context: testContext() }), 'ReplyBotTest');
   const outboxQueue = new sqs.Queue(stack, 'Outbox');
-  const bot = new ReplyBot(stack, 'ReplyBot', { outboxQueue, ...props });
-  return { stack, bot, outboxQueue, template: Template.fromStack(stack) };
+  const queue = new ReplyBotQueue(stack, 'ReplyBotQueue', props);
+  new ReplyBot(stack, 'ReplyBot', { queue, outboxQueue });
+  return { stack, bot: queue, outboxQueue, template: Template.fromStack(stack) };
 }
 
 describe('ReplyBot (examples/reply-bot)', () => {
