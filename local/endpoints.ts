@@ -23,6 +23,9 @@ export interface LocalEndpoints {
   readonly inboxTopicArn: string;
   readonly inboxQueueUrl: string;
   readonly inboxDeadLetterQueueUrl: string;
+  /** Where send requests go (docs/outbox-request.schema.json); their outcomes come back on the inbox. */
+  readonly outboxQueueUrl: string;
+  readonly outboxDeadLetterQueueUrl: string;
   /** The local HMAC secret (local mode only: a deployment keeps it in Secrets Manager). */
   readonly hmacSecret: string;
   readonly hmacAlgorithm: string;
