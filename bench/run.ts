@@ -1,11 +1,15 @@
 import { join } from 'node:path';
+import { accessLogLineBytes, capacityFigures, costFigures, ingestLogBytesPerRequest, modelInputs } from './benchmarks/capacity-cost';
 import { buildColdStartPlan, measureColdStarts } from './benchmarks/coldstart';
 import { bundleFigures } from './benchmarks/bundles';
+import { E2E_LOCAL, measureLocalPipeline } from './benchmarks/e2e-local';
+import { persistItemBytes, persistPair } from './benchmarks/persist';
+import { PERSIST_BATCH_SIZE } from '../functions/queues/queue-design';
+import { PERSIST_LOCAL_CONCURRENCY } from '../local/runner';
 import { measureIngestMemory } from './benchmarks/memory';
 import { ingestPair } from './benchmarks/ingest';
 import { ingestCpuPairs } from './benchmarks/ingest-cpu';
 import { parsePairs } from './benchmarks/parse';
-import { persistPair } from './benchmarks/persist';
 import { signaturePairs } from './benchmarks/signature';
 import { comparePair, type PairSpec } from './harness/compare';
 import { startBenchEnvironment, type BenchEnvironment } from './harness/emulators';
@@ -111,6 +115,32 @@ async function main(): Promise<number> {
       }
       await running.stop();
     }
+  }
+
+  if (groupSelected('e2e.local')) {
+    progress(`measuring e2e.local (npm start driven by simulate --direct, ${E2E_LOCAL.ratePerSecond} MO/s for ${E2E_LOCAL.seconds} s) ...`);
+    await attempt('e2e.local', async () => {
+      const measured = await withOutputMuted(() =>
+        measureLocalPipeline({ baselineInFlight: PERSIST_LOCAL_CONCURRENCY * PERSIST_BATCH_SIZE, itemBytes: persistItemBytes() }),
+      );
+      for (const figure of measured) if (selected(figure.id)) figures.push(judgeFigure(figure));
+    });
+  }
+
+  if (groupSelected('capacity.') || groupSelected('cost.')) {
+    progress('checking the capacity and cost models with this run\'s measurements ...');
+    await attempt('capacity-cost', async () => {
+      const inputs = modelInputs(pairs);
+      const modelled = [
+        ...capacityFigures(inputs),
+        ...costFigures(inputs, {
+          ingestInfo: await ingestLogBytesPerRequest('INFO'),
+          ingestWarn: await ingestLogBytesPerRequest('WARN'),
+          access: accessLogLineBytes(),
+        }),
+      ];
+      for (const figure of modelled) if (selected(figure.id)) figures.push(judgeFigure(figure));
+    });
   }
 
   const report = {

@@ -69,6 +69,13 @@ export const FIGURE_TARGETS: readonly FigureTarget[] = [
   { appliesTo: 'bundle.ingest', max: 60 * KB, statement: 'ingest bundle ≤ 60 KB minified, AWS SDK and Smithy excluded (issue 11)' },
   { appliesTo: 'bundle.persist', max: 90 * KB, statement: 'persist bundle ≤ 90 KB minified, AWS SDK and Smithy excluded (issue 11)' },
   { appliesTo: 'bundle.subscription', max: 90 * KB, statement: 'subscription bundle ≤ 90 KB minified, AWS SDK and Smithy excluded (issue 11)' },
+  { appliesTo: 'e2e.local.answer-p99', max: 50, statement: 'local mode at 500 MO/s for 10 s: answers within 50 ms at p99 (issue 11)' },
+  { appliesTo: 'e2e.local.not-accepted', max: 0, statement: 'local mode at 500 MO/s for 10 s: every request answered 200' },
+  { appliesTo: 'e2e.local.store-lag', max: 5, statement: 'local mode at 500 MO/s for 10 s: every message stored within 5 s of the last answer (issue 11)' },
+  { appliesTo: 'capacity.prepared.turned-away', max: 0, statement: 'campaign burst (5,000 MO/s, 10 min) on a prepared stack: nobody turned away (docs/capacity.md)' },
+  { appliesTo: 'capacity.prepared.drain', max: 60, statement: 'campaign burst on a prepared stack: every accepted MO stored within 60 s of the burst (docs/capacity.md)' },
+  { appliesTo: 'cost.all-features', max: 4, statement: 'cost per million MO with every feature on ≤ $4 (issue 11, docs/cost.md)' },
+  { appliesTo: 'cost.lean', max: 3, statement: 'cost per million MO, lean profile (no index) ≤ $3 (issue 11, docs/cost.md)' },
 ];
 
 export function figureTargetFor(figureId: string): FigureTarget | undefined {

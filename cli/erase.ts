@@ -6,8 +6,9 @@ import { RETENTION_KINDS, type RetentionKind } from '../functions/privacy/retent
 import { UsageError } from './errors';
 
 /**
- * `callr-mo erase` and `callr-mo number-hash`: the number hash key where the target keeps it, the
- * erasure itself (functions/erasure/), and what is printed, which never holds the number in clear.
+ * `callr-mo erase` and `callr-mo number-hash`: the erasure (functions/erasure/) with the target's
+ * number hash key (resolveNumberHashKey in targets.ts), and what is printed, which never holds the
+ * number in clear.
  */
 
 /** The number as erasure looks for it; refuses what holds no digits before anything is asked. */

@@ -15,6 +15,7 @@ export const STACK_CONTEXT_KEYS = [
   'callrCredentialsSecretName',
   'callrCredentialsSecretArn',
   'callrCredentialsKmsKeyArn',
+  'dataKmsKeyArn',
   'subscribeWebhook',
   'eventTypes',
   'hmacAlgorithm',
@@ -51,6 +52,8 @@ export interface StackSettings {
   readonly callrCredentialsSecretArn?: string;
   /** The customer-managed key the credentials secret is encrypted with, if any. */
   readonly callrCredentialsKmsKeyArn?: string;
+  /** The customer-managed key the table and the queues are encrypted with, if any (prop `encryptionKey`). */
+  readonly dataKmsKeyArn?: string;
   /** True when the name is the default because the context named none. */
   readonly usesDefaultCredentialsSecretName: boolean;
   /**
@@ -58,7 +61,7 @@ export interface StackSettings {
    * refused, so that `-c subscribeWebhook=false` works with a cdk.json that names them.
    */
   readonly unusedKeys: readonly StackContextKey[];
-  readonly props: Omit<CallrInboundSmsProps, 'callrCredentialsSecret' | 'callrCredentialsKey'>;
+  readonly props: Omit<CallrInboundSmsProps, 'callrCredentialsSecret' | 'callrCredentialsKey' | 'encryptionKey'>;
 }
 
 /** `-c optOutStopWords=STOP,ARRET` / `-c optOutStartWords=START`: either replaces its defaults. */
@@ -130,6 +133,10 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
   }
   if (keyArn !== undefined && !KMS_KEY_ARN.test(keyArn)) {
     problems.push(`callrCredentialsKmsKeyArn is ${JSON.stringify(keyArn)}; expected the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<id>)`);
+  }
+  const dataKeyArn = reader.string('dataKmsKeyArn');
+  if (dataKeyArn !== undefined && !KMS_KEY_ARN.test(dataKeyArn)) {
+    problems.push(`dataKmsKeyArn is ${JSON.stringify(dataKeyArn)}; expected the ARN of a KMS key (arn:aws:kms:<region>:<account>:key/<id>)`);
   }
   const eventTypes = reader.list('eventTypes');
   const logRetentionDays = reader.number('logRetentionDays');
@@ -208,6 +215,7 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     callrCredentialsSecretName,
     ...(needsCredentials && secretArn !== undefined ? { callrCredentialsSecretArn: secretArn } : {}),
     ...(needsCredentials && keyArn !== undefined ? { callrCredentialsKmsKeyArn: keyArn } : {}),
+    ...(dataKeyArn !== undefined ? { dataKmsKeyArn: dataKeyArn } : {}),
     usesDefaultCredentialsSecretName: needsCredentials && secretName === undefined && secretArn === undefined,
     unusedKeys,
     props: withoutUndefined(props),
@@ -322,7 +330,8 @@ export class CallrInboundSmsStack extends Stack {
       );
     }
 
-    this.system = new CallrInboundSms(this, 'CallrInboundSms', { ...settings.props, callrCredentialsSecret, callrCredentialsKey });
+    const encryptionKey = settings.dataKmsKeyArn === undefined ? undefined : kms.Key.fromKeyArn(this, 'DataKey', settings.dataKmsKeyArn);
+    this.system = new CallrInboundSms(this, 'CallrInboundSms', { ...settings.props, callrCredentialsSecret, callrCredentialsKey, encryptionKey });
     const { system } = this;
 
     const output = (id: string, value: string, description: string): CfnOutput =>

@@ -1,4 +1,4 @@
-import { type CustomResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { type CustomResource, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -252,6 +252,17 @@ export interface CallrInboundSmsProps extends ReconcileSettings {
    * @default - every kind kept until erased
    */
   readonly retention?: RetentionProps;
+
+  /**
+   * A customer-managed KMS key the messages table and the four queues are encrypted with (instead
+   * of the AWS owned key and SSE-SQS), for a team that must hold, rotate, audit or revoke the key
+   * of its messages. The construct's Lambdas are granted its use (through IAM: the key policy must
+   * let the account's IAM policies decide, as a key's default policy does). Your inbox consumers
+   * need `kms:Decrypt` on it too. Changing it on a deployed table re-encrypts it online; the queues
+   * take the new key for new messages.
+   * @default - the table with the AWS owned key, the queues with SQS-managed encryption
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** Thrown when props contradict each other or hold values AWS or CALLR would refuse. */
@@ -523,7 +534,11 @@ export class CallrInboundSms extends Construct {
     const logSettings: LogGroupSettings = { retention: props.logRetention ?? DEFAULTS.logRetention, removalPolicy };
     const hmacAlgorithm = props.hmacAlgorithm ?? DEFAULTS.hmacAlgorithm;
 
-    this.queues = new CallrQueues(this, { removalPolicy, inboxVisibilityTimeout: props.inboxVisibilityTimeout });
+    this.queues = new CallrQueues(this, {
+      removalPolicy,
+      inboxVisibilityTimeout: props.inboxVisibilityTimeout,
+      encryptionKey: props.encryptionKey,
+    });
     this.inbox = new InboxFanOut(this, { queues: this.queues, subscribers: props.subscribers });
     this.inboxTopic = this.inbox.inboxTopic;
     this.numberHashKey = new NumberHashKey(this, { removalPolicy });
@@ -534,6 +549,7 @@ export class CallrInboundSms extends Construct {
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
       retention: props.retention,
+      encryptionKey: props.encryptionKey,
       optOutWords: props.optOutWords,
     });
     this.numberHashKey.grantTo(this.store.persistFunction);
@@ -601,6 +617,7 @@ export class CallrInboundSms extends Construct {
       inboxQueue: this.inboxQueue,
     } = this.queues);
     ({ table: this.table, persistFunction: this.persistFunction } = this.store);
+    if (props.encryptionKey) acknowledgeKeyGrants([this.intake.ingestFunction, this.store.persistFunction]);
     this.numberHashKeySecret = this.numberHashKey.secret;
     ({
       hmacSecret: this.hmacSecret,
@@ -614,5 +631,23 @@ export class CallrInboundSms extends Construct {
     this.webhookSubscriptions = this.subscription?.webhookSubscriptions ?? [];
     this.reconcileFunction = this.reconciliation?.reconcileFunction;
     ({ alarmTopic: this.alarmTopic, alarms: this.alarms, dashboard: this.dashboard, dashboardUrl: this.dashboardUrl } = this.monitoring);
+  }
+}
+
+/**
+ * With a customer-managed key, the grants that let a Lambda send to an encrypted queue or use the
+ * encrypted table (CDK's `grantSendMessages`, `grantEncryptDecrypt`) name KMS's action families.
+ */
+function acknowledgeKeyGrants(functions: readonly NodejsFunction[]): void {
+  for (const fn of functions) {
+    if (!fn.role) continue;
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason:
+          `${action} is a family of KMS actions (GenerateDataKey and its WithoutPlaintext form; ReEncryptFrom and ReEncryptTo) ` +
+          'that SQS and DynamoDB use to encrypt messages and items, granted on the one customer-managed key of the table and queues only.',
+      });
+    }
   }
 }

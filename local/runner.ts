@@ -33,8 +33,13 @@ import { startSqsEventSource } from './sqs-event-source';
 
 export const WEBHOOK_ROUTE = '/webhooks/callr';
 
-/** Persist batches in flight at once locally. */
-const PERSIST_LOCAL_CONCURRENCY = 2;
+/**
+ * Persist batches in flight at once locally: five, as Lambda's SQS event source starts with five
+ * concurrent batches before it scales up. With two, each batch's sequential round trips (put,
+ * forward, mark) left the store waiting on I/O while the intake kept coming (docs/performance.md,
+ * "Local mode: why the store lagged").
+ */
+export const PERSIST_LOCAL_CONCURRENCY = 5;
 /** How long shutdown waits for the ingest queue to drain. */
 const SHUTDOWN_DRAIN_MS = 5_000;
 /** CALLR calls bounded for a quick start and shutdown (the Lambda's defaults allow more). */
@@ -103,7 +108,7 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
   try {
     assertDataDirFree(config.dataDir);
     const dynamo = await onPort('dynamodb', config.ports.dynamodb, () =>
-      startDynamoEmulator({ port: config.ports.dynamodb, dataDir: join(config.dataDir, 'dynamodb') }),
+      startDynamoEmulator({ port: config.ports.dynamodb, dataDir: join(config.dataDir, 'dynamodb'), ownThread: true }),
     );
     stops.push(() => dynamo.close());
     const sqsEmulator = await onPort('sqs', config.ports.sqs, () =>

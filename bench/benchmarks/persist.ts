@@ -119,6 +119,11 @@ export async function persistPair(env: BenchEnvironment): Promise<PairSpec> {
 }
 
 /** The item our persister writes for one of these records. */
+/** The size DynamoDB counts for one stored sms.mo item (the e2e.local baseline puts items this size). */
+export function persistItemBytes(): number {
+  return dynamoItemSize(sampleItem());
+}
+
 function sampleItem(): Record<string, unknown> {
   const raw = moEventBody({ eventId: 'bench-event-SIZE0001', hash: 'SIZE0001' });
   const parsed = parseCallrEvent(raw.toString('utf8'));

@@ -14,8 +14,14 @@ export function progress(text: string): void {
   realStderrWrite(`${text}\n`);
 }
 
-export async function withOutputMuted<T>(work: () => Promise<T>): Promise<T> {
-  const drop = ((_chunk: unknown, encodingOrCallback?: unknown, callback?: unknown) => {
+/** Counts what the muted writes would have written (the cost model prices log ingestion by it). */
+export interface OutputCounter {
+  bytes: number;
+}
+
+export async function withOutputMuted<T>(work: () => Promise<T>, counter?: OutputCounter): Promise<T> {
+  const drop = ((chunk: unknown, encodingOrCallback?: unknown, callback?: unknown) => {
+    if (counter) counter.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).length;
     const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
     if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
     return true;

@@ -60,10 +60,11 @@ export interface PersistDependencies {
    */
   readonly newAttemptToken?: () => string;
   /**
-   * The key of the numbers' keyed hash (functions/privacy/number-hash-key.ts), loaded before a
-   * batch is processed: a batch is not processed without it (SQS delivers it again), so every line
-   * it logs carries the hashes, and the opt-out registry, which keeps the sender's number only as
-   * its hash, never stores a STOP unapplied.
+   * The key of the numbers' keyed hash (functions/privacy/number-hash-key.ts). Every stored message
+   * and status carries its number's hash (the byNumberHash index, erasure), and the opt-out
+   * registry keeps the sender's number only as its hash: a record fails while the key cannot be
+   * loaded (SQS delivers it again), so nothing is stored unfindable and no STOP unapplied. Once
+   * loaded, log lines show numbers with their hash.
    */
   readonly numberHashKey: NumberHashKeyLoader;
   readonly logger: Logger;
@@ -289,8 +290,6 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
   }
 
   return async (event, context) => {
-    // Throws NumberHashKeyUnavailableError: the invocation fails and SQS delivers the batch again.
-    await deps.numberHashKey.load();
     const processor = new BatchProcessor(EventType.SQS);
     const inbox = createInboxBatch(event.Records.length, (messages) => publishToInbox(deps.sns, deps.config.inboxTopicArn, messages));
     // In parallel (Powertools' default, stated because the shared publication relies on it).

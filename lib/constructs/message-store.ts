@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
@@ -44,6 +45,11 @@ export interface MessageStoreProps {
    * @default - kept until erased
    */
   readonly retention?: RetentionProps;
+  /**
+   * A customer-managed KMS key the table is encrypted with; the persister may encrypt and decrypt with it.
+   * @default - the AWS owned key (DynamoDB's default)
+   */
+  readonly encryptionKey?: kms.IKey;
   /** Stop and start words of the opt-out registry; a list not given keeps the persister's defaults. */
   readonly optOutWords?: { readonly stop?: readonly string[]; readonly start?: readonly string[] };
 }
@@ -80,6 +86,8 @@ export class MessageStore {
       })),
     });
 
+    if (props.encryptionKey) encryptTableWith(this.table, props.encryptionKey);
+
     this.persistFunction = createCallrFunction(scope, 'PersistFunction', {
       entry: LAMBDA_ENTRIES.persist,
       serviceName: SERVICE_NAMES.persist,
@@ -101,6 +109,8 @@ export class MessageStore {
       actions: [...PERSIST_TABLE_ACTIONS],
       resourceArns: [this.table.tableArn],
     });
+    // Table items are encrypted under the key: the persister's reads and writes need it.
+    props.encryptionKey?.grantEncryptDecrypt(this.persistFunction);
     queues.deadLetterQueue.grantSendMessages(this.persistFunction);
     props.inbox.grantPublish(this.persistFunction);
     this.persistFunction.addEventSource(
@@ -111,4 +121,16 @@ export class MessageStore {
       }),
     );
   }
+}
+
+/**
+ * The table under a customer-managed key. Set on the CloudFormation resource rather than with
+ * `TableEncryptionV2.customerManagedKey`, which needs the stack's region to tell the table's own
+ * replica from others and so refuses an environment-agnostic stack: this table has one replica, in
+ * the stack's region, and it gets the key.
+ */
+function encryptTableWith(table: dynamodb.TableV2, key: kms.IKey): void {
+  const resource = table.node.defaultChild as dynamodb.CfnGlobalTable;
+  resource.addPropertyOverride('SSESpecification', { SSEEnabled: true, SSEType: 'KMS' });
+  resource.addPropertyOverride('Replicas.0.SSESpecification', { KMSMasterKeyId: key.keyArn });
 }

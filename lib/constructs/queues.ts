@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
@@ -22,6 +23,11 @@ export interface CallrQueuesProps {
    * @default Duration.seconds(30)
    */
   readonly inboxVisibilityTimeout?: Duration;
+  /**
+   * A customer-managed KMS key every queue is encrypted with.
+   * @default - SQS-managed encryption (SSE-SQS)
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** SQS's default, which a consumer Lambda with a timeout above 5 s outgrows. */
@@ -48,7 +54,9 @@ export class CallrQueues {
     const createQueue = (id: string, queueProps: sqs.QueueProps): sqs.Queue =>
       new sqs.Queue(scope, id, {
         ...queueProps,
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        ...(props.encryptionKey
+          ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+          : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
         enforceSSL: true,
         removalPolicy: props.removalPolicy,
       });

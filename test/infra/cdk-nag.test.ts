@@ -39,6 +39,7 @@ const CONTEXTS: [string, Record<string, unknown>][] = [
       persistMaxConcurrency: 5,
       removalPolicy: 'destroy',
       callrApiUrl: 'https://callr.example.test/json-rpc/v1.1/',
+      dataKmsKeyArn: 'arn:aws:kms:eu-west-3:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666',
     },
   ],
   ['without subscription', { subscribeWebhook: false }],

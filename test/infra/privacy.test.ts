@@ -1,6 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
-import { CallrInboundSmsPropsError, findPropsProblems, minimumRetention } from '../../lib/callr-inbound-sms';
-import { logicalId, synthConstruct } from './synth';
+import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { CallrInboundSms, CallrInboundSmsPropsError, findPropsProblems, minimumRetention } from '../../lib/callr-inbound-sms';
+import { CallrInboundSmsStack, readStackContext } from '../../lib/callr-inbound-sms-stack';
+import { logicalId, statementsOfRole, synthConstruct, testContext } from './synth';
 
 /** Issue 10: retention per kind through DynamoDB TTL, with a floor that keeps de-duplication whole. */
 describe('retention', () => {
@@ -41,5 +45,59 @@ describe('retention', () => {
 
   it('lowers the floor with a shorter eventMaxAge', () => {
     expect(findPropsProblems({ subscribeWebhook: false, eventMaxAge: Duration.days(1), retention: { inboundMessages: Duration.days(3) } })).toEqual([]);
+  });
+});
+
+/** Issue 10: an optional customer-managed KMS key for the table and the queues. */
+describe('customer-managed KMS key', () => {
+  function synthWithKey(withKey: boolean) {
+    const app = new App({ context: testContext() });
+    const stack = new Stack(app, 'Test');
+    const key = withKey ? new kms.Key(stack, 'DataKey', { enableKeyRotation: true }) : undefined;
+    const system = new CallrInboundSms(stack, 'Sms', { subscribeWebhook: false, encryptionKey: key });
+    return { stack, system, key, template: Template.fromStack(stack) };
+  }
+  const queuesOf = (system: CallrInboundSms) => [system.ingestQueue, system.deadLetterQueue, system.inboxQueue, system.inboxDeadLetterQueue];
+
+  it('encrypts the table and every queue with it', () => {
+    const { stack, system, key, template } = synthWithKey(true);
+    const table = template.findResources('AWS::DynamoDB::GlobalTable')[logicalId(stack, system.table)];
+    expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+    expect(table.Properties.Replicas[0].SSESpecification).toEqual({ KMSMasterKeyId: stack.resolve(key!.keyArn) });
+    const queues = template.findResources('AWS::SQS::Queue');
+    for (const queue of queuesOf(system)) {
+      expect(queues[logicalId(stack, queue)].Properties).toMatchObject({ KmsMasterKeyId: stack.resolve(key!.keyArn) });
+      expect(queues[logicalId(stack, queue)].Properties.SqsManagedSseEnabled).toBeUndefined();
+    }
+  });
+
+  it('lets the persister and the ingest use it, through their roles', () => {
+    const { stack, system, key, template } = synthWithKey(true);
+    const keyStatements = (fn: typeof system.persistFunction) =>
+      statementsOfRole(template, stack.getLogicalId(fn.role!.node.defaultChild as CfnRole)).filter(
+        (statement) => JSON.stringify(statement.Resource) === JSON.stringify(stack.resolve(key!.keyArn)),
+      );
+    const persistActions = keyStatements(system.persistFunction).flatMap((statement) => [statement.Action].flat());
+    expect(persistActions).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*']));
+    const ingestActions = keyStatements(system.ingestFunction).flatMap((statement) => [statement.Action].flat());
+    expect(ingestActions).toEqual(expect.arrayContaining(['kms:Encrypt', 'kms:GenerateDataKey*']));
+  });
+
+  it('keeps AWS owned and SQS-managed encryption without it', () => {
+    const { stack, system, template } = synthWithKey(false);
+    const table = template.findResources('AWS::DynamoDB::GlobalTable')[logicalId(stack, system.table)];
+    expect(table.Properties.SSESpecification).toBeUndefined();
+    const queues = template.findResources('AWS::SQS::Queue');
+    for (const queue of queuesOf(system)) expect(queues[logicalId(stack, queue)].Properties).toMatchObject({ SqsManagedSseEnabled: true });
+    template.resourceCountIs('AWS::KMS::Key', 1); // the alarm topic's, only
+  });
+
+  it('is read from the stack context as dataKmsKeyArn', () => {
+    const arn = 'arn:aws:kms:eu-west-3:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666';
+    const app = new App({ context: testContext({ subscribeWebhook: false, dataKmsKeyArn: arn }) });
+    const stack = new CallrInboundSmsStack(app, 'WithKey');
+    const queue = Template.fromStack(stack).findResources('AWS::SQS::Queue')[stack.getLogicalId(stack.system.ingestQueue.node.defaultChild as CfnElement)];
+    expect(queue.Properties.KmsMasterKeyId).toBe(arn);
+    expect(() => readStackContext((key) => ({ dataKmsKeyArn: 'alias/mine', subscribeWebhook: false })[key as string])).toThrow(/dataKmsKeyArn is "alias\/mine"; expected the ARN of a KMS key/);
   });
 });
