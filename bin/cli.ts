@@ -388,6 +388,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
             table: target.table,
             sqs: target.sqs,
             ingestQueueUrl: target.ingestQueueUrl,
+            numberHashKey: { load: async () => target.numberHashKey, current: () => target.numberHashKey },
             now: () => new Date(),
             onProgress: (progress) => io.stderr.write(`${PROGRAM}: ${describeSweepProgress(progress)}\n`),
             onWarning: ({ message }) => io.stderr.write(`${PROGRAM}: ${escapeForTerminal(message)}\n`),

@@ -117,12 +117,14 @@ export async function listMessages(
 export function formatMessages(messages: readonly InboundMessage[]): string {
   if (messages.length === 0) return 'no messages';
   return renderTable(
-    ['received', 'from', 'to', 'id', 'parts', 'text'],
+    ['received', 'from', 'to', 'id', 'via', 'parts', 'text'],
     messages.map((message) => [
       message.receivedAt.replace('.000Z', 'Z'),
       message.from,
       message.to,
       message.id,
+      // Messages stored before `arrival` existed all came through the webhook.
+      message.arrival ?? 'webhook',
       String(message.parts ?? ''),
       oneLine(message.text, 60),
     ]),

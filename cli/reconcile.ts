@@ -31,7 +31,7 @@ export function describeSweepProgress(progress: SweepProgress): string {
     case 'listed':
       return `asked CALLR for ${progress.page.from} to ${progress.page.to}: ${progress.page.items} SMS${progress.page.narrowed ? ' (a full answer: asking again in halves)' : ''}`;
     case 'checked':
-      return `${progress.listed} listed, ${progress.alreadyStored} already stored`;
+      return `${progress.listed} listed, ${progress.alreadyStored} already stored${progress.erased > 0 ? `, ${progress.erased} from erased numbers (left out)` : ''}`;
     case 'recovering':
       return `handed to the pipeline: ${progress.sent}/${progress.total}`;
   }
@@ -42,6 +42,7 @@ export function formatReconcileSummary(summary: SweepSummary): string {
     `Reconciled ${summary.from} to ${summary.to} (${summary.calls} CALLR call${summary.calls === 1 ? '' : 's'})`,
     `  asked:          ${summary.asked}  inbound SMS CALLR received in the range`,
     `  already stored: ${summary.alreadyStored}`,
+    ...(summary.erased > 0 ? [`  erased:         ${summary.erased}  left out: their sender asked to be forgotten after CALLR received them`] : []),
     `  recovered:      ${summary.recovered}${summary.recovered > 0 ? '  handed to the pipeline: the webhook path had lost them' : ''}`,
   ];
   if (summary.recoveredIds.length > 0) lines.push(`  recovered ids:  ${summary.recoveredIds.map(escapeForTerminal).join(', ')}`);

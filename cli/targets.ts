@@ -340,6 +340,8 @@ export interface ReconcileTargetOptions extends LocalTargetOptions, AwsTargetOpt
 
 export interface ResolvedReconcileTarget {
   readonly callr: CallrClient;
+  /** The number hash key: the sweep leaves out SMS of numbers erased since. */
+  readonly numberHashKey: Uint8Array;
   readonly table: MessageTable;
   readonly sqs: SQSClient;
   readonly ingestQueueUrl: string;
@@ -359,8 +361,10 @@ export async function resolveReconcileTarget(options: ReconcileTargetOptions, de
     const endpoints = readLocalPipeline(options, deps);
     const clients = createLocalClients(endpoints);
     const { callr, description } = resolveCallr(options, deps);
+    const numberHashKey = await resolveNumberHashKey(options, deps);
     return {
       callr,
+      numberHashKey,
       table: { documents: clients.documents, tableName: endpoints.tableName },
       sqs: clients.sqs,
       ingestQueueUrl: endpoints.ingestQueueUrl,
@@ -370,10 +374,12 @@ export async function resolveReconcileTarget(options: ReconcileTargetOptions, de
   }
   const outputs = await readStackOutputs({ ...options, stack: options.stack }, deps, [STACK_OUTPUT.tableName, STACK_OUTPUT.ingestQueueUrl]);
   const callr = callrFromEnvironment(deps.env) ?? (await callrFromSecret(options.credentialsSecret ?? DEFAULT_STACK_CREDENTIALS_SECRET, options.region));
+  const numberHashKey = await resolveNumberHashKey(options, deps);
   const { dynamodb, documents } = createDynamoDbClients({ region: options.region });
   const sqs = createSqsClient({ region: options.region });
   return {
     callr: callr.callr,
+    numberHashKey,
     table: { documents, tableName: outputs[STACK_OUTPUT.tableName]! },
     sqs,
     ingestQueueUrl: outputs[STACK_OUTPUT.ingestQueueUrl]!,

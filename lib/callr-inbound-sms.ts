@@ -3,7 +3,7 @@ import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -587,6 +587,7 @@ export class CallrInboundSms extends Construct {
       this.reconciliation = new Reconciliation(this, {
         queues: this.queues,
         store: this.store,
+        numberHashKey: this.numberHashKey,
         callrCredentialsSecret: props.callrCredentialsSecret,
         callrCredentialsKey: props.callrCredentialsKey,
         every: reconcileEveryOf(props),
@@ -617,7 +618,7 @@ export class CallrInboundSms extends Construct {
       inboxQueue: this.inboxQueue,
     } = this.queues);
     ({ table: this.table, persistFunction: this.persistFunction } = this.store);
-    if (props.encryptionKey) acknowledgeKeyGrants([this.intake.ingestFunction, this.store.persistFunction]);
+
     this.numberHashKeySecret = this.numberHashKey.secret;
     ({
       hmacSecret: this.hmacSecret,
@@ -631,12 +632,16 @@ export class CallrInboundSms extends Construct {
     this.webhookSubscriptions = this.subscription?.webhookSubscriptions ?? [];
     this.reconcileFunction = this.reconciliation?.reconcileFunction;
     ({ alarmTopic: this.alarmTopic, alarms: this.alarms, dashboard: this.dashboard, dashboardUrl: this.dashboardUrl } = this.monitoring);
+    // Every Lambda of the construct that sends to a queue or uses the table is granted the key.
+    if (props.encryptionKey) acknowledgeKeyGrants(this.node.findAll().filter((child): child is NodejsFunction => child instanceof NodejsFunction));
   }
 }
 
 /**
  * With a customer-managed key, the grants that let a Lambda send to an encrypted queue or use the
  * encrypted table (CDK's `grantSendMessages`, `grantEncryptDecrypt`) name KMS's action families.
+ * Acknowledged on every Lambda role of the construct: the ones that got no such grant have nothing
+ * to acknowledge, and a Lambda added later is covered.
  */
 function acknowledgeKeyGrants(functions: readonly NodejsFunction[]): void {
   for (const fn of functions) {

@@ -6,7 +6,7 @@ import { loadIngestConfig } from '../functions/ingest/config';
 import { createIngestHandler } from '../functions/ingest/create-ingest-handler';
 import { createHmacSecretSource } from '../functions/ingest/hmac-secrets';
 import { loadPersistConfig } from '../functions/persist/config';
-import { createNumberHashKeyLoader } from '../functions/privacy/number-hash-key';
+import { createNumberHashKeyLoader, staticNumberHashKey } from '../functions/privacy/number-hash-key';
 import { createPersistHandler } from '../functions/persist/create-persist-handler';
 import { DEFAULT_RECONCILE_LOOK_BACK_SECONDS } from '../functions/reconcile/config';
 import { reconcileInbound, type SweepDependencies, type SweepSummary } from '../functions/reconcile/sweep';
@@ -296,7 +296,14 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
     // What a crash lost (events answered 200, still in the in-memory queue) is at CALLR: one sweep
     // over the look-back hands it to the pipeline again, through the same de-duplication.
     const startupSweep = await sweepAtStart(
-      { callr, table: { documents: clients.documents, tableName }, sqs: clients.sqs, ingestQueueUrl: queues.ingestQueueUrl, now: () => new Date() },
+      {
+        callr,
+        table: { documents: clients.documents, tableName },
+        sqs: clients.sqs,
+        ingestQueueUrl: queues.ingestQueueUrl,
+        numberHashKey: staticNumberHashKey(numberHashKey),
+        now: () => new Date(),
+      },
       log,
     );
 

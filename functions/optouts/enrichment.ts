@@ -2,6 +2,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { InboundMessage } from '../messages/inbound-message';
 import type { MessageTable } from '../messages/message-store';
 import { hashNumber } from '../privacy/number-hash';
+import { expiresAtFor, type Retention } from '../privacy/retention';
 import { applyOptOutChange } from './registry';
 import { judgeOptOut, type OptOutWords } from './words';
 
@@ -20,6 +21,10 @@ export interface InboundEnrichmentDependencies {
   /** The number hash key (functions/privacy/number-hash-key.ts): loaded only when a stop or start word arrives. */
   readonly numberHashKey: () => Promise<Uint8Array>;
   readonly metrics: Metrics;
+  /** How long opt-out evidence is kept (`optOutEvidence`), from `now`. @default kept until erased */
+  readonly retention?: Retention;
+  /** @default the system clock */
+  readonly now?: () => Date;
 }
 
 /** Metric names (beside the persister's outcome metrics). */
@@ -46,6 +51,7 @@ export function createInboundEnrichment(deps: InboundEnrichmentDependencies): In
       word: verdict.word,
       messageId: message.id,
       at: message.receivedAt,
+      expiresAt: expiresAtFor('optOutEvidence', (deps.now ?? (() => new Date()))(), deps.retention ?? {}),
     });
     deps.metrics.addMetric(changed ? OPT_OUT_METRIC.applied : OPT_OUT_METRIC.unchanged, MetricUnit.Count, 1);
     return { ...message, optOut: verdict.action };

@@ -3,6 +3,7 @@ import { isConditionalCheckFailed, rejectingPermanentErrors } from '../messages/
 import type { MessageTable } from '../messages/message-store';
 import { OPT_OUT_KEY_PREFIX, TABLE_KEYS } from '../messages/table-design';
 import { hashNumber, normaliseNumber } from '../privacy/number-hash';
+import { EXPIRES_AT_ATTRIBUTE } from '../privacy/retention';
 import type { OptOutAction } from './words';
 
 /**
@@ -28,6 +29,8 @@ export interface OptOutChange {
   readonly messageId: string;
   /** The MO's receivedAt (ISO 8601 UTC): later wins. */
   readonly at: string;
+  /** When the item expires (TTL, epoch seconds: retention.optOutEvidence); absent: kept until erased. */
+  readonly expiresAt?: number;
 }
 
 export interface OptOutRecord {
@@ -66,6 +69,7 @@ export async function applyOptOutChange(table: MessageTable, change: OptOutChang
             [ATTRIBUTES.word]: change.word,
             [ATTRIBUTES.messageId]: change.messageId,
             [ATTRIBUTES.at]: change.at,
+            ...(change.expiresAt === undefined ? {} : { [EXPIRES_AT_ATTRIBUTE]: change.expiresAt }),
           },
           ConditionExpression: 'attribute_not_exists(#pk) OR #at < :at OR (#at = :at AND #messageId < :messageId)',
           ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#at': ATTRIBUTES.at, '#messageId': ATTRIBUTES.messageId },

@@ -1,7 +1,7 @@
+import { INBOX_TOPIC_ARN_VARIABLE, readInboxTopicArn } from '../inbox/config';
 import { readRetention, type Retention } from '../privacy/retention';
 import { NUMBER_HASH_KEY_ARN_VARIABLE, readNumberHashKeyConfig, type NumberHashKeyConfig } from '../privacy/number-hash-key';
 import { readOptOutWords, type OptOutWords } from '../optouts/words';
-import { INBOX_TOPIC_ARN_VARIABLE, readInboxTopicArn } from '../inbox/config';
 
 /**
  * The persist Lambda's configuration, read from the environment and checked once at cold start.

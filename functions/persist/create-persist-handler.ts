@@ -136,6 +136,8 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     table,
     numberHashKey: () => deps.numberHashKey.load(),
     metrics: deps.metrics,
+    retention: deps.config.retention,
+    now: deps.now,
   });
 
   async function processRecord(record: SQSRecord, inbox: InboxBatch): Promise<PersistOutcome> {

@@ -1,4 +1,5 @@
 import { DEFAULT_CALLR_API_URL, DEFAULT_CALLR_RETRIES, DEFAULT_CALLR_TIMEOUT_MS } from '../callr/json-rpc-client';
+import { NUMBER_HASH_KEY_ARN_VARIABLE, readNumberHashKeyConfig, type NumberHashKeyConfig } from '../privacy/number-hash-key';
 
 /**
  * The reconcile Lambda's configuration, read from the environment and checked once at cold start,
@@ -16,6 +17,8 @@ export interface ReconcileConfig {
   readonly callrRetries: number;
   /** How far back a scheduled sweep asks CALLR. */
   readonly lookBackMs: number;
+  /** Where the number hash key comes from: the sweep leaves out SMS of numbers erased since. */
+  readonly numberHashKey: NumberHashKeyConfig;
 }
 
 /** The environment variable of the look-back (seconds), which the construct sets from `reconcileLookBack`. */
@@ -56,7 +59,12 @@ export function loadReconcileConfig(env: Readonly<Record<string, string | undefi
     callrTimeoutMs: integer('CALLR_TIMEOUT_MS', DEFAULT_CALLR_TIMEOUT_MS, 1),
     callrRetries: integer('CALLR_RETRIES', DEFAULT_CALLR_RETRIES, 0),
     lookBackMs: integer(RECONCILE_LOOK_BACK_VARIABLE, DEFAULT_RECONCILE_LOOK_BACK_SECONDS, 60) * 1000,
+    numberHashKey: readNumberHashKeyConfig(env, problems) ?? { kind: 'static', key: '' },
   };
+  if (env[NUMBER_HASH_KEY_ARN_VARIABLE] === undefined && env.NUMBER_HASH_KEY === undefined) {
+    // Without it the sweep would store again what an erasure removed: fail closed.
+    problems.push(`${NUMBER_HASH_KEY_ARN_VARIABLE} is required: the number hash key, to leave out SMS of numbers erased since CALLR received them.`);
+  }
   if (problems.length > 0) throw new ReconcileConfigError(problems);
   return config;
 }

@@ -5,6 +5,7 @@ import { createSqsClient } from '../aws/sqs';
 import { createCallrClient, type CallrClient } from '../callr/json-rpc-client';
 import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { withLambdaMiddleware } from '../observability/lambda-middleware';
+import { createNumberHashKeyLoader } from '../privacy/number-hash-key';
 import { parseCallrCredentials } from '../subscription/credentials';
 import { secretsManagerReader } from '../subscription/secrets';
 import { loadReconcileConfig } from './config';
@@ -16,9 +17,10 @@ import { createReconcileHandler } from './create-reconcile-handler';
  * it), the same timeouts and bounded retries.
  */
 const config = loadReconcileConfig(process.env);
-const observability = createObservability(SERVICE_NAMES.reconcile);
 const secrets = new SecretsProvider({ awsSdkV3Client: createSecretsManagerClient() });
 const readSecret = secretsManagerReader(secrets);
+const numberHashKey = createNumberHashKeyLoader(config.numberHashKey, { secrets: () => secrets });
+const observability = createObservability(SERVICE_NAMES.reconcile, process.env, { numberHashKey: numberHashKey.current });
 
 async function callrClient(): Promise<CallrClient> {
   const credentials = parseCallrCredentials(await readSecret(config.callrCredentialsSecretId));
@@ -38,6 +40,7 @@ export const handler = withLambdaMiddleware(
     sqs: createSqsClient(),
     ingestQueueUrl: config.ingestQueueUrl,
     lookBackMs: config.lookBackMs,
+    numberHashKey,
     now: () => new Date(),
     ...observability,
   }),

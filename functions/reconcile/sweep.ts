@@ -4,6 +4,9 @@ import type { CallrClient } from '../callr/json-rpc-client';
 import { listSms, type ListedSms, type SmsListingGap, type SmsListingOptions, type SmsListingPage } from '../callr/sms-listing';
 import { canonicalMessageId } from '../messages/inbound-message';
 import { findStoredMessageIds, type MessageTable } from '../messages/message-store';
+import { latestErasureAt } from '../erasure/erasure-audit';
+import { hashNumber, normaliseNumber } from '../privacy/number-hash';
+import type { NumberHashKeyLoader } from '../privacy/number-hash-key';
 import { sendAllToQueue } from '../queues/send';
 import { reconciledEventMessage } from './reconciled-event';
 
@@ -39,11 +42,17 @@ export interface SweepDependencies {
   readonly onWarning?: SmsListingOptions['onWarning'];
   /** @default 48 random bits, base64url, after `reconcile-` */
   readonly newSweepId?: () => string;
+  /**
+   * The number hash key, to respect erasures: an SMS whose sender was erased (`callr-mo erase`)
+   * after CALLR received it is not handed to the pipeline again, or the sweep would undo the
+   * erasure for as long as CALLR lists it. Without it, no SMS is skipped (tests of the sweep alone).
+   */
+  readonly numberHashKey?: NumberHashKeyLoader;
 }
 
 export type SweepProgress =
   | { readonly stage: 'listed'; readonly page: SmsListingPage }
-  | { readonly stage: 'checked'; readonly listed: number; readonly alreadyStored: number }
+  | { readonly stage: 'checked'; readonly listed: number; readonly alreadyStored: number; readonly erased: number }
   | { readonly stage: 'recovering'; readonly sent: number; readonly total: number };
 
 export interface SweepRange {
@@ -62,6 +71,8 @@ export interface SweepSummary {
   readonly asked: number;
   /** Of those, already in the table. */
   readonly alreadyStored: number;
+  /** Of those, left out: their sender was erased after CALLR received them (the person asked to be forgotten). */
+  readonly erased: number;
   /** Of those, handed to the pipeline: each one is an SMS the webhook path had lost. */
   readonly recovered: number;
   /** Their message ids (the canonical SMS hashes), oldest first. */
@@ -92,8 +103,11 @@ export async function reconcileInbound(deps: SweepDependencies, range: SweepRang
   );
 
   const stored = await findStoredMessageIds(deps.table, listing.sms.map((sms) => canonicalMessageId(sms.hash)));
-  const missing: ListedSms[] = listing.sms.filter((sms) => !stored.has(canonicalMessageId(sms.hash)));
-  deps.onProgress?.({ stage: 'checked', listed: listing.sms.length, alreadyStored: listing.sms.length - missing.length });
+  const notStored: ListedSms[] = listing.sms.filter((sms) => !stored.has(canonicalMessageId(sms.hash)));
+  const missing = await withoutErased(deps, notStored);
+  const alreadyStored = listing.sms.length - notStored.length;
+  const erased = notStored.length - missing.length;
+  deps.onProgress?.({ stage: 'checked', listed: listing.sms.length, alreadyStored, erased });
 
   // Oldest first, in slices, so that progress moves and a sweep cut short has sent the oldest.
   const foundAt = deps.now();
@@ -109,7 +123,8 @@ export async function reconcileInbound(deps: SweepDependencies, range: SweepRang
     from: range.from.toISOString(),
     to: range.to.toISOString(),
     asked: listing.sms.length,
-    alreadyStored: listing.sms.length - missing.length,
+    alreadyStored,
+    erased,
     recovered: missing.length,
     recoveredIds: missing.map((sms) => canonicalMessageId(sms.hash)),
     complete: listing.complete,
@@ -117,4 +132,27 @@ export async function reconcileInbound(deps: SweepDependencies, range: SweepRang
     calls: listing.calls,
     skipped: listing.skipped,
   };
+}
+
+/**
+ * The SMS whose sender was not erased after CALLR received them. One lookup per sender; an SMS
+ * without a date of its own from an erased sender is left out too (erased is what was asked).
+ */
+async function withoutErased(deps: SweepDependencies, sms: readonly ListedSms[]): Promise<ListedSms[]> {
+  if (!deps.numberHashKey || sms.length === 0) return [...sms];
+  const key = await deps.numberHashKey.load();
+  const erasures = new Map<string, Promise<string | undefined>>();
+  const erasedAtOf = (from: string) => {
+    const subjectHash = hashNumber(key, normaliseNumber(from));
+    if (!erasures.has(subjectHash)) erasures.set(subjectHash, latestErasureAt(deps.table, subjectHash));
+    return erasures.get(subjectHash)!;
+  };
+  const kept: ListedSms[] = [];
+  for (const item of sms) {
+    const erasedAt = item.from ? await erasedAtOf(item.from) : undefined;
+    const receivedAt = item.receivedAt ?? item.createdAt;
+    if (erasedAt !== undefined && (receivedAt === undefined || receivedAt <= erasedAt)) continue;
+    kept.push(item);
+  }
+  return kept;
 }

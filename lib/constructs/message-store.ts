@@ -12,8 +12,8 @@ import { OPT_OUT_WORDS_VARIABLES } from '../../functions/optouts/words';
 import { PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../../functions/queues/queue-design';
 import { EXPIRES_AT_ATTRIBUTE } from '../../functions/privacy/retention';
 import { createCallrFunction, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
-import { retentionEnvironment, type RetentionProps } from './privacy';
 import type { InboxFanOut } from './inbox';
+import { retentionEnvironment, type RetentionProps } from './privacy';
 import type { CallrQueues } from './queues';
 
 /**

@@ -11,6 +11,7 @@ import { RECONCILE_LOOK_BACK_VARIABLE } from '../../functions/reconcile/config';
 import { SERVICE_NAMES } from '../../functions/observability/observability';
 import { createCallrFunction, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
 import type { MessageStore } from './message-store';
+import type { NumberHashKey } from './privacy';
 import type { CallrQueues } from './queues';
 
 /**
@@ -99,13 +100,18 @@ export function findReconcileProblems(settings: ReconcileSettings & { readonly h
 /** The sweep's Lambda timeout: a listing is bounded (calls, back-off), and this outlasts it. */
 export const RECONCILE_TIMEOUT = Duration.minutes(10);
 
-/** The table operation the sweep makes: it reads keys only, to tell what is already stored. */
-export const RECONCILE_TABLE_ACTIONS = ['dynamodb:BatchGetItem'] as const;
+/**
+ * The table operations the sweep makes: keys of messages, to tell what is already stored
+ * (BatchGetItem), and the newest erasure audit of a sender (Query on `erasure#<hash>`). No write.
+ */
+export const RECONCILE_TABLE_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
 
 /** Props of {@link Reconciliation}. */
 export interface ReconciliationProps {
   readonly queues: CallrQueues;
   readonly store: MessageStore;
+  /** The sweep hashes senders with it, to leave out SMS of numbers erased since. */
+  readonly numberHashKey: NumberHashKey;
   /** The CALLR API credentials, the secret the subscription custom resource reads. */
   readonly callrCredentialsSecret: secretsmanager.ISecret;
   /** @default - the secret uses the AWS managed key */
@@ -163,6 +169,7 @@ export class Reconciliation {
     // The table itself, not its indexes (which a grant on the table would add): keys are read by hash.
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...RECONCILE_TABLE_ACTIONS], resources: [props.store.table.tableArn] }));
     props.store.table.encryptionKey?.grantDecrypt(fn);
+    props.numberHashKey.grantTo(fn);
     props.queues.ingestQueue.grantSendMessages(fn);
 
     // Only EventBridge Scheduler, on behalf of this account's schedules, may take this role.

@@ -8,9 +8,9 @@ import { drainQueue } from '../support/sqs-events';
 import { LOCAL_DEFAULTS, loadLocalConfig } from '../../local/config';
 import { ENDPOINTS_FILE } from '../../local/endpoints';
 import { LocalPortInUseError, startLocalPipeline, type LocalPipeline } from '../../local/runner';
-import { createQueues } from '../../local/provision';
+import { createQueues, subscribeToInbox } from '../../local/provision';
 import { LOCAL_RESOURCE_NAMES } from '../../functions/queues/queue-design';
-import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { signCallrBody } from '../../functions/callr/signature';
 import { smsMoBody } from '../fixtures/callr-fixtures';
 import { callrBody } from '../support/http-api-events';
@@ -71,6 +71,7 @@ describe('local mode', () => {
         tableName: LOCAL_RESOURCE_NAMES.table,
         ingestQueueUrl: expect.stringContaining(LOCAL_RESOURCE_NAMES.ingestQueue),
         deadLetterQueueUrl: expect.stringContaining(LOCAL_RESOURCE_NAMES.deadLetterQueue),
+        inboxTopicArn: `arn:aws:sns:${LOCAL_DEFAULTS.region}:000000000000:${LOCAL_RESOURCE_NAMES.inboxTopic}`,
         hmacSecret: expect.any(String),
       }),
     );
@@ -104,6 +105,20 @@ describe('local mode', () => {
     expect(await storedFrom('+33622222222')).toEqual([expect.objectContaining({ id: reply.hash })]);
     // The table is keyed on the hash, so a second copy could not show there; it would on the inbox.
     expect(await forwarded()).toEqual([reply.hash]);
+  });
+
+  it('fans the inbox out: a second subscriber with a keyword filter receives only its keyword, the inbox queue every MO once', async () => {
+    const { sqs, sns } = pipeline.clients;
+    const { QueueUrl: helpBot } = await sqs.send(new CreateQueueCommand({ QueueName: 'help-bot' }));
+    await subscribeToInbox(sns, sqs, { topicArn: pipeline.endpoints.inboxTopicArn, queueUrl: helpBot ?? '', filter: { kind: ['sms.mo'], keyword: ['HELP'] } });
+
+    const help = pipeline.emulator!.injectInboundSms({ from: '+33644444444', to: '38100', text: 'Help! what are the hours?' });
+    const other = pipeline.emulator!.injectInboundSms({ from: '+33644444444', to: '38100', text: 'Hello there' });
+    await settle();
+
+    const onHelpBot = await drainQueue(sqs, helpBot ?? '');
+    expect(onHelpBot.map((message) => [JSON.parse(message.Body ?? '{}').id, message.MessageAttributes?.keyword?.StringValue])).toEqual([[help.hash, 'HELP']]);
+    expect((await forwarded()).sort()).toEqual([help.hash, other.hash].sort());
   });
 
   it('refuses a forged request', async () => {

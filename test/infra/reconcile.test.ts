@@ -43,6 +43,7 @@ describe('reconciliation', () => {
           INGEST_QUEUE_URL: { Ref: logicalId(stack, system.ingestQueue) },
           CALLR_CREDENTIALS_SECRET_ARN: CREDENTIALS_SECRET_ARN,
           RECONCILE_LOOK_BACK_SECONDS: String(48 * 3600),
+          NUMBER_HASH_KEY_ARN: { Ref: logicalId(stack, system.numberHashKeySecret) },
           POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.reconcile,
         }),
       },
@@ -60,13 +61,17 @@ describe('reconciliation', () => {
     expect(system.reconciliation?.lookBack.toHours()).toBe(72);
   });
 
-  it('gives the Lambda only what the sweep does: read keys of the table (not its indexes), send to the ingest queue, read the credentials', () => {
+  it('gives the Lambda only what the sweep does: read the table (not its indexes), send to the ingest queue, read the credentials and the number hash key', () => {
     const { stack, system, template } = defaults;
     const fn = system.reconcileFunction!;
     expect(statementsOfRole(template, roleOf(defaults, fn))).toEqual([
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: attributeOf(stack, fn.logGroup, 'Arn') },
-      { Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Effect: 'Allow', Resource: CREDENTIALS_SECRET_ARN },
-      { Action: RECONCILE_TABLE_ACTIONS[0], Effect: 'Allow', Resource: attributeOf(stack, system.table, 'Arn') },
+      {
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        Effect: 'Allow',
+        Resource: [CREDENTIALS_SECRET_ARN, { Ref: logicalId(stack, system.numberHashKeySecret) }],
+      },
+      { Action: [...RECONCILE_TABLE_ACTIONS], Effect: 'Allow', Resource: attributeOf(stack, system.table, 'Arn') },
       { Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Effect: 'Allow', Resource: attributeOf(stack, system.ingestQueue, 'Arn') },
     ]);
   });

@@ -268,10 +268,10 @@ describe('callr-mo against a local pipeline', () => {
 
       expect(text).toMatchObject({ code: 0, stderr: '' });
       const lines = text.stdout.trimEnd().split('\n');
-      expect(lines[0]).toMatch(/^received\s+from\s+to\s+id\s+parts\s+text$/);
-      expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 4))).toEqual([
-        [at(1).toISOString().replace('.000Z', 'Z'), from, to, hashes[2]],
-        [at(2).toISOString().replace('.000Z', 'Z'), from, to, hashes[1]],
+      expect(lines[0]).toMatch(/^received\s+from\s+to\s+id\s+via\s+parts\s+text$/);
+      expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 5))).toEqual([
+        [at(1).toISOString().replace('.000Z', 'Z'), from, to, hashes[2], 'webhook'],
+        [at(2).toISOString().replace('.000Z', 'Z'), from, to, hashes[1], 'webhook'],
       ]);
     });
 

@@ -4,7 +4,9 @@ import { createPersistHandler } from '../../functions/persist/create-persist-han
 import { loadPersistConfig } from '../../functions/persist/config';
 import { createObservability } from '../../functions/observability/observability';
 import { EXPIRES_AT_ATTRIBUTE } from '../../functions/privacy/retention';
-import { testNumberHashKey } from '../support/number-hash-key';
+import { hashNumber } from '../../functions/privacy/number-hash';
+import { numberHashKeyBytes } from '../../functions/privacy/number-hash-key';
+import { TEST_NUMBER_HASH_KEY, testNumberHashKey } from '../support/number-hash-key';
 import { startTestEnvironment, type TestEnvironment } from '../support/emulators';
 import { deliverAsSqsEvent, drainQueue, ingestQueueMessage, moEventBody, statusEventBody, type QueueRef } from '../support/sqs-events';
 
@@ -56,6 +58,17 @@ describe('persist retention', () => {
     expect(await handler(event)).toEqual({ batchItemFailures: [] });
     expect((await item('RETAIN01', 'message'))?.[EXPIRES_AT_ATTRIBUTE]).toBe(NOW_SECONDS + 30 * DAY);
     expect((await item('RETAIN02', 'status'))?.[EXPIRES_AT_ATTRIBUTE]).toBe(NOW_SECONDS + 10 * DAY);
+  });
+
+  it('expires opt-out evidence after its own retention', async () => {
+    const handler = persist({ RETENTION_OPT_OUT_EVIDENCE_SECONDS: String(400 * DAY), RETENTION_INBOUND_MESSAGES_SECONDS: String(30 * DAY) });
+    const sender = '+33612000111';
+    const event = await deliverAsSqsEvent(ingestQueue, [ingestQueueMessage(moEventBody({ eventId: 'retention-stop-1', hash: 'RETAIN05', from: sender, to: '38100', text: 'STOP' }))]);
+    expect(await handler(event)).toEqual({ batchItemFailures: [] });
+    const key = numberHashKeyBytes(TEST_NUMBER_HASH_KEY, 'test key');
+    const optOut = (await env.clients.documents.send(new GetCommand({ TableName: env.tableName, Key: { pk: `optout#${hashNumber(key, sender)}`, sk: 'to#38100' }, ConsistentRead: true }))).Item;
+    expect(optOut).toMatchObject({ optedOut: true, [EXPIRES_AT_ATTRIBUTE]: NOW_SECONDS + 400 * DAY });
+    expect((await item('RETAIN05', 'message'))?.[EXPIRES_AT_ATTRIBUTE]).toBe(NOW_SECONDS + 30 * DAY);
   });
 
   it('keeps items without expiry when no retention is set (the default)', async () => {

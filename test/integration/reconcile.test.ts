@@ -19,6 +19,8 @@ import { callrBody, callrWebhookEvent } from '../support/http-api-events';
 import { drainQueue } from '../support/sqs-events';
 import { testNumberHashKey } from '../support/number-hash-key';
 import { smsMoBody } from '../fixtures/callr-fixtures';
+import { eraseNumber } from '../../functions/erasure/erase-number';
+import { TEST_NUMBER_HASH_KEY } from '../support/number-hash-key';
 
 /**
  * The sweep against the CALLR emulator, dynalite and fauxqs with real SDK clients, feeding the
@@ -56,7 +58,14 @@ describe('reconciliation sweep', () => {
       numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),
     });
-  const sweepDeps = (): SweepDependencies => ({ callr, table: table(), sqs: env.clients.sqs, ingestQueueUrl: env.ingestQueueUrl, now: () => new Date() });
+  const sweepDeps = (): SweepDependencies => ({
+    callr,
+    table: table(),
+    sqs: env.clients.sqs,
+    ingestQueueUrl: env.ingestQueueUrl,
+    numberHashKey: testNumberHashKey(),
+    now: () => new Date(),
+  });
   /** Around now: the emulator stamps SMS with the real clock. */
   const aroundNow = (): SweepRange => ({ from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000) });
 
@@ -186,5 +195,29 @@ describe('reconciliation sweep', () => {
     ]);
     expect(warned).toHaveBeenCalledWith(expect.stringMatching(/recovered SMS/), expect.objectContaining({ recovered: 2, recoveredIds: lost }));
     expect((await inbox()).map((message) => message.id).sort()).toEqual([...lost].sort());
+  });
+
+  it('does not bring back what an erasure removed: SMS received before the erasure stay erased, later ones are recovered', async () => {
+    const start = Date.now() - 30_000;
+    clock = new Date(start);
+    const [before] = receive(1, false) as [string];
+    await emulator.whenIdle();
+    await persistEverything();
+    await inbox();
+    const from = (await getMessage(table(), before))!.from;
+    const key = new TextEncoder().encode(TEST_NUMBER_HASH_KEY);
+    await eraseNumber(table(), { number: from, key, now: new Date(start + 2_000) });
+    expect(await getMessage(table(), before)).toBeUndefined();
+    // The same person writes again after the erasure, and the webhook loses it.
+    clock = new Date(start + 5_000);
+    const after = emulator.injectInboundSms({ from, to: '+33987654321', text: 'after', undelivered: true }).hash;
+    clock = undefined;
+
+    const summary = await reconcileInbound(sweepDeps(), aroundNow());
+    await persistEverything();
+
+    expect(summary).toMatchObject({ asked: 2, alreadyStored: 0, erased: 1, recovered: 1, recoveredIds: [after] });
+    expect(await getMessage(table(), before)).toBeUndefined();
+    expect((await inbox()).map((message) => message.id)).toEqual([after]);
   });
 });

@@ -32,7 +32,12 @@ describe('requestedRange', () => {
 });
 
 describe('loadReconcileConfig', () => {
-  const env = { TABLE_NAME: 'messages', INGEST_QUEUE_URL: 'https://sqs.eu-west-3.amazonaws.com/1/ingest', CALLR_CREDENTIALS_SECRET_ARN: 'arn:secret' };
+  const env = {
+    TABLE_NAME: 'messages',
+    INGEST_QUEUE_URL: 'https://sqs.eu-west-3.amazonaws.com/1/ingest',
+    CALLR_CREDENTIALS_SECRET_ARN: 'arn:secret',
+    NUMBER_HASH_KEY_ARN: 'arn:aws:secretsmanager:eu-west-3:123456789012:secret:number-hash-key-AbCdEf',
+  };
 
   it('reads the environment the construct sets, with the CALLR client\'s defaults', () => {
     expect(loadReconcileConfig({ ...env, RECONCILE_LOOK_BACK_SECONDS: '7200' })).toEqual({
@@ -43,6 +48,7 @@ describe('loadReconcileConfig', () => {
       callrTimeoutMs: 8000,
       callrRetries: 2,
       lookBackMs: 7200_000,
+      numberHashKey: { kind: 'secrets-manager', secretId: env.NUMBER_HASH_KEY_ARN },
     });
   });
 
@@ -60,6 +66,7 @@ describe('loadReconcileConfig', () => {
       'INGEST_QUEUE_URL is required: the ingest queue, where recovered SMS go to the persister.',
       'CALLR_CREDENTIALS_SECRET_ARN is required: the secret holding the CALLR API credentials.',
       'RECONCILE_LOOK_BACK_SECONDS must be an integer >= 60 (got "10"); unset it for the default 172800.',
+      'NUMBER_HASH_KEY_ARN is required: the number hash key, to leave out SMS of numbers erased since CALLR received them.',
     ]);
   });
 });
