@@ -87,7 +87,12 @@ async function main(): Promise<number> {
       for (const figure of bundleFigures(plan)) if (selected(figure.id)) figures.push(judgeFigure(figure));
       if (groupSelected('coldstart.')) {
         progress('measuring coldstart.* (fresh processes, alternated with the SQS-only baseline) ...');
-        for (const result of await measureColdStarts(plan, selected)) pairs.push(judgePair(result));
+        const coldStarts = await measureColdStarts(plan, selected);
+        for (const result of coldStarts.pairs) pairs.push(judgePair(result));
+        for (const failure of coldStarts.failures) {
+          crashes.push(failure);
+          progress(`${failure.id}: CRASHED: ${failure.error}`);
+        }
       }
     });
   }

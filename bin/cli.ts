@@ -44,6 +44,7 @@ import { formatErasure, formatErasurePreview, parseNumber, previewErasure } from
 import { eraseNumber } from '../functions/erasure/erase-number';
 import { hashNumber, maskNumber } from '../functions/privacy/number-hash';
 import { formatSimulation } from '../cli/simulation-report';
+import { buildOutboxRequest, DEFAULT_SEND_WAIT_MS, formatSendResult, sendThroughOutbox, type SendInput } from '../cli/send';
 import { formatSubscriptions, listSubscriptions } from '../cli/subscriptions';
 import { describeSweepProgress, formatReconcileSummary, parseReconcileRange } from '../cli/reconcile';
 import { reconcileInbound } from '../functions/reconcile/sweep';
@@ -53,6 +54,7 @@ import {
   readLocalPipeline,
   resolveCallr,
   resolveMessageTable,
+  resolveOutbox,
   resolveNumberHashKey,
   resolveQueues,
   type NumberHashKeyOptions,
@@ -60,6 +62,14 @@ import {
   DEFAULT_STACK_CREDENTIALS_SECRET,
   type TargetDeps,
 } from '../cli/targets';
+
+interface SendCommandOptions extends SendInput {
+  readonly wait: number;
+  readonly json?: boolean;
+  readonly dataDir?: string;
+  readonly stack?: string;
+  readonly region?: string;
+}
 
 export interface CliIo {
   readonly stdout: { write(text: string): unknown };
@@ -127,6 +137,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         `  ${PROGRAM} simulate                          # 10 signed inbound SMS through the local CALLR emulator`,
         `  ${PROGRAM} messages --to +33199001234        # what was stored for one of our numbers`,
         `  ${PROGRAM} dlq list                          # dead letters and why`,
+        `  ${PROGRAM} send --to +33612345678 --text Hi  # an SMS through the outbox, and its outcome`,
         `  ${PROGRAM} subscriptions                     # the CALLR webhooks`,
         `  ${PROGRAM} reconcile --since 2026-03-01      # recover what the webhook lost since then`,
         `  ${PROGRAM} alarms test --stack <name>        # prove that alarm notifications are delivered`,
@@ -291,6 +302,42 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     else print(formatRedrive(result));
     if (result.mode === 'copy' && result.failed > 0) setExitCode(EXIT_CODE.failed);
   });
+
+  command('send')
+    .summary('send one SMS through the outbox, and print its outcome')
+    .description('Put one request on the outbox (docs/outbox-request.schema.json), as a downstream service would, and print its outcome once it is on the inbox: sent (with the SMS hash) or not sent (with the reason).')
+    .requiredOption('--to <number>', 'the recipient, E.164 (e.g. +33612345678)')
+    .requiredOption('--text <text>', 'the SMS text')
+    .option('--user-data <data>', 'your reference, returned on the outcome, on statuses and on replies (inReplyTo)')
+    .option('--request-id <id>', 'the idempotency key: the same id never sends twice (default: a new UUID)')
+    .addOption(new Option('--nature <nature>', 'CALLR SMS nature').choices(['ALERTING', 'MARKETING']))
+    .addOption(new Option('--wait <seconds>', 'how long to wait for the outcome; 0 returns once the request is queued').default(DEFAULT_SEND_WAIT_MS / 1000).argParser(integer(0, 900)))
+    .addOption(jsonOption())
+    .addOption(dataDirOption())
+    .addOption(stackOption())
+    .addOption(regionOption())
+    .addHelpText('after', [
+      '',
+      'Exit codes: 0 sent (or queued, with --wait 0), 1 not sent or no outcome in time, 2 an invalid request (nothing sent).',
+      'The outcome is read from the send record, not from the inbox: nothing is taken from the inbox consumers.',
+      '',
+      'Examples:',
+      `  ${PROGRAM} send --to +33612345678 --text 'Your table is booked for 8 pm. Reply YES to confirm.' --user-data booking-42`,
+      `  ${PROGRAM} send --to +33612345678 --text 'Hello' --stack CallrInboundSms --region eu-west-1 --json`,
+    ].join('\n'))
+    .action(async (options: SendCommandOptions) => {
+      const request = buildOutboxRequest(options);
+      const target = await resolveOutbox(options, targetDeps);
+      try {
+        const waitMs = options.wait * 1000;
+        const result = await sendThroughOutbox(request, { sqs: target.sqs, outboxQueueUrl: target.outboxQueueUrl, table: target.table, waitMs });
+        if (options.json) printJson(result);
+        else print(formatSendResult(result, waitMs));
+        if (result.outcome ? result.outcome.kind !== 'sms.sent' : waitMs > 0) setExitCode(EXIT_CODE.failed);
+      } finally {
+        target.close();
+      }
+    });
 
   // Erasure (GDPR): the number is given by the operator; what is printed holds it masked only.
   const erasureTargetOptions = (sub: Command) =>

@@ -1,7 +1,9 @@
 import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { createMoGenerator, seededRandom } from '../cli/mo-generator';
+import { CallrTransportError } from '../functions/callr/errors';
 import { ATTRIBUTE } from '../functions/queues/queue-message';
+import { reconcileInbound } from '../functions/reconcile/sweep';
 import { INBOX_ATTRIBUTE } from '../functions/inbox/message';
 import { fromSqsSafeText } from '../functions/queues/sqs-safe-json';
 import type { InjectedFault } from './faults';
@@ -58,6 +60,8 @@ export interface MoChaosReport {
   readonly callrRetries: number;
   /** Events CALLR gave up on (every try failed). */
   readonly callrGaveUp: number;
+  /** SMS the reconciliation sweep at the end found at CALLR and not stored, and handed to the pipeline. */
+  readonly recoveredBySweep: number;
   readonly unique: number;
   readonly stored: number;
   /** SMS whose message item was created more than once (two different items committed, not one write resent): must be 0. */
@@ -135,7 +139,7 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
       // chosen as replies meet an SMS we sent them.
       const from = senderNumber(index);
       if (random() < options.perSmsWebhookShare) {
-        await pipeline.callr.sendSms({ from: sms.to, to: from, text: 'Reply YES to confirm your appointment', webhookEndpoint: pipeline.webhookUrl });
+        await sendSetUpSms(() => pipeline.callr.sendSms({ from: sms.to, to: from, text: 'Reply YES to confirm your appointment', webhookEndpoint: pipeline.webhookUrl }));
       }
       const injected = pipeline.emulator.injectInboundSms({ from, to: sms.to, text: sms.text });
       sent.set(injected.hash, { from, to: sms.to, text: sms.text, eventIds: injected.eventIds });
@@ -147,10 +151,26 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
     await pipeline.emulator.whenIdle();
     progress('waiting for the ingest queue to drain');
     // Not settled in time is a finding too: what is still queued counts as not stored.
-    const settled = await pipeline.eventSource.idle(options.settleTimeoutMs).then(
-      () => true,
-      () => false,
+    const drained = () =>
+      pipeline.eventSource.idle(options.settleTimeoutMs).then(
+        () => true,
+        () => false,
+      );
+    let settled = await drained();
+    // What CALLR gave up delivering is still in its listing: the sweep a deployment runs every
+    // reconcileEvery hands it to the same pipeline, under the same faults, through the same de-duplication.
+    progress('reconciling with CALLR (the scheduled sweep)');
+    const sweep = await reconcileInbound(
+      {
+        callr: pipeline.callr,
+        table: { documents: pipeline.clean.documents, tableName: pipeline.tableName },
+        sqs: pipeline.clean.sqs,
+        ingestQueueUrl: pipeline.queues.ingestQueueUrl,
+        now: () => new Date(),
+      },
+      { from: new Date(startedAt - 60_000), to: new Date(Date.now() + 1_000) },
     );
+    settled = (await drained()) && settled;
 
     const items = await scanMessages(pipeline.clean.dynamodb, pipeline.tableName);
     const inbox = countBy(await drainQueue(pipeline.clean.sqs, pipeline.queues.inboxQueueUrl), (message) => message.MessageAttributes?.[INBOX_ATTRIBUTE.messageId]?.StringValue ?? '?');
@@ -220,6 +240,7 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
       throughTwoWebhooks: [...sent.values()].filter((sms) => sms.eventIds.length > 1).length,
       callrRetries: deliveries.filter((attempt) => attempt.type === 'sms.mo' && attempt.try > 0).length,
       callrGaveUp: [...sent.values()].flatMap((sms) => sms.eventIds).filter((eventId) => finalByEvent.get(eventId) === false).length,
+      recoveredBySweep: sweep.recovered,
       unique: sent.size,
       stored: [...sent.keys()].filter((hash) => items.has(hash)).length,
       storedTwice,
@@ -254,6 +275,23 @@ export async function runMoChaos(input: Partial<MoChaosOptions> = {}): Promise<M
 }
 
 /**
+ * The SMS a reply answers is the harness's set-up, not under test: the client never repeats an
+ * `sms.send` whose fate is unknown (rightly, for the outbox), so a connection the emulator reset
+ * under load (a keep-alive socket it had just closed) would end the whole run. Here a second SMS
+ * at the emulator is harmless: the reply still goes to both webhooks.
+ */
+async function sendSetUpSms(send: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await send();
+      return;
+    } catch (error) {
+      if (!(error instanceof CallrTransportError) || error.failure !== 'network' || attempt >= 3) throw error;
+    }
+  }
+}
+
+/**
  * Faults after which the inbox may hold a message twice, as docs/architecture.md and
  * functions/inbox/publish.ts allow: a publication whose answer was lost (it is sent again), and a failed forward mark (the claim is
  * given back and the redelivery forwards again).
@@ -271,7 +309,7 @@ export function formatMoChaosReport(report: MoChaosReport): string {
   const deadLettered = Object.entries(report.deadLettered).map(([reason, count]) => `${reason} ${count}`).join(', ');
   const injected = Object.values(report.injected).reduce((sum, count) => sum + count, 0);
   return [
-    `chaos seed ${report.seed}: sent ${report.sent} (${report.events} events, ${report.throughTwoWebhooks} through two webhooks, ${report.callrRetries} CALLR retries, ${report.callrGaveUp} given up)`,
+    `chaos seed ${report.seed}: sent ${report.sent} (${report.events} events, ${report.throughTwoWebhooks} through two webhooks, ${report.callrRetries} CALLR retries, ${report.callrGaveUp} given up, ${report.recoveredBySweep} recovered by the reconciliation sweep)`,
     `unique ${report.unique}`,
     `stored ${report.stored}`,
     `stored twice ${report.storedTwice}`,

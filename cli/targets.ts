@@ -34,6 +34,7 @@ export const STACK_OUTPUT = {
   ingestQueueArn: 'IngestQueueArn',
   deadLetterQueueUrl: 'DeadLetterQueueUrl',
   deadLetterQueueArn: 'DeadLetterQueueArn',
+  outboxQueueUrl: 'OutboxQueueUrl',
   numberHashKeyArn: 'NumberHashKeyArn',
 } as const;
 
@@ -287,6 +288,47 @@ async function getQueueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   const arn = Attributes?.QueueArn;
   if (!arn) throw new TargetError(`SQS did not give the ARN of ${queueUrl}`);
   return arn;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outbox (`send`)
+
+export interface ResolvedOutbox {
+  readonly sqs: SQSClient;
+  readonly outboxQueueUrl: string;
+  /** Where the send records are, which tell the outcome. */
+  readonly table: MessageTable;
+  readonly description: string;
+  close(): void;
+}
+
+export async function resolveOutbox(options: LocalTargetOptions & AwsTargetOptions, deps: TargetDeps): Promise<ResolvedOutbox> {
+  exclusive({ '--stack': options.stack, '--data-dir': options.dataDir }, 'the outbox');
+  if (options.stack !== undefined) {
+    const outputs = await readStackOutputs({ ...options, stack: options.stack }, deps, [STACK_OUTPUT.outboxQueueUrl, STACK_OUTPUT.tableName]);
+    const sqs = createSqsClient({ region: options.region });
+    const { dynamodb, documents } = createDynamoDbClients({ region: options.region });
+    return {
+      sqs,
+      outboxQueueUrl: outputs[STACK_OUTPUT.outboxQueueUrl]!,
+      table: { documents, tableName: outputs[STACK_OUTPUT.tableName]! },
+      description: `stack ${options.stack}`,
+      close: () => {
+        sqs.destroy();
+        dynamodb.destroy();
+      },
+    };
+  }
+  const endpoints = readLocalPipeline(options, deps);
+  if (!endpoints.outboxQueueUrl) throw new TargetError('the local pipeline has no outbox: it was started by an older version; restart it with `npm start`');
+  const clients = createLocalClients(endpoints);
+  return {
+    sqs: clients.sqs,
+    outboxQueueUrl: endpoints.outboxQueueUrl,
+    table: { documents: clients.documents, tableName: endpoints.tableName },
+    description: `local outbox at ${endpoints.sqsEndpoint}`,
+    close: () => clients.destroy(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ export const STACK_CONTEXT_KEYS = [
   'callrCredentialsKmsKeyArn',
   'dataKmsKeyArn',
   'subscribeWebhook',
+  'outbox',
   'eventTypes',
   'hmacAlgorithm',
   'signatureHeader',
@@ -46,7 +47,7 @@ export type StackContextKey = (typeof STACK_CONTEXT_KEYS)[number];
 
 /** What the stack builds the construct from, read and checked from the context. */
 export interface StackSettings {
-  /** Undefined when `subscribeWebhook` is false: no CALLR credentials are needed then. */
+  /** Undefined when neither `subscribeWebhook` nor `outbox` is on: no CALLR credentials are needed then. */
   readonly callrCredentialsSecretName?: string;
   /** The full ARN of the credentials secret, when the context gives one instead of a name. */
   readonly callrCredentialsSecretArn?: string;
@@ -113,6 +114,7 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
   const reader = new ContextReader(get, problems);
 
   const subscribeWebhook = reader.boolean('subscribeWebhook');
+  const outbox = reader.boolean('outbox');
   const secretName = reader.string('callrCredentialsSecretName');
   const secretArn = reader.string('callrCredentialsSecretArn');
   const keyArn = reader.string('callrCredentialsKmsKeyArn');
@@ -164,6 +166,7 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
 
   const props: StackSettings['props'] = {
     subscribeWebhook,
+    outbox,
     // Values are checked against the supported ones by findPropsProblems below.
     eventTypes: eventTypes as HandledEventType[] | undefined,
     hmacAlgorithm: reader.string('hmacAlgorithm') as CallrHmacAlgorithm | undefined,
@@ -193,8 +196,8 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     reconcileLookBack: durationOf(reader.number('reconcileLookBackHours'), Duration.hours),
   };
 
-  // The credentials serve the subscription and the reconciliation sweep (on by default with them).
-  const needsCredentials = (subscribeWebhook ?? true) || props.reconcile === true;
+  // The credentials serve the subscription, the reconciliation sweep and the outbox (both on by default with them).
+  const needsCredentials = (subscribeWebhook ?? true) || props.reconcile === true || props.outbox === true;
   const subscriptionOnlyKeys: StackContextKey[] = [
     'callrCredentialsSecretName',
     'callrCredentialsSecretArn',
@@ -207,7 +210,7 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
   const callrCredentialsSecretName =
     needsCredentials && secretArn === undefined ? (secretName ?? DEFAULT_CALLR_CREDENTIALS_SECRET_NAME) : undefined;
   // The secret is imported by the stack, so the construct's credentials checks are answered here.
-  const constructProblems = findPropsProblems({ ...withoutUndefined(props), subscribeWebhook: false, reconcile: undefined });
+  const constructProblems = findPropsProblems({ ...withoutUndefined(props), subscribeWebhook: false, reconcile: undefined, outbox: undefined });
   problems.push(...constructProblems.map(renameToContextKeys));
 
   if (problems.length > 0) throw new StackContextError(problems);
@@ -319,7 +322,7 @@ export class CallrInboundSmsStack extends Stack {
         : kms.Key.fromKeyArn(this, 'CallrCredentialsKey', settings.callrCredentialsKmsKeyArn);
     if (settings.usesDefaultCredentialsSecretName) {
       Annotations.of(this).addInfo(
-        `No callrCredentialsSecretName in the context: the webhook subscription reads the CALLR credentials from ` +
+        `No callrCredentialsSecretName in the context: the webhook subscription and the outbox read the CALLR credentials from ` +
           `the secret "${DEFAULT_CALLR_CREDENTIALS_SECRET_NAME}", which must exist before deploying ` +
           '(or deploy with -c subscribeWebhook=false).',
       );
@@ -331,6 +334,14 @@ export class CallrInboundSmsStack extends Stack {
     }
 
     const encryptionKey = settings.dataKmsKeyArn === undefined ? undefined : kms.Key.fromKeyArn(this, 'DataKey', settings.dataKmsKeyArn);
+    if (encryptionKey) {
+      // An imported key's policy cannot be changed from here; SNS delivers to the inbox queue only if it allows it.
+      Annotations.of(this).addWarning(
+        `dataKmsKeyArn: the policy of key ${settings.dataKmsKeyArn} must allow the service principal sns.amazonaws.com ` +
+          'kms:GenerateDataKey and kms:Decrypt (with aws:SourceArn the inbox topic), or SNS cannot deliver to the encrypted inbox queue ' +
+          'and stored messages never reach downstream (docs/infrastructure.md, encryptionKey).',
+      );
+    }
     this.system = new CallrInboundSms(this, 'CallrInboundSms', { ...settings.props, callrCredentialsSecret, callrCredentialsKey, encryptionKey });
     const { system } = this;
 
@@ -346,6 +357,11 @@ export class CallrInboundSmsStack extends Stack {
     output('InboxQueueArn', system.inboxQueue.queueArn, 'ARN of the inbox queue (grant downstream consumers on it)');
     output('InboxDeadLetterQueueUrl', system.inboxDeadLetterQueue.queueUrl, 'Inbox messages downstream failed to process');
     output('InboxDeadLetterQueueArn', system.inboxDeadLetterQueue.queueArn, 'ARN of the inbox dead-letter queue');
+    if (system.outbox) {
+      output('OutboxQueueUrl', system.outbox.outboxQueue.queueUrl, 'Where your services put SMS send requests (docs/outbox-request.schema.json)');
+      output('OutboxQueueArn', system.outbox.outboxQueue.queueArn, 'ARN of the outbox queue (grant producers sqs:SendMessage on it)');
+      output('OutboxDeadLetterQueueUrl', system.outbox.outboxDeadLetterQueue.queueUrl, 'Outbox requests that were unreadable or never finished');
+    }
     output('TableName', system.table.tableName, 'DynamoDB table of messages and delivery statuses');
     output('HmacSecretArn', system.hmacSecret.secretArn, 'Secrets Manager secret CALLR signs webhooks with');
     output('NumberHashKeyArn', system.numberHashKeySecret.secretArn, 'Secrets Manager secret keying the hash of phone numbers (logs, opt-outs, erasure); callr-mo optouts check, erase and number-hash read it');

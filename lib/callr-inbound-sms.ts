@@ -20,6 +20,7 @@ import { InboxFanOut, type InboxSubscriber } from './constructs/inbox';
 import { WebhookIntake } from './constructs/intake';
 import { MessageStore } from './constructs/message-store';
 import { Monitoring, type CallrInboundSmsAlarms } from './constructs/monitoring';
+import { Outbox } from './constructs/outbox';
 import { findRetentionProblems, NumberHashKey, type RetentionProps } from './constructs/privacy';
 import { CallrQueues } from './constructs/queues';
 import { findReconcileProblems, reconcileEveryOf, reconcileLookBackOf, Reconciliation, type ReconcileSettings } from './constructs/reconcile';
@@ -31,6 +32,7 @@ export type { InboxFilterPolicy, InboxFilterCondition } from '../functions/inbox
 export { WEBHOOK_PATH } from './constructs/intake';
 export { PERSIST_TABLE_ACTIONS } from './constructs/message-store';
 export type { CallrInboundSmsAlarms } from './constructs/monitoring';
+export { SENDER_TABLE_ACTIONS, type OutboxAlarms } from './constructs/outbox';
 export { RECONCILE_EVERY_DEFAULT, RECONCILE_LOOK_BACK_DEFAULT, RECONCILE_TABLE_ACTIONS, reconcileLookBackOf } from './constructs/reconcile';
 export { minimumRetention, NumberHashKey, RETENTION_MARGIN, retentionEnvironment, type RetentionProps } from './constructs/privacy';
 export { WEBHOOK_RESOURCE_TYPE, WEBHOOK_SERVICE_TIMEOUT } from './constructs/webhook-subscription';
@@ -53,11 +55,26 @@ export interface CallrInboundSmsProps extends ReconcileSettings {
 
   /**
    * The existing Secrets Manager secret holding the CALLR API credentials, as JSON
-   * `{"apiKey": "..."}` or `{"login": "...", "password": "..."}`. Only the subscription custom
-   * resource reads it, by ARN. Required when `subscribeWebhook` is true; must be left out otherwise.
+   * `{"apiKey": "..."}` or `{"login": "...", "password": "..."}`. The subscription custom resource
+   * and the outbox's sender read it, by ARN. Required when `subscribeWebhook` or `outbox` is true.
    * @default - none
    */
   readonly callrCredentialsSecret?: secretsmanager.ISecret;
+
+  /**
+   * The outbox: a queue your services put send requests on (`{ requestId, to, text, userData?,
+   * nature? }`), and a sender Lambda that sends each at most once through CALLR, with our webhook as
+   * the SMS's per-SMS webhook, and puts the outcome on the inbox. Needs `callrCredentialsSecret`.
+   * @default - true when `callrCredentialsSecret` is given
+   */
+  readonly outbox?: boolean;
+
+  /**
+   * How far back an inbound message looks for the outbox SMS it replies to (`inReplyTo`): the most
+   * recent one sent to its sender within this window (whole seconds, at least one).
+   * @default Duration.days(7)
+   */
+  readonly threadingWindow?: Duration;
 
   /**
    * The CALLR event types to subscribe to, one webhook each.
@@ -314,9 +331,13 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
         'or set subscribeWebhook to false to deploy without registering the webhook',
     );
   }
-  // The reconciliation sweep uses the credentials too: only with both off is the secret unused.
-  if (!subscribeWebhook && props.reconcile === false && props.callrCredentialsSecret) {
-    problems.push('callrCredentialsSecret is given but subscribeWebhook and reconcile are false: nothing would use it');
+  const outbox = props.outbox ?? props.callrCredentialsSecret !== undefined;
+  if (outbox && !props.callrCredentialsSecret) {
+    problems.push('callrCredentialsSecret is required when outbox is true: the sender sends through CALLR with it');
+  }
+  // The reconciliation sweep and the outbox use the credentials too: only with all three off is the secret unused.
+  if (!subscribeWebhook && props.reconcile === false && props.outbox === false && props.callrCredentialsSecret) {
+    problems.push('callrCredentialsSecret is given but subscribeWebhook, reconcile and outbox are false: nothing would use it');
   }
   if (!props.callrCredentialsSecret && props.callrCredentialsKey) {
     problems.push('callrCredentialsKey is given without callrCredentialsSecret: nothing would use it');
@@ -424,6 +445,10 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
       problems.push(`${name} must be longer than zero seconds`);
     }
   }
+  const threadingWindow = props.threadingWindow;
+  if (threadingWindow !== undefined && !threadingWindow.isUnresolved() && !(threadingWindow.toMilliseconds() % 1000 === 0 && threadingWindow.toMilliseconds() >= 1000)) {
+    problems.push('threadingWindow must be a whole number of seconds, at least one');
+  }
   problems.push(
     ...findRetentionProblems(props.retention, {
       reconcileLookBack: reconcileLookBackOf(props),
@@ -484,6 +509,11 @@ export class CallrInboundSms extends Construct {
   readonly monitoring: Monitoring;
   /** The CloudFront distribution behind the web ACL; undefined without `webhookWebAclArn`. */
   readonly frontDoor?: WebhookFrontDoor;
+  /** The outbox and its sender; undefined when `outbox` is false. */
+  readonly outbox?: Outbox;
+  /** Where your services put send requests (docs/outbox-request.schema.json); undefined without outbox. */
+  readonly outboxQueue?: sqs.Queue;
+  readonly senderFunction?: NodejsFunction;
 
   readonly httpApi: apigwv2.HttpApi;
   /** The `$default` stage, with throttling and access logs. */
@@ -548,6 +578,7 @@ export class CallrInboundSms extends Construct {
       removalPolicy,
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
+      threadingWindow: props.threadingWindow,
       retention: props.retention,
       encryptionKey: props.encryptionKey,
       optOutWords: props.optOutWords,
@@ -598,6 +629,7 @@ export class CallrInboundSms extends Construct {
     }
     this.monitoring = new Monitoring(this, {
       queues: this.queues,
+      inbox: this.inbox,
       intake: this.intake,
       store: this.store,
       subscription: this.subscription,
@@ -611,6 +643,26 @@ export class CallrInboundSms extends Construct {
       alarmEmail: props.alarmEmail,
     });
 
+    if (props.outbox ?? props.callrCredentialsSecret !== undefined) {
+      this.outbox = new Outbox(this, {
+        inbox: this.inbox,
+        encryptionKey: props.encryptionKey,
+        store: this.store,
+        webhookUrl: this.webhookUrl,
+        // findPropsProblems refused an outbox without it.
+        callrCredentialsSecret: props.callrCredentialsSecret!,
+        callrCredentialsKey: props.callrCredentialsKey,
+        callrApiUrl: props.callrApiUrl,
+        alarmTopic: this.monitoring.alarmTopic,
+        removalPolicy,
+        logs: logSettings,
+      });
+      this.outboxQueue = this.outbox.outboxQueue;
+      this.senderFunction = this.outbox.senderFunction;
+      // The opt-out registry is keyed on the numbers' keyed hash.
+      this.numberHashKey.grantTo(this.outbox.senderFunction);
+    }
+
     ({
       deadLetterQueue: this.deadLetterQueue,
       ingestQueue: this.ingestQueue,
@@ -618,7 +670,6 @@ export class CallrInboundSms extends Construct {
       inboxQueue: this.inboxQueue,
     } = this.queues);
     ({ table: this.table, persistFunction: this.persistFunction } = this.store);
-
     this.numberHashKeySecret = this.numberHashKey.secret;
     ({
       hmacSecret: this.hmacSecret,

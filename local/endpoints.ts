@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -23,6 +23,9 @@ export interface LocalEndpoints {
   readonly inboxTopicArn: string;
   readonly inboxQueueUrl: string;
   readonly inboxDeadLetterQueueUrl: string;
+  /** Where send requests go (docs/outbox-request.schema.json); their outcomes come back on the inbox. */
+  readonly outboxQueueUrl: string;
+  readonly outboxDeadLetterQueueUrl: string;
   /** The local HMAC secret (local mode only: a deployment keeps it in Secrets Manager). */
   readonly hmacSecret: string;
   readonly hmacAlgorithm: string;
@@ -37,7 +40,11 @@ export const ENDPOINTS_FILE = 'endpoints.json';
 export function writeEndpoints(dataDir: string, endpoints: LocalEndpoints): string {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, ENDPOINTS_FILE);
-  writeFileSync(path, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+  // Written aside, then renamed: whoever sees the file (the CLI, a test, the bench waiting for
+  // `npm start`) reads it whole, never the empty file writeFileSync creates before it writes.
+  const written = `${path}.${process.pid}.tmp`;
+  writeFileSync(written, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+  renameSync(written, path);
   return path;
 }
 

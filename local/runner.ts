@@ -23,6 +23,7 @@ import { loadOrCreateNumberHashKey } from './number-hash-key';
 import { startHttpApiFront, PortInUseError } from './http-api-front';
 import { localLambdaContext } from './lambda-context';
 import { createMessageTable, createQueues } from './provision';
+import { startLocalSender } from './sender';
 import { startSqsEventSource } from './sqs-event-source';
 
 /**
@@ -275,6 +276,18 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
       webhookHashes.push(hash);
     }
 
+    // After the front: every SMS it sends names our webhook, for its statuses and replies.
+    const sender = await startLocalSender({
+      clients,
+      callr,
+      region: config.region,
+      tableName,
+      inboxTopicArn: queues.inboxTopicArn,
+      webhookUrl,
+      numberHashKey,
+    });
+    stops.push(() => sender.eventSource.stop());
+
     const endpoints: LocalEndpoints = {
       webhookUrl,
       dynamodbEndpoint: dynamo.endpoint,
@@ -285,6 +298,8 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
       region: config.region,
       tableName,
       ...queues,
+      outboxQueueUrl: sender.outboxQueueUrl,
+      outboxDeadLetterQueueUrl: sender.outboxDeadLetterQueueUrl,
       hmacSecret,
       hmacAlgorithm: config.hmacAlgorithm,
       webhookHashes,

@@ -191,6 +191,8 @@ export function capacityScenarios(inputs: ModelInputs): CapacityScenario[] {
       ...common,
       name: 'prepared',
       stage: { rateLimit: 6_000, burstLimit: 5_000 },
+      // persistMaxConcurrency raised with the table's throughput: twice what the burst needs.
+      persist: { ...common.persist, maxConcurrency: 100 },
       // Provisioned concurrency on the ingest (or traffic just before): no cold-start stampede.
       ingest: { durationMs: inputs.ingestDurationMs, initMs: inputs.ingestInitMs, warmInstances: 100 },
       // Warm throughput set on the table and its indexes for the campaign.

@@ -61,6 +61,12 @@ function lambdaLikeEnvironment(nodeOptions: string, overrides: Readonly<Record<s
     INBOX_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:callr-inbox',
     TABLE_NAME: 'callr-messages',
     HMAC_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:callr-hmac-AbCdEf',
+    // The reconcile Lambda's (a Lambda the construct adds needs its variables here, or its load
+    // fails with its configuration error, naming them).
+    INGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/callr-ingest',
+    CALLR_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:callr-credentials-AbCdEf',
+    // The persister's key of the phone numbers' keyed hash.
+    NUMBER_HASH_KEY_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:callr-number-hash-AbCdEf',
     ...overrides,
   };
   for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
@@ -221,8 +227,29 @@ export async function buildColdStartPlan(): Promise<ColdStartPlan> {
  * NODE_OPTIONS), the baseline once and each subject once, the baseline alternately first and last
  * and the subjects in a rotated order, so that drifting load on a shared machine falls on all alike.
  */
-export async function measureColdStarts(plan: ColdStartPlan, selected: (id: string) => boolean, runs = COLD_START_RUNS): Promise<PairResult[]> {
-  const subjects = plan.subjects.filter((subject) => selected(subject.id));
+export interface ColdStartResults {
+  readonly pairs: PairResult[];
+  /** Bundles that did not load (a configuration error, say), each with its error: the others are still measured. */
+  readonly failures: Array<{ readonly id: string; readonly error: string }>;
+}
+
+export async function measureColdStarts(plan: ColdStartPlan, selected: (id: string) => boolean, runs = COLD_START_RUNS): Promise<ColdStartResults> {
+  const failures: ColdStartResults['failures'] = [];
+  const loadable: ColdStartSubject[] = [];
+  for (const subject of plan.subjects.filter((candidate) => selected(candidate.id))) {
+    try {
+      // Also warms the file cache: the first load of a file reads it from disk.
+      await loadOnce(subject.bundle.file, subject.nodeOptions, subject.env);
+      loadable.push(subject);
+    } catch (error) {
+      failures.push({ id: subject.id, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  const pairs = await measureLoadable(plan, loadable, runs);
+  return { pairs, failures };
+}
+
+async function measureLoadable(plan: ColdStartPlan, subjects: readonly ColdStartSubject[], runs: number): Promise<PairResult[]> {
   if (subjects.length === 0) return [];
   const samples = new Map<string, number[]>(subjects.map((subject) => [subject.id, []]));
   const keyOf = (subject: ColdStartSubject) => variantKey({ shipping: subject.bundle.shipping, nodeOptions: subject.nodeOptions });
@@ -231,8 +258,6 @@ export async function measureColdStarts(plan: ColdStartPlan, selected: (id: stri
   const baselineSamples = new Map<string, number[]>([...groups.keys()].map((key) => [key, []]));
   const baselineOf = (subject: ColdStartSubject) => plan.baselines[subject.bundle.shipping].file;
 
-  // Warm the file cache: the first load of a file reads it from disk.
-  for (const subject of subjects) await loadOnce(subject.bundle.file, subject.nodeOptions, subject.env);
   for (const group of groups.values()) await loadOnce(baselineOf(group[0]), group[0].nodeOptions);
 
   for (let round = 0; round < runs; round += 1) {

@@ -47,7 +47,8 @@ export async function persistPair(env: BenchEnvironment): Promise<PairSpec> {
     }),
     observability,
   );
-  const context = localLambdaContext('persist-bench', env.region, 30_000);
+  // A context per invocation, as Lambda gives (one for the whole run would pass its deadline).
+  const context = () => localLambdaContext('persist-bench', env.region, 30_000);
 
   let sequence = 0;
   const nextHash = () => `B${(++sequence).toString(36).toUpperCase().padStart(7, '0')}`;
@@ -87,7 +88,7 @@ export async function persistPair(env: BenchEnvironment): Promise<PairSpec> {
       },
       async: true,
       run: async () => {
-        const response = await handler(batch, context);
+        const response = await handler(batch, context());
         if (response.batchItemFailures.length > 0) {
           throw new Error(`persist benchmark: ${response.batchItemFailures.length} records failed`);
         }

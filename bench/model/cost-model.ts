@@ -115,17 +115,17 @@ export const COST_PROFILES = {
   deployed: {
     ...BASE_PROFILE,
     name: 'deployed',
-    description: 'as deployed today: three indexes, the forward mark, one SQS send per message to the inbox, INFO logs',
+    description: 'as deployed today: three indexes, the forward mark, the inbox through one SNS PublishBatch per batch, INFO logs',
     indexWritesPerMo: 3,
     forwardMark: true,
-    inbox: 'sqs-send-per-message',
+    inbox: 'sns-publish-batch',
     infoLogs: true,
   },
-  /** Every feature, with the inbox behind SNS (PublishBatch per batch) and logs at WARN. */
+  /** Every feature, logs at WARN (as production should run). */
   allFeatures: {
     ...BASE_PROFILE,
     name: 'all-features',
-    description: 'every feature on (three indexes, the forward mark), inbox through one SNS PublishBatch per batch, logs at WARN',
+    description: 'every feature on (three indexes, the forward mark, the inbox through SNS PublishBatch), logs at WARN',
     indexWritesPerMo: 3,
     forwardMark: true,
     inbox: 'sns-publish-batch',

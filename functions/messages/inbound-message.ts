@@ -95,6 +95,17 @@ export const InboundMessage = described(
       z.optional(z.literal(true)),
       'The text looks like an opt-out but is not exactly a stop word ("stop svp", "Stop. Thanks"): nothing was applied; a person should read it. Absent otherwise',
     ),
+    inReplyTo: described(
+      z.optional(
+        z.object({
+          requestId: described(z.string(), 'The requestId of the outbox request it answers'),
+          hash: described(z.nullable(z.string()), 'CALLR SMS id of that SMS (as on sms.sent); null when the reply came before the send was recorded'),
+          userData: described(z.nullable(z.string()), 'The userData of that request; null when it had none'),
+          sentAt: described(IsoDate, 'When that SMS was sent (when it was requested, while the send is not recorded yet)'),
+        }),
+      ),
+      'The most recent SMS sent through the outbox to the sender of this message (from the number it wrote to, when known), within the threading window (7 days by default). Absent when there is none',
+    ),
   }),
   'A CALLR inbound SMS (MO), as stored and forwarded by callr-inbound-sms',
 );

@@ -56,7 +56,8 @@ export function outboxRequestKey(requestId: string): Record<string, string> {
   return { [TABLE_KEYS.partitionKey]: `outbox#${requestId}`, [TABLE_KEYS.sortKey]: OUTBOX_REQUEST_SORT_KEY };
 }
 
-export const outboundRecipientPartition = (to: string): string => `outbox-to#${to}`;
+/** Digits only: CALLR writes a reply's sender with or without `+`, the request had it in E.164. */
+export const outboundRecipientPartition = (to: string): string => `outbox-to#${to.replace(/[^0-9]/g, '')}`;
 
 export function textDigest(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('base64url');
@@ -216,6 +217,27 @@ export async function getOutboundLink(table: MessageTable, smsHash: string): Pro
   };
 }
 
+/**
+ * Records the number or shortcode CALLR sent a request's SMS from, once known (its first status
+ * says): threading then skips it for a reply to another number of ours. Only the first one counts.
+ */
+export async function recordSenderNumber(table: MessageTable, requestId: string, from: string): Promise<void> {
+  try {
+    await table.documents.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: outboxRequestKey(requestId),
+        UpdateExpression: 'SET #from = :from',
+        ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#from)',
+        ExpressionAttributeNames: { '#from': 'from', '#pk': TABLE_KEYS.partitionKey },
+        ExpressionAttributeValues: { ':from': from },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
+}
+
 /** Nothing was sent, and nothing will be. Allowed from `claimed` and `unknown`, and again with the same reason. */
 export async function recordFailed(
   table: MessageTable,
@@ -367,7 +389,7 @@ export async function findRepliedTo(table: MessageTable, query: RepliedToQuery):
     );
     for (const item of answer.Items ?? []) {
       if (item.state === 'failed') continue;
-      if (query.ourNumber && typeof item.from === 'string' && item.from !== query.ourNumber) continue;
+      if (query.ourNumber && typeof item.from === 'string' && digits(item.from) !== digits(query.ourNumber)) continue;
       return {
         requestId: item.requestId as string,
         hash: typeof item.hash === 'string' ? item.hash : null,
@@ -380,6 +402,8 @@ export async function findRepliedTo(table: MessageTable, query: RepliedToQuery):
   }
   return undefined;
 }
+
+const digits = (number: string): string => number.replace(/[^0-9]/g, '');
 
 const RECORD_FIELDS = [
   'requestId',

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SmsStatusEvent } from '../callr/events';
 import { isConditionalCheckFailed, rejectingPermanentErrors } from './errors';
 import { fitToItemLimit, type RawOmitted } from './item-size';
@@ -118,6 +118,82 @@ export async function applyStatusUpdate(table: MessageTable, input: StatusUpdate
 }
 
 const STATUS_ATTRIBUTES = ['id', 'from', 'to', 'status', 'statusError', 'history', 'eventId', 'eventAt', 'updatedAt'] as const;
+
+/**
+ * Status items of SMS sent through the outbox: the status last put on the inbox, and the `eventAt`
+ * of the event that set it. A transition is forwarded once: the same status again (CALLR delivers
+ * each status to the per-SMS and to the global webhook, as two events) is not a new one.
+ */
+const FORWARDED = { eventAt: 'forwardedEventAt', status: 'forwardedStatus' } as const;
+
+export interface ForwardedStatus {
+  readonly eventAt: string;
+  readonly status: string;
+}
+
+/** The stored status and what of it is on the inbox, strongly consistent (a forward decides on it). */
+export async function getStatusToForward(
+  table: MessageTable,
+  smsHash: string,
+): Promise<{ readonly status: OutboundStatus; readonly forwarded: ForwardedStatus | null } | undefined> {
+  const { Item } = await table.documents.send(new GetCommand({ TableName: table.tableName, Key: itemKey(smsHash, ITEM_KIND.status), ConsistentRead: true }));
+  if (!Item) return undefined;
+  const status = Object.fromEntries(STATUS_ATTRIBUTES.map((name) => [name, Item[name]])) as unknown as OutboundStatus;
+  const forwarded = typeof Item[FORWARDED.eventAt] === 'string' ? { eventAt: Item[FORWARDED.eventAt] as string, status: String(Item[FORWARDED.status]) } : null;
+  return { status, forwarded };
+}
+
+/** Whether `status` is a transition the inbox has not seen: newer than the last forwarded, and another status. */
+export function isNewTransition(status: Pick<OutboundStatus, 'eventAt' | 'status'>, forwarded: ForwardedStatus | null): boolean {
+  return forwarded === null || (forwarded.eventAt < status.eventAt && forwarded.status !== status.status);
+}
+
+/**
+ * Claims the forward of the stored status (set by the event at `status.eventAt`): true when this
+ * caller must put it on the inbox. False when it is on the inbox already, is the same status as the
+ * last forwarded, or a newer status replaced it (newest wins: that one is forwarded instead). One
+ * conditional write: of two callers, one wins.
+ */
+export async function claimStatusForward(table: MessageTable, status: Pick<OutboundStatus, 'id' | 'eventAt' | 'status'>): Promise<boolean> {
+  try {
+    await table.documents.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: itemKey(status.id, ITEM_KIND.status),
+        UpdateExpression: 'SET #forwardedAt = :eventAt, #forwardedStatus = :status',
+        ConditionExpression:
+          '#eventAt = :eventAt AND (attribute_not_exists(#forwardedAt) OR (#forwardedAt < :eventAt AND #forwardedStatus <> :status))',
+        ExpressionAttributeNames: { '#forwardedAt': FORWARDED.eventAt, '#forwardedStatus': FORWARDED.status, '#eventAt': 'eventAt' },
+        ExpressionAttributeValues: { ':eventAt': status.eventAt, ':status': status.status },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}
+
+/** Gives back a claim whose forward failed, so that the next delivery forwards it. */
+export async function releaseStatusForward(table: MessageTable, smsHash: string, claimed: ForwardedStatus, previous: ForwardedStatus | null): Promise<void> {
+  try {
+    await table.documents.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: itemKey(smsHash, ITEM_KIND.status),
+        UpdateExpression: previous === null ? 'REMOVE #forwardedAt, #forwardedStatus' : 'SET #forwardedAt = :previousAt, #forwardedStatus = :previousStatus',
+        ConditionExpression: '#forwardedAt = :eventAt',
+        ExpressionAttributeNames: { '#forwardedAt': FORWARDED.eventAt, '#forwardedStatus': FORWARDED.status },
+        ExpressionAttributeValues: {
+          ':eventAt': claimed.eventAt,
+          ...(previous === null ? {} : { ':previousAt': previous.eventAt, ':previousStatus': previous.status }),
+        },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
+}
 
 /** The latest known status of an outbound SMS. */
 export async function getOutboundStatus(table: MessageTable, smsHash: string): Promise<OutboundStatus | undefined> {

@@ -93,3 +93,32 @@ export function outcomeMessageId(outcome: OutboxOutcome): string {
       return `status#${outcome.hash}#${outcome.statusAt}`;
   }
 }
+
+/** What a send record needs to tell its outcome (functions/messages/outbound-store.ts `OutboundRecord`). */
+export interface RecordWithOutcome {
+  readonly requestId: string;
+  readonly to: string;
+  readonly userData: string | null;
+  readonly state: string;
+  readonly hash?: string;
+  readonly sentAt?: string;
+  readonly confirmedBy?: 'answer' | 'lookup';
+  readonly failureReason?: SendFailureReason;
+  readonly failureDetail?: string;
+  readonly failedAt?: string;
+}
+
+/**
+ * The outcome a send record stands for: `sms.sent` or `sms.send_failed`, undefined while it is
+ * claimed or unknown. The one mapping: the sender publishes it, the CLI prints it.
+ */
+export function outcomeOfRecord(record: RecordWithOutcome): SmsSent | SmsSendFailed | undefined {
+  const common = { schemaVersion: OUTBOX_OUTCOME_SCHEMA_VERSION, requestId: record.requestId, to: record.to, userData: record.userData } as const;
+  if (record.state === 'sent' && record.hash && record.sentAt) {
+    return { ...common, kind: 'sms.sent', hash: record.hash, sentAt: record.sentAt, confirmedBy: record.confirmedBy ?? 'answer' };
+  }
+  if (record.state === 'failed' && record.failureReason && record.failedAt) {
+    return { ...common, kind: 'sms.send_failed', reason: record.failureReason, detail: record.failureDetail ?? '', failedAt: record.failedAt };
+  }
+  return undefined;
+}

@@ -1,28 +1,32 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { sendToQueue } from '../queues/send';
-import { toSqsSafeJson } from '../queues/sqs-safe-json';
-import { outcomeMessageId, type OutboxOutcome } from './outcome';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { InboxMessage } from '../inbox/message';
+import { publishToInbox } from '../inbox/publish';
+import { OUTBOX_OUTCOME_SCHEMA_VERSION, outcomeMessageId, type OutboxOutcome } from './outcome';
 
 /**
- * Puts an outbox outcome on the inbox, beside the inbound SMS: the body is the outcome as JSON
- * (SQS-safe, as inbound messages), the attributes let consumers route and de-duplicate without
- * parsing it (`kind`, `messageId`, `schemaVersion`, `to`).
+ * Puts an outbox outcome on the inbox, beside the inbound SMS, encoded as every inbox message is
+ * (functions/inbox/message.ts): the body is the outcome as JSON, the attributes let consumers route
+ * and de-duplicate without parsing it (`kind`, `messageId`, `schemaVersion`, `to`).
  *
- * The one place the outbox publishes: when the inbox moves behind a topic, only this changes.
+ * The sender and the persister take a `PublishOutcome` (tests pass their own); their entries and
+ * local mode give them `inboxTopicPublisher`: the inbox topic, whose every subscriber gets it.
  */
 export type PublishOutcome = (outcome: OutboxOutcome) => Promise<void>;
 
-export function inboxQueuePublisher(sqs: SQSClient, inboxQueueUrl: string): PublishOutcome {
+export function outcomeInboxMessage(outcome: OutboxOutcome): InboxMessage {
+  return {
+    kind: outcome.kind,
+    messageId: outcomeMessageId(outcome),
+    schemaVersion: OUTBOX_OUTCOME_SCHEMA_VERSION,
+    ...(outcome.to ? { to: outcome.to } : {}),
+    body: outcome,
+  };
+}
+
+/** One SNS PublishBatch entry to the inbox topic; a message SNS did not take throws, for the caller's retry. */
+export function inboxTopicPublisher(sns: SNSClient, topicArn: string): PublishOutcome {
   return async (outcome) => {
-    const to = outcome.to ?? undefined;
-    await sendToQueue(sqs, inboxQueueUrl, {
-      MessageBody: toSqsSafeJson(outcome),
-      MessageAttributes: {
-        kind: { DataType: 'String', StringValue: outcome.kind },
-        messageId: { DataType: 'String', StringValue: outcomeMessageId(outcome) },
-        schemaVersion: { DataType: 'Number', StringValue: String(outcome.schemaVersion) },
-        ...(to ? { to: { DataType: 'String', StringValue: to } } : {}),
-      },
-    });
+    const [result] = await publishToInbox(sns, topicArn, [outcomeInboxMessage(outcome)]);
+    if (!result?.published) throw result?.error ?? new Error('the inbox topic did not take the outcome');
   };
 }

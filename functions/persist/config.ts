@@ -1,3 +1,4 @@
+import { DEFAULT_THREADING_WINDOW_MS } from '../messages/threading';
 import { INBOX_TOPIC_ARN_VARIABLE, readInboxTopicArn } from '../inbox/config';
 import { readRetention, type Retention } from '../privacy/retention';
 import { NUMBER_HASH_KEY_ARN_VARIABLE, readNumberHashKeyConfig, type NumberHashKeyConfig } from '../privacy/number-hash-key';
@@ -14,6 +15,8 @@ export interface PersistConfig {
   readonly deadLetterQueueUrl: string;
   /** Where stored inbound messages are published for downstream services (INBOX_TOPIC_ARN). */
   readonly inboxTopicArn: string;
+  /** How far back a reply looks for the outbox SMS it answers (`THREADING_WINDOW_SECONDS`). @default DEFAULT_THREADING_WINDOW_MS (7 days) */
+  readonly threadingWindowMs?: number;
   /**
    * Where the key of the numbers' keyed hash comes from (NUMBER_HASH_KEY_ARN, or NUMBER_HASH_KEY
    * locally). Required inside Lambda; tests and tools that never hash a number may leave it out.
@@ -53,6 +56,12 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
   const deadLetterQueueUrl = readQueueUrl('DEAD_LETTER_QUEUE_URL', read('DEAD_LETTER_QUEUE_URL'), 'the dead-letter queue', problems);
   const inboxTopicArn = readInboxTopicArn(read(INBOX_TOPIC_ARN_VARIABLE), problems);
 
+  const threadingWindow = read('THREADING_WINDOW_SECONDS');
+  const threadingWindowSeconds = threadingWindow === undefined ? DEFAULT_THREADING_WINDOW_MS / 1000 : Number(threadingWindow);
+  if (!Number.isInteger(threadingWindowSeconds) || threadingWindowSeconds < 1) {
+    problems.push(`THREADING_WINDOW_SECONDS must be a whole number of seconds, at least 1 (how far back a reply looks for the SMS it answers); got "${threadingWindow}".`);
+  }
+
   const retention = readRetention(env, problems);
   const problemsBefore = problems.length;
   const numberHashKey = readNumberHashKeyConfig(env, problems);
@@ -68,6 +77,7 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
     tableName: tableName ?? '',
     deadLetterQueueUrl: deadLetterQueueUrl ?? '',
     inboxTopicArn: inboxTopicArn ?? '',
+    threadingWindowMs: threadingWindowSeconds * 1000,
     ...(numberHashKey ? { numberHashKey } : {}),
     ...(Object.keys(retention).length > 0 ? { retention } : {}),
     ...(optOutWords ? { optOutWords } : {}),

@@ -23,6 +23,9 @@ import {
   type MessageTable,
 } from '../messages/message-store';
 import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
+import { DEFAULT_THREADING_WINDOW_MS, threadReply } from '../messages/threading';
+import { inboxTopicPublisher } from '../outbox/publish';
+import { forwardStoredStatus } from '../outbox/status-forward';
 import { createInboundEnrichment } from '../optouts/enrichment';
 import { DEFAULT_OPT_OUT_WORDS } from '../optouts/words';
 import type { NumberHashKeyLoader } from '../privacy/number-hash-key';
@@ -130,6 +133,8 @@ const randomAttemptToken = (): string => randomBytes(12).toString('base64url');
 export function createPersistHandler(deps: PersistDependencies): PersistHandler {
   const table: MessageTable = { documents: deps.documents, tableName: deps.config.tableName };
   const newAttemptToken = deps.newAttemptToken ?? randomAttemptToken;
+  // Statuses of SMS sent through the outbox go to the inbox as `sms.status`, beside the messages.
+  const publishOutcome = inboxTopicPublisher(deps.sns, deps.config.inboxTopicArn);
   // Keyword and opt-out, before the message is stored (functions/optouts/enrichment.ts).
   const enrichInbound = createInboundEnrichment({
     words: deps.config.optOutWords ?? DEFAULT_OPT_OUT_WORDS,
@@ -200,7 +205,10 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     logger: Logger,
   ): Promise<PersistOutcome> {
     const now = deps.now();
-    const message = await enrichInbound(toInboundMessage(event, now));
+    const message = await threadReply(table, await enrichInbound(toInboundMessage(event, now)), {
+      windowMs: deps.config.threadingWindowMs ?? DEFAULT_THREADING_WINDOW_MS,
+      onUnavailable: (error) => logger.warn('threading unavailable: message stored without inReplyTo', { error }),
+    });
     // On every line about this record, masked with their keyed hash (log-masking.ts).
     logger.appendKeys({ from: message.from, to: message.to });
     const claim: ForwardClaim = { token: attemptToken, at: now };
@@ -263,6 +271,9 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     const expiresAt = expiresAtFor('statuses', now, deps.config.retention ?? {});
     const recipientHash = hashNumber(await deps.numberHashKey.load(), status.to);
     const result = await applyStatusUpdate(table, { status, rawEvent, writeToken: attemptToken, expiresAt, recipientHash });
+    // Stale or not: the stored (newest) status may still wait for its forward, after a failed one.
+    const forwarded = await forwardStoredStatus(table, status.id, publishOutcome);
+    logger.info('status of an SMS', { messageId: status.id, forward: forwarded });
     if (!result.applied) return { kind: 'status_stale', messageId: status.id };
     if (result.rawOmitted) logger.warn('status stored without its raw copy', { messageId: status.id, rawOmitted: result.rawOmitted });
     return { kind: 'status_applied', messageId: status.id, ...(result.rawOmitted ? { rawOmitted: result.rawOmitted } : {}) };

@@ -1,9 +1,10 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { createDynamoDbClients } from '../aws/dynamodb';
 import { createSecretsManagerClient } from '../aws/secrets-manager';
+import { createSnsClient } from '../aws/sns';
 import { createSqsClient } from '../aws/sqs';
 import { createCallrClient } from '../callr/json-rpc-client';
-import { inboxQueuePublisher } from '../outbox/publish';
+import { inboxTopicPublisher } from '../outbox/publish';
 import { createObservability, SERVICE_NAMES } from '../observability/observability';
 import { withLambdaMiddleware } from '../observability/lambda-middleware';
 import { parseCallrCredentials } from '../subscription/credentials';
@@ -11,8 +12,9 @@ import { secretsManagerReader } from '../subscription/secrets';
 import { loadSenderConfig } from './config';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { createSenderHandler, type SenderHandler } from './create-sender-handler';
-import type { FindSentSms } from './lost-answers';
-import { noOptOutRegistry } from './opt-outs';
+import { createOptOutChecker } from '../optouts/registry';
+import { createNumberHashKeyLoader } from '../privacy/number-hash-key';
+import { callrOutboundListing, findSentSmsIn } from './lost-answers';
 
 /**
  * Lambda entry: wiring only. The CALLR credentials are read from Secrets Manager once, on the first
@@ -23,26 +25,25 @@ const config = loadSenderConfig(process.env);
 const observability = createObservability(SERVICE_NAMES.sender);
 const secrets = new SecretsProvider({ awsSdkV3Client: createSecretsManagerClient() });
 const sqs = createSqsClient();
+const sns = createSnsClient();
 const documents = createDynamoDbClients().documents;
-
-/** Until CALLR's SMS listing is wired in, a lost answer stays unknown (and alarmed): never concluded from no lookup. */
-const findSentSms: FindSentSms = async () => {
-  throw new Error("looking up a send whose answer was lost needs CALLR's SMS listing (sms.get_list), not wired in yet");
-};
+const table = { documents, tableName: config.tableName };
+const numberHashKey = createNumberHashKeyLoader(config.numberHashKey, { secrets: () => secrets });
 
 let ready: Promise<SenderHandler> | undefined;
 
 async function createHandler(): Promise<SenderHandler> {
-  const credentials = parseCallrCredentials(await secretsManagerReader(secrets)(config.callrCredentialsSecretId));
+  // loadSenderConfig requires it inside Lambda.
+  const credentials = parseCallrCredentials(await secretsManagerReader(secrets)(config.callrCredentialsSecretId!));
   const callr = createCallrClient({ apiUrl: config.callrApiUrl, credentials, timeoutMs: config.callrTimeoutMs });
   return createSenderHandler({
-    table: { documents, tableName: config.tableName },
+    table,
     sqs,
     callr,
     webhookUrl: config.webhookUrl,
-    optOuts: noOptOutRegistry,
-    publish: inboxQueuePublisher(sqs, config.inboxQueueUrl),
-    findSentSms,
+    optOuts: createOptOutChecker({ table, key: () => numberHashKey.load() }),
+    publish: inboxTopicPublisher(sns, config.inboxTopicArn),
+    findSentSms: findSentSmsIn(callrOutboundListing(callr)),
     deadLetterQueueUrl: config.deadLetterQueueUrl,
     now: () => new Date(),
     claimStaleAfterMs: config.claimStaleAfterMs,

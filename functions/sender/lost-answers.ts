@@ -1,3 +1,5 @@
+import { listSms } from '../callr/sms-listing';
+import type { CallrClient } from '../callr/json-rpc-client';
 import { textDigest } from '../messages/outbound-store';
 
 /**
@@ -34,14 +36,34 @@ export type FindSentSms = (query: SentSmsQuery) => Promise<{ readonly hash: stri
 /** Seconds asked before and after the claim: the clocks of Lambda and CALLR, and the call itself. */
 export const LOOKUP_MARGIN_MS = 60_000;
 
-/** Lists OUT SMS to one recipient in a range: `listSms` over the CALLR client in the Lambda, the emulator in tests. */
-export type ListOutboundSms = (query: { readonly recipient: string; readonly from: Date; readonly to: Date }) => Promise<readonly ListedOutboundSms[]>;
+/**
+ * Lists OUT SMS to one recipient in a range (`listSms` over the CALLR client: CALLR's, or the
+ * emulator's). `complete` is false when part of the range could not be listed in full.
+ */
+export type ListOutboundSms = (query: {
+  readonly recipient: string;
+  readonly from: Date;
+  readonly to: Date;
+}) => Promise<{ readonly sms: readonly ListedOutboundSms[]; readonly complete: boolean }>;
+
+/** CALLR's own listing over its client: OUT SMS to one recipient, paged and bounded by `listSms`. */
+export function callrOutboundListing(callr: Pick<CallrClient, 'getSmsList'>): ListOutboundSms {
+  return async ({ recipient, from, to }) => listSms(callr, { type: 'OUT', from, to, recipient });
+}
+
+/** The listing could not be read in full and the SMS was not in what it showed: try again later, never conclude. */
+export class ListingIncompleteError extends Error {
+  constructor(to: string) {
+    super(`CALLR's listing of SMS sent to ${to} around the claim was not complete; the lookup is tried again on the next delivery`);
+    this.name = 'ListingIncompleteError';
+  }
+}
 
 export function findSentSmsIn(list: ListOutboundSms): FindSentSms {
   return async (query) => {
     const claimedAt = query.claimedAt.getTime();
-    const listed = await list({ recipient: query.to, from: new Date(claimedAt - LOOKUP_MARGIN_MS), to: new Date(claimedAt + LOOKUP_MARGIN_MS) });
-    const candidates = listed.filter(
+    const listing = await list({ recipient: query.to, from: new Date(claimedAt - LOOKUP_MARGIN_MS), to: new Date(claimedAt + LOOKUP_MARGIN_MS) });
+    const candidates = listing.sms.filter(
       (sms) =>
         sameNumber(sms.to, query.to) &&
         (query.userData === null ? !sms.userData : sms.userData === query.userData) &&
@@ -50,7 +72,9 @@ export function findSentSmsIn(list: ListOutboundSms): FindSentSms {
     );
     const distance = (sms: ListedOutboundSms) => (sms.createdAt ? Math.abs(Date.parse(sms.createdAt) - claimedAt) : Number.MAX_SAFE_INTEGER);
     const [best] = [...candidates].sort((a, b) => distance(a) - distance(b));
-    return best ? { hash: best.hash.toUpperCase(), ...(best.from ? { from: best.from } : {}) } : undefined;
+    if (best) return { hash: best.hash.toUpperCase(), ...(best.from ? { from: best.from } : {}) };
+    if (!listing.complete) throw new ListingIncompleteError(query.to);
+    return undefined;
   };
 }
 

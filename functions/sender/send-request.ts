@@ -12,8 +12,9 @@ import {
   type OutboundRecord,
 } from '../messages/outbound-store';
 import type { MessageTable } from '../messages/message-store';
-import { OUTBOX_OUTCOME_SCHEMA_VERSION, type SendFailureReason } from '../outbox/outcome';
+import { OUTBOX_OUTCOME_SCHEMA_VERSION, outcomeOfRecord, type SendFailureReason } from '../outbox/outcome';
 import type { PublishOutcome } from '../outbox/publish';
+import { forwardStoredStatus } from '../outbox/status-forward';
 import { parseOutboxRequest, type OutboxRequest } from '../outbox/request';
 import type { FindSentSms } from './lost-answers';
 
@@ -83,44 +84,27 @@ const randomToken = (): string => randomBytes(12).toString('base64url');
 export function createSender(deps: SenderDependencies): (body: string) => Promise<SendOutcome> {
   const newToken = deps.newClaimToken ?? randomToken;
 
-  async function publishSent(record: OutboundRecord): Promise<void> {
-    await linkSmsToRequest(deps.table, record);
-    await deps.publish({
-      schemaVersion: OUTBOX_OUTCOME_SCHEMA_VERSION,
-      kind: 'sms.sent',
-      requestId: record.requestId,
-      hash: record.hash!,
-      to: record.to,
-      userData: record.userData,
-      sentAt: record.sentAt!,
-      confirmedBy: record.confirmedBy ?? 'answer',
-    });
+  /** Publishes what the record says happened, then marks it published: a crash in between publishes it again. */
+  async function publishOutcome(record: OutboundRecord): Promise<void> {
+    const outcome = outcomeOfRecord(record);
+    if (!outcome) throw new RangeError(`outbox request ${record.requestId} has no outcome yet (${record.state})`);
+    // Before sms.sent: a status or a reply may follow it at once, and is joined through the link.
+    if (outcome.kind === 'sms.sent') await linkSmsToRequest(deps.table, record);
+    await deps.publish(outcome);
     await markOutcomePublished(deps.table, record.requestId, deps.now());
-  }
-
-  async function publishFailed(record: OutboundRecord): Promise<void> {
-    await deps.publish({
-      schemaVersion: OUTBOX_OUTCOME_SCHEMA_VERSION,
-      kind: 'sms.send_failed',
-      requestId: record.requestId,
-      to: record.to,
-      userData: record.userData,
-      reason: record.failureReason!,
-      detail: record.failureDetail ?? '',
-      failedAt: record.failedAt!,
-    });
-    await markOutcomePublished(deps.table, record.requestId, deps.now());
+    // A status that came before the send was recorded was stored: joined now.
+    if (outcome.kind === 'sms.sent') await forwardStoredStatus(deps.table, outcome.hash, deps.publish);
   }
 
   async function fail(requestId: string, reason: SendFailureReason, detail: string): Promise<SendOutcome> {
     const record = await recordFailed(deps.table, requestId, { reason, detail, at: deps.now() });
-    await publishFailed(record);
+    await publishOutcome(record);
     return { kind: 'failed', requestId, reason };
   }
 
   async function sent(requestId: string, hash: string, confirmedBy: 'answer' | 'lookup', from?: string): Promise<SendOutcome> {
     const record = await recordSent(deps.table, requestId, { hash, at: deps.now(), confirmedBy, ...(from ? { from } : {}) });
-    await publishSent(record);
+    await publishOutcome(record);
     return { kind: 'sent', requestId, hash: record.hash!, confirmedBy };
   }
 
@@ -185,10 +169,10 @@ export function createSender(deps: SenderDependencies): (body: string) => Promis
   async function finish(existing: OutboundRecord): Promise<SendOutcome> {
     switch (existing.state) {
       case 'sent':
-        if (!existing.outcomePublishedAt) await publishSent(existing);
+        if (!existing.outcomePublishedAt) await publishOutcome(existing);
         return { kind: 'duplicate', requestId: existing.requestId, state: 'sent' };
       case 'failed':
-        if (!existing.outcomePublishedAt) await publishFailed(existing);
+        if (!existing.outcomePublishedAt) await publishOutcome(existing);
         return { kind: 'duplicate', requestId: existing.requestId, state: 'failed' };
       case 'claimed': {
         const heldMs = deps.now().getTime() - Date.parse(existing.claimedAt);

@@ -1,9 +1,11 @@
 import * as path from 'node:path';
 import { type Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, STACK_NAME_VARIABLE } from '../../functions/observability/observability';
 
@@ -12,6 +14,7 @@ export const LAMBDA_ENTRIES = {
   ingest: path.join(__dirname, '..', '..', 'functions', 'ingest', 'handler.ts'),
   persist: path.join(__dirname, '..', '..', 'functions', 'persist', 'handler.ts'),
   subscription: path.join(__dirname, '..', '..', 'functions', 'subscription', 'handler.ts'),
+  sender: path.join(__dirname, '..', '..', 'functions', 'sender', 'handler.ts'),
   reconcile: path.join(__dirname, '..', '..', 'functions', 'reconcile', 'handler.ts'),
 } as const;
 
@@ -89,4 +92,20 @@ export function createCallrFunction(scope: Construct, id: string, options: Callr
     },
     bundling: LAMBDA_BUNDLING,
   });
+}
+
+/**
+ * Lets `fn` read the CALLR credentials secret, and decrypt with its customer-managed key when it has
+ * one, through Secrets Manager only (kms:ViaService): the subscription and the sender read it alike.
+ */
+export function grantCallrCredentials(fn: NodejsFunction, secret: secretsmanager.ISecret, key: kms.IKey | undefined): void {
+  secret.grantRead(fn);
+  if (!key) return;
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(fn).region}.amazonaws.com` } },
+    }),
+  );
 }

@@ -5,7 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
+import { BY_OUTBOUND_RECIPIENT_INDEX, TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
 import { INBOX_TOPIC_ARN_VARIABLE } from '../../functions/inbox/config';
 import { SERVICE_NAMES } from '../../functions/observability/observability';
 import { OPT_OUT_WORDS_VARIABLES } from '../../functions/optouts/words';
@@ -40,6 +40,11 @@ export interface MessageStoreProps {
    * draining a backlog cannot take the account's whole concurrency and throttle the ingest.
    */
   readonly persistMaxConcurrency: number;
+  /**
+   * How far back a reply looks for the outbox SMS it answers (`inReplyTo`).
+   * @default - the persister's default, 7 days
+   */
+  readonly threadingWindow?: Duration;
   /**
    * How long inbound messages and statuses are kept (the persister sets their `expiresAt`).
    * @default - kept until erased
@@ -98,6 +103,7 @@ export class MessageStore {
         TABLE_NAME: this.table.tableName,
         DEAD_LETTER_QUEUE_URL: queues.deadLetterQueue.queueUrl,
         [INBOX_TOPIC_ARN_VARIABLE]: props.inbox.inboxTopic.topicArn,
+        ...(props.threadingWindow !== undefined ? { THREADING_WINDOW_SECONDS: String(props.threadingWindow.toSeconds()) } : {}),
         ...retentionEnvironment(props.retention),
         ...(props.optOutWords?.stop ? { [OPT_OUT_WORDS_VARIABLES.stop]: props.optOutWords.stop.join(',') } : {}),
         ...(props.optOutWords?.start ? { [OPT_OUT_WORDS_VARIABLES.start]: props.optOutWords.start.join(',') } : {}),
@@ -108,6 +114,12 @@ export class MessageStore {
       grantee: this.persistFunction,
       actions: [...PERSIST_TABLE_ACTIONS],
       resourceArns: [this.table.tableArn],
+    });
+    // Threading: a reply looks up the latest SMS sent to its sender, on that one index only.
+    iam.Grant.addToPrincipal({
+      grantee: this.persistFunction,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${this.table.tableArn}/index/${BY_OUTBOUND_RECIPIENT_INDEX.indexName}`],
     });
     // Table items are encrypted under the key: the persister's reads and writes need it.
     props.encryptionKey?.grantEncryptDecrypt(this.persistFunction);

@@ -13,6 +13,7 @@ import { METRICS_NAMESPACE, SERVICE_NAMES, STACK_DIMENSION } from '../../functio
 import { SUBSCRIPTION_METRICS } from '../../functions/subscription/metrics';
 import { INGEST_TIMEOUT, type WebhookIntake } from './intake';
 import { PERSIST_TABLE_OPERATIONS, type MessageStore } from './message-store';
+import type { InboxFanOut } from './inbox';
 import type { CallrQueues } from './queues';
 import type { Reconciliation } from './reconcile';
 import type { WebhookSubscription } from './webhook-subscription';
@@ -41,6 +42,8 @@ export interface CallrInboundSmsAlarms {
   readonly newDeadLetters: cloudwatch.Alarm;
   /** A downstream consumer failed a message from the inbox queue repeatedly. */
   readonly inboxDeadLetterQueueNotEmpty: cloudwatch.Alarm;
+  /** SNS could not deliver inbox messages to a subscribed queue (the inbox queue or a subscriber's). */
+  readonly inboxDeliveryFailed: cloudwatch.Alarm;
   /** The persister is not keeping up, or not running. */
   readonly oldestIngestMessageAge: cloudwatch.Alarm;
   /** Downstream consumers are not keeping up with the inbox, or not running. */
@@ -74,6 +77,8 @@ export interface CallrInboundSmsAlarms {
 /** Props of {@link Monitoring}: the parts it watches, and its thresholds. */
 export interface MonitoringProps {
   readonly queues: CallrQueues;
+  /** The inbox topic, whose failed deliveries are watched. */
+  readonly inbox: InboxFanOut;
   readonly intake: WebhookIntake;
   readonly store: MessageStore;
   /**
@@ -265,6 +270,13 @@ export class Monitoring {
         'InboxDeadLetterQueueNotEmptyAlarm',
         queues.inboxDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: 'Maximum' }),
         'A downstream consumer failed inbox messages repeatedly; they wait in the inbox dead-letter queue.',
+      ),
+      inboxDeliveryFailed: atLeastOnce(
+        'InboxDeliveryFailedAlarm',
+        // SNS retries an SQS endpoint for days when SQS fails, but drops at once a message the
+        // queue refuses (its policy or key does not let the topic in): every failure is worth a look.
+        props.inbox.inboxTopic.metricNumberOfNotificationsFailed({ period: fiveMinutes, statistic: 'Sum' }),
+        'SNS failed to deliver inbox messages to a subscribed queue (the inbox queue or a subscriber\'s): check each queue\'s policy and key let the inbox topic send.',
       ),
       oldestIngestMessageAge: olderThan(
         'OldestIngestMessageAgeAlarm',

@@ -1,5 +1,4 @@
 import { CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,7 +8,7 @@ import type { Construct } from 'constructs';
 import type { HandledEventType } from '../../functions/callr/events';
 import type { CallrHmacAlgorithm } from '../../functions/callr/signature';
 import { SERVICE_NAMES } from '../../functions/observability/observability';
-import { createCallrFunction, createLambdaRole, createLogGroup, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
+import { createCallrFunction, createLambdaRole, createLogGroup, grantCallrCredentials, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
 import type { WebhookFrontDoor } from './flood-protection';
 import type { WebhookIntake } from './intake';
 
@@ -78,16 +77,7 @@ export class WebhookSubscription {
       logs: props.logs,
     });
     intake.hmacSecret.grantRead(this.subscriptionFunction);
-    credentials.grantRead(this.subscriptionFunction);
-    if (props.callrCredentialsKey) {
-      this.subscriptionFunction.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [props.callrCredentialsKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(scope).region}.amazonaws.com` } },
-        }),
-      );
-    }
+    grantCallrCredentials(this.subscriptionFunction, credentials, props.callrCredentialsKey);
 
     const providerLogs = createLogGroup(scope, 'SubscriptionProviderLogs', props.logs);
     const providerRole = createLambdaRole(scope, 'SubscriptionProviderRole', providerLogs);

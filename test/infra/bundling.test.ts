@@ -28,9 +28,10 @@ describe('Lambda bundles', () => {
       }));
   }, 180_000);
 
-  it('bundles the ingest, persist, subscription and reconcile Lambdas', () => {
+  it('bundles the ingest, persist, subscription, reconcile and sender Lambdas', () => {
     expect(bundles.map((bundle) => bundle.description).sort()).toEqual([
       'Asks CALLR for the inbound SMS it received and hands those not stored to the pipeline (reconciliation)',
+      'Sends the SMS requested on the outbox through CALLR, at most once each, and puts the outcome on the inbox',
       'Stores queued CALLR events in DynamoDB and publishes new messages to the inbox topic',
       'Subscribes and unsubscribes the CALLR webhooks (custom resource)',
       'Verifies CALLR webhook signatures and queues authentic events',

@@ -227,7 +227,7 @@ describe('CallrInboundSmsStack', () => {
     withoutSubscription = synthStack({ subscribeWebhook: 'false', callrCredentialsSecretName: 'prod/callr' });
   });
 
-  it('outputs the webhook URL, the queues, the inbox topic, the table, the HMAC secret, the number hash key secret, the alarm topic, the dashboard and the reconcile Lambda', () => {
+  it('outputs the webhook URL, the queues (the outbox ones too), the inbox topic, the table, the HMAC secret, the number hash key secret, the alarm topic, the dashboard and the reconcile Lambda', () => {
     const { stack, template } = byDefault;
     const { system } = stack;
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
@@ -243,6 +243,9 @@ describe('CallrInboundSmsStack', () => {
         InboxQueueArn: system.inboxQueue.queueArn,
         InboxDeadLetterQueueUrl: system.inboxDeadLetterQueue.queueUrl,
         InboxDeadLetterQueueArn: system.inboxDeadLetterQueue.queueArn,
+        OutboxQueueUrl: system.outboxQueue!.queueUrl,
+        OutboxQueueArn: system.outboxQueue!.queueArn,
+        OutboxDeadLetterQueueUrl: system.outbox!.outboxDeadLetterQueue.queueUrl,
         TableName: system.table.tableName,
         HmacSecretArn: system.hmacSecret.secretArn,
         NumberHashKeyArn: system.numberHashKeySecret.secretArn,

@@ -179,7 +179,14 @@ describe('queues', () => {
 
   it('encrypts every queue and refuses requests without TLS', () => {
     const { stack, system, template } = defaults;
-    const queues = [system.ingestQueue, system.deadLetterQueue, system.inboxQueue, system.inboxDeadLetterQueue];
+    const queues = [
+      system.ingestQueue,
+      system.deadLetterQueue,
+      system.inboxQueue,
+      system.inboxDeadLetterQueue,
+      system.outbox!.outboxQueue,
+      system.outbox!.outboxDeadLetterQueue,
+    ];
     template.resourceCountIs('AWS::SQS::Queue', queues.length);
     for (const queue of queues) {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -204,9 +211,10 @@ describe('queues', () => {
 
   it('feeds the persister from the ingest queue in batches, reporting partial batch failures, at most 50 at once', () => {
     const { stack, system, template } = defaults;
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-    const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
-    expect(mapping.Properties).toEqual({
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    const persistMappings = mappings.filter((mapping) => JSON.stringify(mapping.Properties.FunctionName) === JSON.stringify(refTo(stack, system.persistFunction)));
+    expect(persistMappings).toHaveLength(1);
+    expect(persistMappings[0]!.Properties).toEqual({
       BatchSize: PERSIST_BATCH_SIZE,
       EventSourceArn: attributeOf(stack, system.ingestQueue, 'Arn'),
       FunctionName: refTo(stack, system.persistFunction),
@@ -405,6 +413,11 @@ describe('IAM', () => {
         Resource: attributeOf(stack, system.table, 'Arn'),
       },
       {
+        Action: 'dynamodb:Query',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [attributeOf(stack, system.table, 'Arn'), '/index/byOutboundRecipient']] },
+      },
+      {
         Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         Effect: 'Allow',
         Resource: attributeOf(stack, system.deadLetterQueue, 'Arn'),
@@ -568,7 +581,8 @@ describe('alarms', () => {
     const { stack, system, template } = defaults;
     const topic = refTo(stack, system.alarmTopic);
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
-    expect(Object.keys(alarms).sort()).toEqual(Object.values(system.alarms).map((alarm) => logicalId(stack, alarm)).sort());
+    const everyAlarm = [...Object.values(system.alarms), ...Object.values(system.outbox?.alarms ?? {})];
+    expect(Object.keys(alarms).sort()).toEqual(everyAlarm.map((alarm) => logicalId(stack, alarm)).sort());
     // Metric alarms name their metric; math alarms (rates, sums) read several.
     expect(
       Object.values(alarms)
@@ -580,14 +594,18 @@ describe('alarms', () => {
       ['AWS/Lambda', 'Duration'],
       ['AWS/Lambda', 'Errors'],
       ['AWS/Lambda', 'Errors'],
+      ['AWS/Lambda', 'Errors'],
+      ['AWS/SNS', 'NumberOfNotificationsFailed'],
       ['AWS/SQS', 'ApproximateAgeOfOldestMessage'],
       ['AWS/SQS', 'ApproximateAgeOfOldestMessage'],
+      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
       ['AWS/SQS', 'NumberOfMessagesSent'],
       [METRICS_NAMESPACE, INGEST_METRICS.rejected],
       [METRICS_NAMESPACE, 'WebhookUnsubscribeFailed'],
       [METRICS_NAMESPACE, RECONCILE_METRICS.reconciled],
+      [METRICS_NAMESPACE, 'sendUnknown'],
     ]);
     for (const [id, alarm] of Object.entries(alarms)) {
       // Only the heartbeat takes silence for a failure.
@@ -677,11 +695,12 @@ describe('props validation', () => {
   it.each<[string, Omit<CallrInboundSmsProps, 'callrCredentialsSecret'>, boolean, string[]]>([
     ['no credentials while subscribing', {}, false, [credentialsNeeded]],
     [
-      'credentials while neither subscribing nor reconciling',
-      { subscribeWebhook: false, reconcile: false },
+      'credentials while neither subscribing, reconciling nor sending',
+      { subscribeWebhook: false, reconcile: false, outbox: false },
       true,
-      ['callrCredentialsSecret is given but subscribeWebhook and reconcile are false: nothing would use it'],
+      ['callrCredentialsSecret is given but subscribeWebhook, reconcile and outbox are false: nothing would use it'],
     ],
+    ['an outbox without credentials', { subscribeWebhook: false, outbox: true }, false, ['callrCredentialsSecret is required when outbox is true: the sender sends through CALLR with it']],
     [
       'reconciliation without credentials',
       { subscribeWebhook: false, reconcile: true },

@@ -1,16 +1,17 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { CallrInboundSms, CallrInboundSmsPropsError, type CallrInboundSmsProps } from '../../lib/callr-inbound-sms';
 import { CREDENTIALS_SECRET_ARN, attributeOf, logicalId, refTo, testContext } from './synth';
 
 /** The construct with `subscribers` built from queues of the same stack. */
-function synthWithSubscribers(subscribersOf: (stack: Stack) => CallrInboundSmsProps['subscribers']) {
+function synthWithSubscribers(subscribersOf: (stack: Stack) => CallrInboundSmsProps['subscribers'], more: (stack: Stack) => CallrInboundSmsProps = () => ({})) {
   const app = new App({ context: testContext() });
   const stack = new Stack(app, 'FanOut');
   const callrCredentialsSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'CallrCredentials', CREDENTIALS_SECRET_ARN);
-  const system = new CallrInboundSms(stack, 'Sms', { callrCredentialsSecret, subscribers: subscribersOf(stack) });
+  const system = new CallrInboundSms(stack, 'Sms', { callrCredentialsSecret, subscribers: subscribersOf(stack), ...more(stack) });
   return { stack, system, template: Template.fromStack(stack) };
 }
 
@@ -65,6 +66,21 @@ describe('inbox fan-out', () => {
     expect(system.inbox.subscriptions).toHaveLength(3);
   });
 
+  it('alarms on the first delivery SNS failed, to the inbox queue or a subscriber, within 5 minutes', () => {
+    const { stack, system, template } = built;
+    const alarm = template.findResources('AWS::CloudWatch::Alarm')[logicalId(stack, system.alarms.inboxDeliveryFailed)];
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/SNS',
+      MetricName: 'NumberOfNotificationsFailed',
+      Dimensions: [{ Name: 'TopicName', Value: { 'Fn::GetAtt': [logicalId(stack, system.inboxTopic), 'TopicName'] } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+    });
+  });
+
   it('lets the inbox topic, and only it, send to each queue it delivers to', () => {
     const { stack, system, template } = built;
     for (const queue of [system.inboxQueue, helpBot]) {
@@ -83,6 +99,25 @@ describe('inbox fan-out', () => {
       });
     }
     expect(logicalId(stack, system.inboxTopic)).toMatch(/^SmsInboxTopic/);
+  });
+});
+
+describe('inbox fan-out with a customer-managed data key', () => {
+  it("lets SNS use the key of the stack for the inbox topic's deliveries, and only for them", () => {
+    let dataKey: kms.Key | undefined;
+    const { stack, system, template } = synthWithSubscribers(
+      () => undefined,
+      (keyStack) => ({ encryptionKey: (dataKey = new kms.Key(keyStack, 'DataKey', { enableKeyRotation: true })) }),
+    );
+    const keyPolicy = template.findResources('AWS::KMS::Key')[logicalId(stack, dataKey!)]?.Properties.KeyPolicy;
+    expect(keyPolicy.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Condition: { ArnEquals: { 'aws:SourceArn': refTo(stack, system.inboxTopic) } },
+      }),
+    );
   });
 });
 

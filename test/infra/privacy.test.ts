@@ -71,6 +71,20 @@ describe('customer-managed KMS key', () => {
     }
   });
 
+  it('lets SNS deliver to the encrypted inbox queue: the key policy allows the topic', () => {
+    const { stack, key, template } = synthWithKey(true);
+    const policy = template.findResources('AWS::KMS::Key')[logicalId(stack, key!)].Properties.KeyPolicy.Statement as Array<Record<string, unknown>>;
+    expect(policy).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey']),
+          Principal: { Service: 'sns.amazonaws.com' },
+          Effect: 'Allow',
+        }),
+      ]),
+    );
+  });
+
   it('lets the persister and the ingest use it, through their roles', () => {
     const { stack, system, key, template } = synthWithKey(true);
     const keyStatements = (fn: typeof system.persistFunction) =>
@@ -98,6 +112,10 @@ describe('customer-managed KMS key', () => {
     const stack = new CallrInboundSmsStack(app, 'WithKey');
     const queue = Template.fromStack(stack).findResources('AWS::SQS::Queue')[stack.getLogicalId(stack.system.ingestQueue.node.defaultChild as CfnElement)];
     expect(queue.Properties.KmsMasterKeyId).toBe(arn);
+    // Its policy is not ours to change: the synth says what it must allow.
+    expect(stack.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning').map((entry) => String(entry.data))).toEqual([
+      expect.stringMatching(/^dataKmsKeyArn: the policy of key .* must allow the service principal sns\.amazonaws\.com/),
+    ]);
     expect(() => readStackContext((key) => ({ dataKmsKeyArn: 'alias/mine', subscribeWebhook: false })[key as string])).toThrow(/dataKmsKeyArn is "alias\/mine"; expected the ARN of a KMS key/);
   });
 });

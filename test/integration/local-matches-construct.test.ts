@@ -13,12 +13,14 @@ import { queueArn } from '../../local/provision';
  */
 jest.setTimeout(60_000);
 
-type QueueName = 'ingestQueue' | 'deadLetterQueue' | 'inboxQueue' | 'inboxDeadLetterQueue';
+type QueueName = 'ingestQueue' | 'deadLetterQueue' | 'inboxQueue' | 'inboxDeadLetterQueue' | 'outboxQueue' | 'outboxDeadLetterQueue';
 const LOCAL_URL: Record<QueueName, keyof TestEnvironment> = {
   ingestQueue: 'ingestQueueUrl',
   deadLetterQueue: 'deadLetterQueueUrl',
   inboxQueue: 'inboxQueueUrl',
   inboxDeadLetterQueue: 'inboxDeadLetterQueueUrl',
+  outboxQueue: 'outboxQueueUrl',
+  outboxDeadLetterQueue: 'outboxDeadLetterQueueUrl',
 };
 const QUEUES = Object.keys(LOCAL_URL) as QueueName[];
 
@@ -38,12 +40,16 @@ describe('local mode provisions what the construct declares', () => {
   const declared = (construct: IConstruct) =>
     deployed.template.findResources('AWS::SQS::Queue')[logicalId(deployed.stack, construct)]!.Properties;
 
+  /** A queue of the construct by its name (the outbox's are in its outbox part). */
+  const deployedQueue = (name: QueueName): Queue =>
+    name === 'outboxQueue' || name === 'outboxDeadLetterQueue' ? deployed.system.outbox![name] : deployed.system[name];
+
   /** The queue a redrive policy targets, by its name in the construct. */
   const deployedTarget = (policy: { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } } | undefined) =>
-    policy && QUEUES.find((name) => logicalId(deployed.stack, deployed.system[name] as Queue) === policy.deadLetterTargetArn['Fn::GetAtt'][0]);
+    policy && QUEUES.find((name) => logicalId(deployed.stack, deployedQueue(name)) === policy.deadLetterTargetArn['Fn::GetAtt'][0]);
 
   it.each(QUEUES)('%s: retention, visibility timeout and redrive', async (name) => {
-    const properties = declared(deployed.system[name]);
+    const properties = declared(deployedQueue(name));
     const { Attributes = {} } = await env.clients.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: env[LOCAL_URL[name]] as string, AttributeNames: ['All'] }),
     );

@@ -1,14 +1,20 @@
 import type { SQSEvent } from 'aws-lambda';
 import { CallrTransportError } from '../../functions/callr/errors';
 import { createCallrClient } from '../../functions/callr/json-rpc-client';
-import { getOutboundLink, getOutboundRecord, type OutboundRecord } from '../../functions/messages/outbound-store';
+import { claimOutboundRequest, getOutboundLink, getOutboundRecord, recordSent, type OutboundRecord } from '../../functions/messages/outbound-store';
+import { DEFAULT_THREADING_WINDOW_MS, threadReply } from '../../functions/messages/threading';
+import type { InboundMessage } from '../../functions/messages/inbound-message';
 import type { MessageTable } from '../../functions/messages/message-store';
+import { applyOptOutChange, createOptOutChecker } from '../../functions/optouts/registry';
+import { hashNumber } from '../../functions/privacy/number-hash';
+import { applyStatusUpdate } from '../../functions/messages/status-store';
+import { forwardStoredStatus } from '../../functions/outbox/status-forward';
 import { createObservability } from '../../functions/observability/observability';
 import { OutboxOutcome } from '../../functions/outbox/outcome';
-import { inboxQueuePublisher } from '../../functions/outbox/publish';
+import { inboxTopicPublisher } from '../../functions/outbox/publish';
 import type { OutboxRequest } from '../../functions/outbox/request';
 import { createSenderHandler, type SenderHandler, type SenderHandlerDependencies } from '../../functions/sender/create-sender-handler';
-import { findSentSmsIn, type ListedOutboundSms } from '../../functions/sender/lost-answers';
+import { callrOutboundListing, findSentSmsIn } from '../../functions/sender/lost-answers';
 import { ATTRIBUTE } from '../../functions/queues/queue-message';
 import { queueArn } from '../../local/provision';
 import { startCallrEmulator, type CallrEmulator } from '../../local/callr-emulator';
@@ -19,6 +25,23 @@ import { deliverAsSqsEvent, drainQueue, type QueueRef } from '../support/sqs-eve
 const API_KEY = 'sender-test-key';
 const WEBHOOK_URL = 'https://hooks.example.com/webhooks/callr';
 const START = new Date('2026-03-02T09:00:00.000Z');
+
+/** An inbound SMS as the persister has it before threading. */
+const replyMessage: InboundMessage = {
+  schemaVersion: 1,
+  id: 'REPLY001',
+  from: '+33600000000',
+  to: '38100',
+  text: 'YES',
+  encoding: 'GSM',
+  parts: 1,
+  network: null,
+  receivedAt: START.toISOString(),
+  eventId: 'e'.repeat(32),
+  eventAt: START.toISOString(),
+  hookHash: null,
+  storedAt: START.toISOString(),
+};
 
 describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR emulator', () => {
   let env: TestEnvironment;
@@ -49,17 +72,6 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
     await emulator.close();
   });
 
-  /** CALLR's listing as the emulator knows it: the SMS it was asked to send. */
-  const emulatorListing = async (): Promise<ListedOutboundSms[]> =>
-    emulator.sentSms().map((sms) => ({
-      hash: sms.hash as string,
-      from: sms.from as string,
-      to: sms.to as string,
-      text: sms.text as string,
-      userData: (sms.user_data as string) || undefined,
-      createdAt: new Date(`${(sms.date_creation as string).replace(' ', 'T')}Z`).toISOString(),
-    }));
-
   function handler(overrides: Partial<SenderHandlerDependencies> = {}): SenderHandler {
     return createSenderHandler({
       table,
@@ -67,8 +79,9 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
       callr: createCallrClient({ apiUrl: emulator.url, credentials: { apiKey: API_KEY }, timeoutMs: 300 }),
       webhookUrl: WEBHOOK_URL,
       optOuts: { isOptedOut: async (to) => optedOut.has(to) },
-      publish: inboxQueuePublisher(env.clients.sqs, env.inboxQueueUrl),
-      findSentSms: findSentSmsIn(async ({ recipient }) => (await emulatorListing()).filter((sms) => sms.to === recipient)),
+      publish: inboxTopicPublisher(env.clients.sns, env.inboxTopicArn),
+      // CALLR's listing (sms.get_list OUT), as the emulator answers it.
+      findSentSms: findSentSmsIn(callrOutboundListing(createCallrClient({ apiUrl: emulator.url, credentials: { apiKey: API_KEY } }))),
       deadLetterQueueUrl: env.outboxDeadLetterQueueUrl,
       now: () => now,
       claimStaleAfterMs: 60_000,
@@ -157,6 +170,24 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
         failedAt: START.toISOString(),
       },
     ]);
+  });
+
+  it('asks the opt-out registry: a STOP to any of our numbers refuses the send, a later START lets it through', async () => {
+    const key = new TextEncoder().encode('k'.repeat(32));
+    const to = '+33611112222';
+    const optOuts = createOptOutChecker({ table, key: async () => key });
+    const change = { senderHash: hashNumber(key, to), ourNumber: '38100', messageId: 'MO1', word: 'STOP', action: 'stop' as const, at: '2026-03-01T10:00:00.000Z' };
+    await applyOptOutChange(table, change);
+
+    await handler({ optOuts })(await deliver(JSON.stringify(newRequest({ to }))));
+    await applyOptOutChange(table, { ...change, action: 'start', word: 'START', messageId: 'MO2', at: '2026-03-01T11:00:00.000Z' });
+    await handler({ optOuts })(await deliver(JSON.stringify(newRequest({ to }))));
+
+    expect((await outcomes()).map((outcome) => [outcome.kind, 'reason' in outcome ? outcome.reason : null])).toEqual([
+      ['sms.send_failed', 'opted_out'],
+      ['sms.sent', null],
+    ]);
+    expect(sendCalls()).toHaveLength(1);
   });
 
   it('tells a CALLR refusal with its code, and does not try again', async () => {
@@ -249,6 +280,62 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
     await handler()(await deliver(body));
     expect(sendCalls()).toHaveLength(1);
     expect((await outcomes()).map((outcome) => outcome.kind)).toEqual(['sms.sent']);
+  });
+
+  it('joins a delivery status stored before the send was recorded: sms.sent, then its sms.status', async () => {
+    const request = newRequest();
+    const emulated = createCallrClient({ apiUrl: emulator.url, credentials: { apiKey: API_KEY } });
+    // CALLR's first status overtakes its answer: the persister stores it, with nothing to join it to yet.
+    const statusFirst = {
+      sendSms: async (input: Parameters<typeof emulated.sendSms>[0]) => {
+        const { hash } = await emulated.sendSms(input);
+        const status = { id: hash, from: '38100', to: request.to, status: 'PENDING', statusError: null, history: [], eventId: 'e'.repeat(32), eventAt: START.toISOString(), updatedAt: START.toISOString() };
+        await applyStatusUpdate(table, { status, rawEvent: Buffer.from('{}'), writeToken: 'w1' });
+        expect(await forwardStoredStatus(table, hash, inboxTopicPublisher(env.clients.sns, env.inboxTopicArn))).toBe('not_outbound');
+        return { hash };
+      },
+    };
+
+    await handler({ callr: statusFirst })(await deliver(JSON.stringify(request)));
+
+    const [sent, status] = await outcomes();
+    expect(sent).toMatchObject({ kind: 'sms.sent', requestId: request.requestId });
+    expect(status).toEqual({
+      schemaVersion: 1,
+      kind: 'sms.status',
+      requestId: request.requestId,
+      hash: (sent as { hash: string }).hash,
+      to: request.to,
+      from: '38100',
+      userData: 'booking-42',
+      status: 'PENDING',
+      statusError: null,
+      statusAt: START.toISOString(),
+      eventId: 'e'.repeat(32),
+    });
+    // Its first status told the number it went from: threading skips it for replies to another number of ours.
+    expect(await record(request.requestId)).toMatchObject({ from: '38100' });
+    // Once: the same status again is no new transition.
+    expect(await forwardStoredStatus(table, (sent as { hash: string }).hash, inboxTopicPublisher(env.clients.sns, env.inboxTopicArn))).toBe('already_forwarded');
+  });
+
+  it('threads a reply to the latest SMS sent to its sender within the window, from the number it wrote to when known', async () => {
+    const number = '+33655556666';
+    const at = (minutes: number) => new Date(START.getTime() + minutes * 60_000);
+    const send = async (requestId: string, minutes: number, hash: string, from?: string) => {
+      await claimOutboundRequest(table, { request: { requestId, to: number, text: 'hi', userData: requestId }, token: 't', at: at(minutes) });
+      await recordSent(table, requestId, { hash, at: at(minutes), confirmedBy: 'answer', ...(from ? { from } : {}) });
+    };
+    await send(`old-${counter}`, -8 * 24 * 60, 'OLD00001');
+    await send(`from38100-${counter}`, 1, 'HASH0001', '38100');
+    await send(`from38200-${counter}`, 2, 'HASH0002', '38200');
+    const reply = (to: string, minutes: number) =>
+      threadReply(table, { ...replyMessage, from: '33655556666', to, receivedAt: at(minutes).toISOString() }, { windowMs: DEFAULT_THREADING_WINDOW_MS });
+
+    expect((await reply('38100', 3)).inReplyTo).toEqual({ requestId: `from38100-${counter}`, hash: 'HASH0001', userData: `from38100-${counter}`, sentAt: at(1).toISOString() });
+    expect((await reply('38200', 3)).inReplyTo?.hash).toBe('HASH0002');
+    // Before any of them: the 8-day-old one is outside the 7-day window.
+    expect((await reply('38100', 0)).inReplyTo).toBeUndefined();
   });
 
   it('answers a request that breaks the contract with sms.send_failed invalid_request when it has a requestId, else dead-letters it', async () => {

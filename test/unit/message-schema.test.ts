@@ -15,7 +15,7 @@ describe('docs/message.schema.json', () => {
   });
 
   // Fields added within schema version 1: absent on messages stored before them, or when they do not apply.
-  const OPTIONAL_FIELDS = ['kind', 'source', 'keyword', 'optOut', 'suspectedOptOut', 'arrival'];
+  const OPTIONAL_FIELDS = ['kind', 'source', 'keyword', 'optOut', 'suspectedOptOut', 'arrival', 'inReplyTo'];
 
   it('describes every field of the message, all required but those added within version 1', () => {
     const schema = JSON.parse(readFileSync(MESSAGE_SCHEMA_PATH, 'utf8')) as { properties: object; required: string[] };

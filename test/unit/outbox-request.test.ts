@@ -1,5 +1,5 @@
 import { parseOutboxRequest, MAX_OUTBOX_TEXT_LENGTH, MAX_USER_DATA_LENGTH } from '../../functions/outbox/request';
-import { findSentSmsIn, LOOKUP_MARGIN_MS, type ListedOutboundSms } from '../../functions/sender/lost-answers';
+import { findSentSmsIn, ListingIncompleteError, LOOKUP_MARGIN_MS, type ListedOutboundSms } from '../../functions/sender/lost-answers';
 import { textDigest } from '../../functions/messages/outbound-store';
 
 const valid = { requestId: 'order-1234#reminder', to: '+33612345678', text: 'Votre commande est prête 👍' };
@@ -53,29 +53,35 @@ describe('findSentSmsIn (a send whose answer was lost, looked up in CALLR listin
     createdAt: '2026-03-02T09:00:11.000Z',
     ...fields,
   });
+  const listing = (sms: ListedOutboundSms[], complete = true) => async () => ({ sms, complete });
   const query = { to: '+33612345678', textDigest: textDigest(text), userData: 'u1' as string | null, claimedAt };
 
   it('asks one minute either side of the claim, for that recipient', async () => {
     const asked: unknown[] = [];
     await findSentSmsIn(async (range) => {
       asked.push(range);
-      return [];
+      return { sms: [], complete: true };
     })(query);
     expect(asked).toEqual([{ recipient: '+33612345678', from: new Date(claimedAt.getTime() - LOOKUP_MARGIN_MS), to: new Date(claimedAt.getTime() + LOOKUP_MARGIN_MS) }]);
   });
 
   it('finds the SMS with the same recipient (with or without +), text and user data; its hash upper-cased, with its sender', async () => {
-    const found = await findSentSmsIn(async () => [sms({ text: 'another text' }), sms({ userData: 'u2', hash: 'other' }), sms({})])(query);
+    const found = await findSentSmsIn(listing([sms({ text: 'another text' }), sms({ userData: 'u2', hash: 'other' }), sms({})]))(query);
     expect(found).toEqual({ hash: 'ABCD1234', from: '38100' });
   });
 
   it('of two matching SMS, takes the one created nearest the claim', async () => {
-    const found = await findSentSmsIn(async () => [sms({ hash: 'far', createdAt: '2026-03-02T09:00:50.000Z' }), sms({ hash: 'near' })])(query);
+    const found = await findSentSmsIn(listing([sms({ hash: 'far', createdAt: '2026-03-02T09:00:50.000Z' }), sms({ hash: 'near' })]))(query);
     expect(found?.hash).toBe('NEAR');
   });
 
+  it('never concludes from a listing that was not complete: it throws, for the lookup to be tried again', async () => {
+    await expect(findSentSmsIn(listing([sms({ text: 'another text' })], false))(query)).rejects.toThrow(ListingIncompleteError);
+    expect(await findSentSmsIn(listing([sms({})], false))(query)).toEqual({ hash: 'ABCD1234', from: '38100' });
+  });
+
   it('finds nothing when no SMS matches, and does not take one sent without user data for one sent with it', async () => {
-    expect(await findSentSmsIn(async () => [sms({ userData: undefined })])(query)).toBeUndefined();
-    expect(await findSentSmsIn(async () => [sms({ userData: undefined })])({ ...query, userData: null })).toEqual({ hash: 'ABCD1234', from: '38100' });
+    expect(await findSentSmsIn(listing([sms({ userData: undefined })]))(query)).toBeUndefined();
+    expect(await findSentSmsIn(listing([sms({ userData: undefined })]))({ ...query, userData: null })).toEqual({ hash: 'ABCD1234', from: '38100' });
   });
 });

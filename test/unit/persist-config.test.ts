@@ -22,7 +22,18 @@ describe('loadPersistConfig', () => {
       tableName: 'callr-inbound-sms-messages',
       deadLetterQueueUrl: VALID_ENV.DEAD_LETTER_QUEUE_URL,
       inboxTopicArn: VALID_ENV.INBOX_TOPIC_ARN,
+      threadingWindowMs: 7 * 24 * 3600 * 1000,
     });
+  });
+
+  it.each([
+    ['a window in seconds', '3600', 3_600_000],
+  ])('reads THREADING_WINDOW_SECONDS: %s', (_name, value, expected) => {
+    expect(loadPersistConfig({ ...VALID_ENV, THREADING_WINDOW_SECONDS: value }).threadingWindowMs).toBe(expected);
+  });
+
+  it.each(['0', '1.5', 'a week'])('refuses THREADING_WINDOW_SECONDS=%s, saying what it holds', (value) => {
+    expect(problemsOf({ ...VALID_ENV, THREADING_WINDOW_SECONDS: value })).toEqual([expect.stringMatching(/^THREADING_WINDOW_SECONDS must be a whole number of seconds/)]);
   });
 
   it('reads where the number hash key comes from', () => {
