@@ -5,7 +5,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { HandledEventType } from '../functions/callr/events';
 import type { CallrHmacAlgorithm } from '../functions/callr/signature';
-import { CallrInboundSms, type CallrInboundSmsProps, findPropsProblems } from './callr-inbound-sms';
+import { ReplyBot, ReplyBotQueue } from '../examples/reply-bot/reply-bot';
+import { acknowledgeKeyGrants, CallrInboundSms, type CallrInboundSmsProps, findPropsProblems } from './callr-inbound-sms';
 
 /** The secret name used when the context names none; create it before the first deploy. */
 export const DEFAULT_CALLR_CREDENTIALS_SECRET_NAME = 'callr/api-credentials';
@@ -37,6 +38,7 @@ export const STACK_CONTEXT_KEYS = [
   'ingestReservedConcurrency',
   'inboxVisibilityTimeoutSeconds',
   'webhookWebAclArn',
+  'replyBot',
   'optOutStopWords',
   'optOutStartWords',
   'reconcile',
@@ -56,6 +58,8 @@ export interface StackSettings {
   readonly callrCredentialsKmsKeyArn?: string;
   /** The customer-managed key the table and the queues are encrypted with, if any (prop `encryptionKey`). */
   readonly dataKmsKeyArn?: string;
+  /** Deploy the example consumer (examples/reply-bot) beside the system: `-c replyBot=true`. */
+  readonly replyBot?: boolean;
   /** True when the name is the default because the context named none. */
   readonly usesDefaultCredentialsSecretName: boolean;
   /**
@@ -164,6 +168,8 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     );
   }
   const inboxVisibilityTimeoutSeconds = reader.number('inboxVisibilityTimeoutSeconds');
+  const replyBot = reader.boolean('replyBot');
+  if (replyBot && outbox === false) problems.push('replyBot answers through the outbox: leave outbox on (it is by default), or replyBot off');
 
   const props: StackSettings['props'] = {
     subscribeWebhook,
@@ -222,6 +228,7 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     ...(needsCredentials && secretArn !== undefined ? { callrCredentialsSecretArn: secretArn } : {}),
     ...(needsCredentials && keyArn !== undefined ? { callrCredentialsKmsKeyArn: keyArn } : {}),
     ...(dataKeyArn !== undefined ? { dataKmsKeyArn: dataKeyArn } : {}),
+    ...(replyBot ? { replyBot: true } : {}),
     usesDefaultCredentialsSecretName: needsCredentials && secretName === undefined && secretArn === undefined,
     unusedKeys,
     props: withoutUndefined(props),
@@ -345,8 +352,25 @@ export class CallrInboundSmsStack extends Stack {
           'and stored messages never reach downstream (docs/infrastructure.md, encryptionKey).',
       );
     }
-    this.system = new CallrInboundSms(this, 'CallrInboundSms', { ...settings.props, callrCredentialsSecret, callrCredentialsKey, encryptionKey });
+    // The example consumer's queue goes into the construct's subscribers, so it exists first; its
+    // function needs the outbox queue the construct creates, so it comes after.
+    const replyBotQueue = settings.replyBot ? new ReplyBotQueue(this, 'ReplyBotQueue') : undefined;
+    const subscribers = [...(settings.props.subscribers ?? []), ...(replyBotQueue ? [replyBotQueue.subscriber] : [])];
+    this.system = new CallrInboundSms(this, 'CallrInboundSms', {
+      ...settings.props,
+      ...(subscribers.length > 0 ? { subscribers } : {}),
+      callrCredentialsSecret,
+      callrCredentialsKey,
+      encryptionKey,
+    });
     const { system } = this;
+    if (replyBotQueue) {
+      if (!system.outboxQueue) {
+        throw new StackContextError(['replyBot answers through the outbox, which needs the CALLR credentials: give callrCredentialsSecretName (or leave subscribeWebhook on)']);
+      }
+      const replyBot = new ReplyBot(this, 'ReplyBot', { queue: replyBotQueue, outboxQueue: system.outboxQueue });
+      if (encryptionKey) acknowledgeKeyGrants([replyBot.function]);
+    }
 
     const output = (id: string, value: string, description: string): CfnOutput =>
       new CfnOutput(this, id, { value, description });

@@ -708,7 +708,7 @@ export class CallrInboundSms extends Construct {
  * Acknowledged on every Lambda role of the construct: the ones that got no such grant have nothing
  * to acknowledge, and a Lambda added later is covered.
  */
-function acknowledgeKeyGrants(functions: readonly NodejsFunction[]): void {
+export function acknowledgeKeyGrants(functions: readonly NodejsFunction[]): void {
   for (const fn of functions) {
     if (!fn.role) continue;
     for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {

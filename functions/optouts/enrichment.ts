@@ -51,6 +51,7 @@ export function createInboundEnrichment(deps: InboundEnrichmentDependencies): In
       word: verdict.word,
       messageId: message.id,
       at: message.receivedAt,
+      eventAt: message.eventAt,
       expiresAt: expiresAtFor('optOutEvidence', (deps.now ?? (() => new Date()))(), deps.retention ?? {}),
     });
     deps.metrics.addMetric(changed ? OPT_OUT_METRIC.applied : OPT_OUT_METRIC.unchanged, MetricUnit.Count, 1);

@@ -29,6 +29,12 @@ export interface OptOutChange {
   readonly messageId: string;
   /** The MO's receivedAt (ISO 8601 UTC): later wins. */
   readonly at: string;
+  /**
+   * The MO's event time (ISO 8601 UTC, milliseconds): decides between two MOs of the same
+   * receivedAt, which CALLR gives to the second (a STOP and a START typed in one second).
+   * @default `at`
+   */
+  readonly eventAt?: string;
   /** When the item expires (TTL, epoch seconds: retention.optOutEvidence); absent: kept until erased. */
   readonly expiresAt?: number;
 }
@@ -39,9 +45,10 @@ export interface OptOutRecord {
   readonly word: string;
   readonly messageId: string;
   readonly at: string;
+  readonly eventAt?: string;
 }
 
-const ATTRIBUTES = { optedOut: 'optedOut', word: 'word', messageId: 'messageId', at: 'at' } as const;
+const ATTRIBUTES = { optedOut: 'optedOut', word: 'word', messageId: 'messageId', at: 'at', eventAt: 'eventAt' } as const;
 
 function optOutKey(senderHash: string, ourNumber: string): Record<string, string> {
   return {
@@ -58,6 +65,7 @@ function optOutKey(senderHash: string, ourNumber: string): Record<string, string
  * Throttling and network errors propagate; a write DynamoDB refuses for good is an ItemRejectedError.
  */
 export async function applyOptOutChange(table: MessageTable, change: OptOutChange): Promise<{ changed: boolean }> {
+  const eventAt = change.eventAt ?? change.at;
   try {
     await rejectingPermanentErrors(() =>
       table.documents.send(
@@ -69,11 +77,16 @@ export async function applyOptOutChange(table: MessageTable, change: OptOutChang
             [ATTRIBUTES.word]: change.word,
             [ATTRIBUTES.messageId]: change.messageId,
             [ATTRIBUTES.at]: change.at,
+            [ATTRIBUTES.eventAt]: eventAt,
             ...(change.expiresAt === undefined ? {} : { [EXPIRES_AT_ATTRIBUTE]: change.expiresAt }),
           },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #at < :at OR (#at = :at AND #messageId < :messageId)',
-          ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#at': ATTRIBUTES.at, '#messageId': ATTRIBUTES.messageId },
-          ExpressionAttributeValues: { ':at': change.at, ':messageId': change.messageId },
+          // Later receivedAt wins; on the same receivedAt (CALLR gives seconds), the later event time;
+          // then the greater MO id, so that every order of arrival ends the same.
+          ConditionExpression:
+            'attribute_not_exists(#pk) OR #at < :at OR (#at = :at AND (attribute_not_exists(#eventAt) OR #eventAt < :eventAt OR ' +
+            '(#eventAt = :eventAt AND #messageId < :messageId)))',
+          ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#at': ATTRIBUTES.at, '#eventAt': ATTRIBUTES.eventAt, '#messageId': ATTRIBUTES.messageId },
+          ExpressionAttributeValues: { ':at': change.at, ':eventAt': eventAt, ':messageId': change.messageId },
         }),
       ),
     );
@@ -120,6 +133,7 @@ function toRecord(item: Record<string, unknown>): OptOutRecord {
     word: item[ATTRIBUTES.word] as string,
     messageId: item[ATTRIBUTES.messageId] as string,
     at: item[ATTRIBUTES.at] as string,
+    ...(typeof item[ATTRIBUTES.eventAt] === 'string' ? { eventAt: item[ATTRIBUTES.eventAt] as string } : {}),
   };
 }
 

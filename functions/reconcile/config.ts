@@ -1,5 +1,6 @@
 import { DEFAULT_CALLR_API_URL, DEFAULT_CALLR_RETRIES, DEFAULT_CALLR_TIMEOUT_MS } from '../callr/json-rpc-client';
 import { NUMBER_HASH_KEY_ARN_VARIABLE, readNumberHashKeyConfig, type NumberHashKeyConfig } from '../privacy/number-hash-key';
+import { environmentReader } from '../config/environment';
 
 /**
  * The reconcile Lambda's configuration, read from the environment and checked once at cold start,
@@ -34,19 +35,7 @@ export class ReconcileConfigError extends Error {
 
 export function loadReconcileConfig(env: Readonly<Record<string, string | undefined>>): ReconcileConfig {
   const problems: string[] = [];
-  const read = (name: string): string | undefined => env[name]?.trim() || undefined;
-  const required = (name: string, what: string): string => {
-    const value = read(name);
-    if (!value) problems.push(`${name} is required: ${what}.`);
-    return value ?? '';
-  };
-  const integer = (name: string, fallback: number, min: number): number => {
-    const raw = read(name);
-    if (!raw) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) problems.push(`${name} must be an integer >= ${min} (got "${raw}"); unset it for the default ${fallback}.`);
-    return value;
-  };
+  const { read, required, integer } = environmentReader(env, problems);
   const callrApiUrl = read('CALLR_API_URL') ?? DEFAULT_CALLR_API_URL;
   if (!URL.canParse(callrApiUrl) || new URL(callrApiUrl).protocol !== 'https:') {
     problems.push(`CALLR_API_URL must be an https URL (the requests carry the CALLR credentials); got "${callrApiUrl}".`);

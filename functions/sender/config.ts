@@ -2,6 +2,7 @@ import { DEFAULT_CALLR_API_URL, DEFAULT_CALLR_TIMEOUT_MS } from '../callr/json-r
 import { INBOX_TOPIC_ARN_VARIABLE, readInboxTopicArn } from '../inbox/config';
 import { readNumberHashKeyConfig, type NumberHashKeyConfig, NUMBER_HASH_KEY_ARN_VARIABLE } from '../privacy/number-hash-key';
 import { SENDER_TIMEOUT_SECONDS } from '../queues/queue-design';
+import { environmentReader } from '../config/environment';
 
 /**
  * The sender Lambda's configuration, read from the environment and checked once at cold start.
@@ -43,12 +44,7 @@ export class SenderConfigError extends Error {
 /** `CALLR_CREDENTIALS_SECRET_ARN`, the secret holding {"apiKey"} or {"login","password"}, is required inside Lambda. */
 export function loadSenderConfig(env: Readonly<Record<string, string | undefined>>): SenderConfig {
   const problems: string[] = [];
-  const read = (name: string): string | undefined => env[name]?.trim() || undefined;
-  const required = (name: string, what: string): string => {
-    const value = read(name);
-    if (!value) problems.push(`${name} is required: ${what}.`);
-    return value ?? '';
-  };
+  const { read, required, integer } = environmentReader(env, problems);
   const url = (name: string, what: string, fallback?: string): string => {
     const value = read(name) ?? fallback;
     if (!value) {
@@ -56,13 +52,6 @@ export function loadSenderConfig(env: Readonly<Record<string, string | undefined
       return '';
     }
     if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) problems.push(`${name} must be an http(s) URL (${what}); got "${value}".`);
-    return value;
-  };
-  const integer = (name: string, fallback: number, min: number): number => {
-    const raw = read(name);
-    if (!raw) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) problems.push(`${name} must be an integer >= ${min} (got "${raw}"); unset it for the default ${fallback}.`);
     return value;
   };
 

@@ -7,7 +7,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { INBOX_TOPIC_ARN_VARIABLE } from '../../functions/inbox/config';
 import { METRICS_NAMESPACE, SERVICE_NAMES, STACK_DIMENSION } from '../../functions/observability/observability';
@@ -23,6 +23,7 @@ import { SENDER_METRIC } from '../../functions/sender/send-request';
 import { createCallrFunction, grantCallrCredentials, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
 import type { MessageStore } from './message-store';
 import type { InboxFanOut } from './inbox';
+import { createSecureQueue } from './queues';
 
 /**
  * What the sender may do with the table: claim and update send records, write the SMS link,
@@ -79,15 +80,7 @@ export class Outbox {
 
   constructor(scope: Construct, props: OutboxProps) {
     const { store } = props;
-    const createQueue = (id: string, queueProps: sqs.QueueProps): sqs.Queue =>
-      new sqs.Queue(scope, id, {
-        ...queueProps,
-        ...(props.encryptionKey
-          ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
-          : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
-        enforceSSL: true,
-        removalPolicy: props.removalPolicy,
-      });
+    const createQueue = (id: string, queueProps: sqs.QueueProps): sqs.Queue => createSecureQueue(scope, id, props, queueProps);
     this.outboxDeadLetterQueue = createQueue('OutboxDeadLetterQueue', { retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS) });
     this.outboxQueue = createQueue('OutboxQueue', {
       retentionPeriod: Duration.days(OUTBOX_RETENTION_DAYS),

@@ -10,6 +10,26 @@ import {
   MAX_RECEIVE_COUNT,
 } from '../../functions/queues/queue-design';
 
+/**
+ * Every queue of the construct: encrypted (under the customer-managed key when one is given, else
+ * SSE-SQS), TLS only, and kept or deleted like the data.
+ */
+export function createSecureQueue(
+  scope: Construct,
+  id: string,
+  security: { readonly encryptionKey?: kms.IKey; readonly removalPolicy: RemovalPolicy },
+  queueProps: sqs.QueueProps,
+): sqs.Queue {
+  return new sqs.Queue(scope, id, {
+    ...queueProps,
+    ...(security.encryptionKey
+      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: security.encryptionKey }
+      : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+    enforceSSL: true,
+    removalPolicy: security.removalPolicy,
+  });
+}
+
 /** Props of {@link CallrQueues}. */
 export interface CallrQueuesProps {
   /**
@@ -51,15 +71,7 @@ export class CallrQueues {
   readonly inboxQueue: sqs.Queue;
 
   constructor(scope: Construct, props: CallrQueuesProps) {
-    const createQueue = (id: string, queueProps: sqs.QueueProps): sqs.Queue =>
-      new sqs.Queue(scope, id, {
-        ...queueProps,
-        ...(props.encryptionKey
-          ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
-          : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
-        enforceSSL: true,
-        removalPolicy: props.removalPolicy,
-      });
+    const createQueue = (id: string, queueProps: sqs.QueueProps): sqs.Queue => createSecureQueue(scope, id, props, queueProps);
 
     this.deadLetterQueue = createQueue('DeadLetterQueue', {
       retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),

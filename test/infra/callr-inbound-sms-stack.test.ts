@@ -1,3 +1,4 @@
+import { ReplyBotQueue } from '../../examples/reply-bot/reply-bot';
 import { App, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -137,6 +138,7 @@ describe('readStackContext', () => {
       ],
     ],
     ['an unknown removal policy', { removalPolicy: 'snapshot' }, ['removalPolicy is "snapshot"; use retain or destroy']],
+    ['a reply bot without the outbox', { replyBot: 'true', outbox: 'false' }, ['replyBot answers through the outbox: leave outbox on (it is by default), or replyBot off']],
     ['no stop word left', { optOutStopWords: ',' }, ['optOutStopWords / optOutStartWords: there must be at least one stop word: without one, nobody could opt out']],
     [
       'values the construct refuses, named by their context keys',
@@ -301,6 +303,21 @@ describe('CallrInboundSmsStack', () => {
     expect(Annotations.fromStack(stack).findInfo('*', Match.anyValue()).map((info) => info.entry.data)).toEqual([
       'subscribeWebhook is false, so these context values are not used: callrCredentialsSecretName.',
     ]);
+  });
+
+  it('deploys the example reply bot with -c replyBot=true: its queue on the inbox topic for HELP only, its function sending to the outbox', () => {
+    const { stack, template } = synthStack({ replyBot: 'true' });
+    const botQueue = stack.node.findChild('ReplyBotQueue') as ReplyBotQueue;
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      RawMessageDelivery: true,
+      Endpoint: stack.resolve(botQueue.queue.queueArn),
+      FilterPolicy: { kind: ['sms.mo'], keyword: ['HELP', 'AIDE'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ OUTBOX_QUEUE_URL: stack.resolve(stack.system.outboxQueue!.queueUrl) }) },
+    });
+    expect(byDefault.stack.node.tryFindChild('ReplyBot')).toBeUndefined();
   });
 
   it('opens the dashboard of this stack from its output', () => {

@@ -40,6 +40,7 @@ const CONTEXTS: [string, Record<string, unknown>][] = [
       removalPolicy: 'destroy',
       callrApiUrl: 'https://callr.example.test/json-rpc/v1.1/',
       dataKmsKeyArn: 'arn:aws:kms:eu-west-3:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666',
+      replyBot: 'true',
     },
   ],
   ['without subscription', { subscribeWebhook: false }],

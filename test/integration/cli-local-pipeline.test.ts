@@ -128,7 +128,7 @@ describe('callr-mo against a local pipeline', () => {
         number: e164,
         to: null,
         optedOut: true,
-        records: [{ ourNumber: '38123', optedOut: true, word: 'STOP', messageId: expect.any(String), at: expect.any(String) }],
+        records: [{ ourNumber: '38123', optedOut: true, word: 'STOP', messageId: expect.any(String), at: expect.any(String), eventAt: expect.any(String) }],
       });
       expect(JSON.parse(await check(['--to', '38123', '--json']))).toMatchObject({ optedOut: true });
       expect(JSON.parse(await check(['--to', '+33199001234', '--json']))).toEqual({ number: e164, to: '+33199001234', optedOut: false, records: [] });

@@ -83,11 +83,25 @@ describe('opt-out registry', () => {
     for (const index of indexes) await applyOptOutChange(table, changes[index]!);
 
     expect(await getOptOutRecords(table, hashNumber(KEY, sender))).toEqual([
-      { ourNumber: SHORTCODE, optedOut: true, word: 'ARRET', messageId: 'M2', at: at(12) },
+      { ourNumber: SHORTCODE, optedOut: true, word: 'ARRET', messageId: 'M2', at: at(12), eventAt: at(12) },
     ]);
   });
 
-  it('breaks a tie on time by MO id, so both orders end the same', async () => {
+  it('on the same receivedAt (CALLR gives seconds), the later event wins: STOP then START in one second opts back in, in either order of arrival', async () => {
+    const [first, second] = [newSender(), newSender()];
+    const second0 = at(25);
+    const stop = (sender: string) => change(sender, { messageId: 'ZZSTOP', at: second0, eventAt: '2024-05-01T10:25:00.100Z' });
+    const start = (sender: string) => change(sender, { action: 'start', word: 'START', messageId: 'AASTART', at: second0, eventAt: '2024-05-01T10:25:00.900Z' });
+    await applyOptOutChange(table, stop(first));
+    await applyOptOutChange(table, start(first));
+    await applyOptOutChange(table, start(second));
+    expect(await applyOptOutChange(table, stop(second))).toEqual({ changed: false });
+
+    expect(await optedOut(first)).toBe(false);
+    expect(await optedOut(second)).toBe(false);
+  });
+
+  it('breaks a tie on both times by MO id, so both orders end the same', async () => {
     const [first, second] = [newSender(), newSender()];
     const stop = (sender: string) => change(sender, { messageId: 'TIE-A', at: at(20) });
     const start = (sender: string) => change(sender, { action: 'start', word: 'START', messageId: 'TIE-B', at: at(20) });
@@ -108,7 +122,7 @@ describe('opt-out registry', () => {
       new ScanCommand({ TableName: env.tableName, FilterExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `optout#${hashNumber(KEY, sender)}` } }),
     );
     expect(Items).toEqual([
-      { pk: `optout#${hashNumber(KEY, sender)}`, sk: `to#${SHORTCODE}`, optedOut: true, word: 'STOP', messageId: 'EVIDENCE1', at: at(30) },
+      { pk: `optout#${hashNumber(KEY, sender)}`, sk: `to#${SHORTCODE}`, optedOut: true, word: 'STOP', messageId: 'EVIDENCE1', at: at(30), eventAt: at(30) },
     ]);
     expect(JSON.stringify(Items)).not.toContain(sender.slice(1));
   });
