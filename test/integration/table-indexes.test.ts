@@ -45,13 +45,13 @@ describe('a table without the newer indexes', () => {
   });
   afterAll(() => env.stop());
 
-  it('persists a reply without inReplyTo, and still writes the keyword and number-hash keys', async () => {
-    const persist = createPersistHandler({
+  const persistInto = (tableName: string, tableIndexes?: ReadonlySet<string>) =>
+    createPersistHandler({
       config: {
-        tableName: table.tableName,
+        tableName,
         deadLetterQueueUrl: env.deadLetterQueueUrl,
         inboxTopicArn: env.inboxTopicArn,
-        tableIndexes: new Set(REQUIRED_INDEX_NAMES),
+        ...(tableIndexes ? { tableIndexes } : {}),
       },
       documents: env.clients.documents,
       sqs: env.clients.sqs,
@@ -60,6 +60,9 @@ describe('a table without the newer indexes', () => {
       numberHashKey: testNumberHashKey(),
       ...createObservability('persist'),
     });
+
+  it('persists a reply without inReplyTo, and still writes the keyword and number-hash keys', async () => {
+    const persist = persistInto(table.tableName, new Set(REQUIRED_INDEX_NAMES));
 
     const event = await deliverAsSqsEvent(ingestQueue, [
       ingestQueueMessage(moEventBody({ eventId: 'reply-1', hash: 'REPLY001', from: PERSON, to: OURS, text: 'YES please' })),
@@ -73,6 +76,21 @@ describe('a table without the newer indexes', () => {
     const { Item } = await env.clients.documents.send(new GetCommand({ TableName: table.tableName, Key: { pk: 'sms#REPLY001', sk: 'message' } }));
     expect(Item).toHaveProperty(BY_KEYWORD_INDEX.partitionKey);
     expect(Item).toHaveProperty(BY_NUMBER_HASH_INDEX.partitionKey);
+  });
+
+  it('does not ask threading when told the index is missing (TABLE_INDEXES), where asking would have answered', async () => {
+    // The same send record on a table that has every index: the default config threads the reply.
+    const full: MessageTable = { documents: env.clients.documents, tableName: env.tableName };
+    await claimOutboundRequest(full, { request: { requestId: 'req-2', to: PERSON, text: 'Vote now' }, token: 't2', at: new Date(NOW.getTime() - 60_000) });
+    await recordSent(full, 'req-2', { hash: 'SENT0002', at: new Date(NOW.getTime() - 60_000), confirmedBy: 'answer', from: OURS });
+    const reply = (n: number) => ingestQueueMessage(moEventBody({ eventId: `reply-full-${n}`, hash: `REPLYF0${n}`, from: PERSON, to: OURS, text: 'YES' }));
+
+    expect(await persistInto(env.tableName)(await deliverAsSqsEvent(ingestQueue, [reply(1)]))).toEqual({ batchItemFailures: [] });
+    expect(await persistInto(env.tableName, new Set(REQUIRED_INDEX_NAMES))(await deliverAsSqsEvent(ingestQueue, [reply(2)]))).toEqual({ batchItemFailures: [] });
+    await drainQueue(env.clients.sqs, env.inboxQueueUrl);
+
+    expect(await getMessage(full, 'REPLYF01')).toMatchObject({ inReplyTo: expect.objectContaining({ requestId: 'req-2' }) });
+    expect(await getMessage(full, 'REPLYF02')).not.toHaveProperty('inReplyTo');
   });
 
   it('refuses an erasure, naming the indexes, and erases nothing', async () => {
