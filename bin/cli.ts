@@ -22,6 +22,7 @@ import {
   type RedriveResult,
 } from '../cli/dead-letters';
 import { EXIT_CODE, TargetError, UsageError } from '../cli/errors';
+import { MissingIndexError } from '../functions/messages/table-indexes';
 import { checkSelectorForTarget, formatMessages, listMessages, parseMessageSelector } from '../cli/messages';
 import { checkOptOut, formatOptOutCheck, parseOptOutQuery } from '../cli/optouts';
 import { createMoGenerator, seededRandom } from '../cli/mo-generator';
@@ -679,6 +680,7 @@ export function describeError(error: unknown): { exitCode: number; message: stri
     error instanceof TargetError ||
     error instanceof LocalPipelineNotFoundError ||
     error instanceof InvalidQueryError ||
+    error instanceof MissingIndexError ||
     error instanceof CallrClientConfigError
   ) {
     return { exitCode: EXIT_CODE.usage, message };

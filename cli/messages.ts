@@ -9,6 +9,8 @@ import {
   listRecentMessages,
   type MessageTable,
 } from '../functions/messages/message-store';
+import { BY_KEYWORD_INDEX } from '../functions/messages/table-design';
+import { requireIndexes } from '../functions/messages/table-indexes';
 import { UsageError } from './errors';
 import { oneLine, renderTable } from './format';
 import { SIMULATED_RECIPIENTS } from './mo-generator';
@@ -105,7 +107,9 @@ export async function listMessages(
       return listMessagesBySender(table, { from: selector.from, limit });
     case 'to': {
       const query = { to: selector.to, since: selector.since, until: selector.until, limit };
-      return selector.keyword ? listMessagesByKeyword(table, { ...query, keyword: selector.keyword }) : listMessagesByRecipient(table, query);
+      if (!selector.keyword) return listMessagesByRecipient(table, query);
+      await requireIndexes(table, [BY_KEYWORD_INDEX], 'messages --keyword');
+      return listMessagesByKeyword(table, { ...query, keyword: selector.keyword });
     }
     case 'hash': {
       const message = await getMessage(table, selector.hash);

@@ -44,6 +44,7 @@ export const STACK_CONTEXT_KEYS = [
   'reconcile',
   'reconcileEveryMinutes',
   'reconcileLookBackHours',
+  'tableIndexes',
 ] as const;
 export type StackContextKey = (typeof STACK_CONTEXT_KEYS)[number];
 
@@ -200,6 +201,8 @@ export function readStackContext(get: (key: StackContextKey) => unknown): StackS
     reconcile: reader.boolean('reconcile'),
     reconcileEvery: durationOf(reader.number('reconcileEveryMinutes'), Duration.minutes),
     reconcileLookBack: durationOf(reader.number('reconcileLookBackHours'), Duration.hours),
+    // Checked against the table's index names by findPropsProblems below.
+    tableIndexes: reader.list('tableIndexes'),
   };
 
   // The credentials serve the subscription, the reconciliation sweep and the outbox (both on by default with them).

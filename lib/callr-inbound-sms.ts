@@ -25,6 +25,7 @@ import { findRetentionProblems, NumberHashKey, type RetentionProps } from './con
 import { CallrQueues } from './constructs/queues';
 import { findReconcileProblems, reconcileEveryOf, reconcileLookBackOf, Reconciliation, type ReconcileSettings } from './constructs/reconcile';
 import { WebhookSubscription } from './constructs/webhook-subscription';
+import { parseTableIndexNames } from '../functions/messages/table-indexes';
 
 export { CLOUDFRONT_WAF_REGION, WebhookRateLimitAcl, type WebhookRateLimitAclProps } from './constructs/flood-protection';
 export type { InboxSubscriber } from './constructs/inbox';
@@ -75,6 +76,17 @@ export interface CallrInboundSmsProps extends ReconcileSettings {
    * @default Duration.days(7)
    */
   readonly threadingWindow?: Duration;
+
+  /**
+   * The indexes of the messages table, by name, to upgrade a table deployed before some of them:
+   * CloudFormation adds one index per stack update, so such a table gets them one deploy at a time
+   * (docs/table-design.md, "Deploying it onto an existing table"). `bySender` and `byRecipient` are
+   * always there, named or not. Without `byOutboundRecipient` replies get no `inReplyTo`; without
+   * `byKeyword` or `byNumberHash` the keyword listing and the erasure refuse, naming it. Their keys
+   * are written all along, so an index added later is backfilled.
+   * @default - every index (TABLE_INDEXES)
+   */
+  readonly tableIndexes?: readonly string[];
 
   /**
    * The CALLR event types to subscribe to, one webhook each.
@@ -445,6 +457,7 @@ export function findPropsProblems(props: CallrInboundSmsProps): string[] {
       problems.push(`${name} must be longer than zero seconds`);
     }
   }
+  if (props.tableIndexes !== undefined) parseTableIndexNames(props.tableIndexes, 'tableIndexes', problems);
   const threadingWindow = props.threadingWindow;
   if (threadingWindow !== undefined && !threadingWindow.isUnresolved() && !(threadingWindow.toMilliseconds() % 1000 === 0 && threadingWindow.toMilliseconds() >= 1000)) {
     problems.push('threadingWindow must be a whole number of seconds, at least one');
@@ -579,6 +592,7 @@ export class CallrInboundSms extends Construct {
       logs: logSettings,
       persistMaxConcurrency: props.persistMaxConcurrency ?? DEFAULTS.persistMaxConcurrency,
       threadingWindow: props.threadingWindow,
+      tableIndexes: props.tableIndexes,
       retention: props.retention,
       encryptionKey: props.encryptionKey,
       optOutWords: props.optOutWords,

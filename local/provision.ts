@@ -1,9 +1,4 @@
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceInUseException,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { findFilterPolicyProblems, type InboxFilterPolicy } from '../functions/inbox/filter-policy';
@@ -17,7 +12,8 @@ import {
   OUTBOX_RETENTION_DAYS,
   OUTBOX_VISIBILITY_TIMEOUT_SECONDS,
 } from '../functions/queues/queue-design';
-import { KEY_ATTRIBUTES, TABLE_INDEXES, TABLE_KEYS } from '../functions/messages/table-design';
+import { keyAttributes, TABLE_INDEXES, TABLE_KEYS, type IndexDesign } from '../functions/messages/table-design';
+import { findMissingIndexes } from '../functions/messages/table-indexes';
 
 /**
  * Creates on the emulators the table and queues that the CDK construct declares, from the same
@@ -28,20 +24,25 @@ import { KEY_ATTRIBUTES, TABLE_INDEXES, TABLE_KEYS } from '../functions/messages
 /**
  * Creates the table with every index, or finds it in place. Answers the indexes an existing table
  * (from an earlier version, on disk in the data directory) lacks: dynalite cannot add an index to
- * a table, so the caller says what will not work and how to get it.
+ * a table, so the caller says what will not work and how to get it. `indexes` (tests) creates a
+ * table as one deployed before some of them.
  */
-export async function createMessageTable(dynamodb: DynamoDBClient, tableName: string): Promise<{ missingIndexes: string[] }> {
+export async function createMessageTable(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  indexes: readonly IndexDesign[] = TABLE_INDEXES,
+): Promise<{ missingIndexes: string[] }> {
   try {
     await dynamodb.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: KEY_ATTRIBUTES.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        AttributeDefinitions: keyAttributes(indexes).map((name) => ({ AttributeName: name, AttributeType: 'S' })),
         KeySchema: [
           { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
           { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
+        GlobalSecondaryIndexes: indexes.map((index) => ({
           IndexName: index.indexName,
           KeySchema: [
             { AttributeName: index.partitionKey, KeyType: 'HASH' },
@@ -57,9 +58,7 @@ export async function createMessageTable(dynamodb: DynamoDBClient, tableName: st
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
-  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
-  return { missingIndexes: TABLE_INDEXES.map((index) => index.indexName).filter((name) => !present.has(name)) };
+  return { missingIndexes: await findMissingIndexes(dynamodb, tableName) };
 }
 
 export interface LocalQueues {

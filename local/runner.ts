@@ -8,6 +8,7 @@ import { createHmacSecretSource } from '../functions/ingest/hmac-secrets';
 import { loadPersistConfig } from '../functions/persist/config';
 import { createNumberHashKeyLoader, staticNumberHashKey } from '../functions/privacy/number-hash-key';
 import { createPersistHandler } from '../functions/persist/create-persist-handler';
+import { ALL_INDEX_NAMES, TABLE_INDEXES_VARIABLE } from '../functions/messages/table-indexes';
 import { DEFAULT_RECONCILE_LOOK_BACK_SECONDS } from '../functions/reconcile/config';
 import { reconcileInbound, type SweepDependencies, type SweepSummary } from '../functions/reconcile/sweep';
 import { LOCAL_RESOURCE_NAMES, PERSIST_BATCH_SIZE, PERSIST_TIMEOUT_SECONDS } from '../functions/queues/queue-design';
@@ -128,8 +129,8 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
     const { missingIndexes } = await createMessageTable(clients.dynamodb, tableName);
     if (missingIndexes.length > 0) {
       log(
-        `the local table in ${config.dataDir} predates the ${missingIndexes.join(', ')} index(es): queries by them fail and ` +
-          `its messages are still stored. To get them, stop, delete ${join(config.dataDir, 'dynamodb')} (its messages go) and start again.`,
+        `the local table in ${config.dataDir} predates the ${missingIndexes.join(', ')} index(es): what needs them refuses ` +
+          `(replies get no inReplyTo, erasure and messages --keyword say so) and its messages are still stored. To get them, stop, delete ${join(config.dataDir, 'dynamodb')} (its messages go) and start again.`,
       );
     }
     const queues = await createQueues(clients, LOCAL_RESOURCE_NAMES);
@@ -163,6 +164,8 @@ export async function startLocalPipeline(config: LocalConfig, options: LocalPipe
 
     const persistConfig = loadPersistConfig({
       TABLE_NAME: tableName,
+      // As the construct tells the Lambda: a table on disk from before an index is not asked it.
+      [TABLE_INDEXES_VARIABLE]: ALL_INDEX_NAMES.filter((name) => !missingIndexes.includes(name)).join(','),
       DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
       INBOX_TOPIC_ARN: queues.inboxTopicArn,
       NUMBER_HASH_KEY: numberHashKey,

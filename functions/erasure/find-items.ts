@@ -14,6 +14,7 @@ import {
   TABLE_KEYS,
 } from '../messages/table-design';
 import type { RetentionKind } from '../privacy/retention';
+import { requireIndexes } from '../messages/table-indexes';
 import { backOff, ErasureIncompleteError, MAX_BATCH_ATTEMPTS } from './errors';
 
 /**
@@ -52,7 +53,10 @@ export function kindOfItem(key: { readonly pk: string; readonly sk: string }): R
   return undefined;
 }
 
+/** Throws a MissingIndexError, before anything is read, when the table lacks an index that finds part of them. */
 export async function findItemsHoldingNumber(table: MessageTable, target: NumberToFind): Promise<ItemRef[]> {
+  // An erasure that cannot ask every index would erase part and write an audit saying it was done.
+  await requireIndexes(table, [BY_NUMBER_HASH_INDEX, BY_OUTBOUND_RECIPIENT_INDEX], 'erasure');
   const found = new Map<string, ItemRef>();
   const add = (key: { pk: string; sk: string }) => {
     const kind = kindOfItem(key);

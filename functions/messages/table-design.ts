@@ -119,9 +119,7 @@ export function numberHashKeys(item: { readonly pk: string; readonly sk: string 
   return { [BY_NUMBER_HASH_INDEX.partitionKey]: numberHash, [BY_NUMBER_HASH_INDEX.sortKey]: `${item.pk}#${item.sk}` };
 }
 
-/** Attribute types of every key attribute (all strings). */
-export const KEY_ATTRIBUTES: readonly string[] = [
-  TABLE_KEYS.partitionKey,
-  TABLE_KEYS.sortKey,
-  ...TABLE_INDEXES.flatMap((index) => [index.partitionKey, index.sortKey]),
-];
+/** Every key attribute of the table with these indexes (all strings). */
+export function keyAttributes(indexes: readonly IndexDesign[] = TABLE_INDEXES): string[] {
+  return [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, ...indexes.flatMap((index) => [index.partitionKey, index.sortKey])];
+}

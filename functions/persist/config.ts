@@ -3,6 +3,7 @@ import { INBOX_TOPIC_ARN_VARIABLE, readInboxTopicArn } from '../inbox/config';
 import { readRetention, type Retention } from '../privacy/retention';
 import { NUMBER_HASH_KEY_ARN_VARIABLE, readNumberHashKeyConfig, type NumberHashKeyConfig } from '../privacy/number-hash-key';
 import { readOptOutWords, type OptOutWords } from '../optouts/words';
+import { parseTableIndexNames, TABLE_INDEXES_VARIABLE } from '../messages/table-indexes';
 
 /**
  * The persist Lambda's configuration, read from the environment and checked once at cold start.
@@ -17,6 +18,12 @@ export interface PersistConfig {
   readonly inboxTopicArn: string;
   /** How far back a reply looks for the outbox SMS it answers (`THREADING_WINDOW_SECONDS`). @default DEFAULT_THREADING_WINDOW_MS (7 days) */
   readonly threadingWindowMs?: number;
+  /**
+   * The index names the table has (TABLE_INDEXES, set by the construct while a table is upgraded
+   * one index per deploy). Without byOutboundRecipient a reply is stored without `inReplyTo`.
+   * @default - every index
+   */
+  readonly tableIndexes?: ReadonlySet<string>;
   /**
    * Where the key of the numbers' keyed hash comes from (NUMBER_HASH_KEY_ARN, or NUMBER_HASH_KEY
    * locally). Required inside Lambda; tests and tools that never hash a number may leave it out.
@@ -62,6 +69,9 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
     problems.push(`THREADING_WINDOW_SECONDS must be a whole number of seconds, at least 1 (how far back a reply looks for the SMS it answers); got "${threadingWindow}".`);
   }
 
+  const tableIndexesValue = read(TABLE_INDEXES_VARIABLE);
+  const tableIndexes = tableIndexesValue === undefined ? undefined : parseTableIndexNames(tableIndexesValue, TABLE_INDEXES_VARIABLE, problems);
+
   const retention = readRetention(env, problems);
   const problemsBefore = problems.length;
   const numberHashKey = readNumberHashKeyConfig(env, problems);
@@ -78,6 +88,7 @@ export function loadPersistConfig(env: PersistEnv): PersistConfig {
     deadLetterQueueUrl: deadLetterQueueUrl ?? '',
     inboxTopicArn: inboxTopicArn ?? '',
     threadingWindowMs: threadingWindowSeconds * 1000,
+    ...(tableIndexes ? { tableIndexes } : {}),
     ...(numberHashKey ? { numberHashKey } : {}),
     ...(Object.keys(retention).length > 0 ? { retention } : {}),
     ...(optOutWords ? { optOutWords } : {}),

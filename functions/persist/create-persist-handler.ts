@@ -24,6 +24,7 @@ import {
 } from '../messages/message-store';
 import { applyStatusUpdate, toOutboundStatus } from '../messages/status-store';
 import { DEFAULT_THREADING_WINDOW_MS, threadReply } from '../messages/threading';
+import { BY_OUTBOUND_RECIPIENT_INDEX } from '../messages/table-design';
 import { inboxTopicPublisher } from '../outbox/publish';
 import { forwardStoredStatus } from '../outbox/status-forward';
 import { createInboundEnrichment } from '../optouts/enrichment';
@@ -133,6 +134,8 @@ const randomAttemptToken = (): string => randomBytes(12).toString('base64url');
 export function createPersistHandler(deps: PersistDependencies): PersistHandler {
   const table: MessageTable = { documents: deps.documents, tableName: deps.config.tableName };
   const newAttemptToken = deps.newAttemptToken ?? randomAttemptToken;
+  // A table being upgraded one index per deploy may not have it yet: replies are then stored without `inReplyTo`.
+  const threadingIndexDeployed = deps.config.tableIndexes?.has(BY_OUTBOUND_RECIPIENT_INDEX.indexName) ?? true;
   // Statuses of SMS sent through the outbox go to the inbox as `sms.status`, beside the messages.
   const publishOutcome = inboxTopicPublisher(deps.sns, deps.config.inboxTopicArn);
   // Keyword and opt-out, before the message is stored (functions/optouts/enrichment.ts).
@@ -205,10 +208,13 @@ export function createPersistHandler(deps: PersistDependencies): PersistHandler 
     logger: Logger,
   ): Promise<PersistOutcome> {
     const now = deps.now();
-    const message = await threadReply(table, await enrichInbound(toInboundMessage(event, now)), {
-      windowMs: deps.config.threadingWindowMs ?? DEFAULT_THREADING_WINDOW_MS,
-      onUnavailable: (error) => logger.warn('threading unavailable: message stored without inReplyTo', { error }),
-    });
+    const enriched = await enrichInbound(toInboundMessage(event, now));
+    const message = threadingIndexDeployed
+      ? await threadReply(table, enriched, {
+          windowMs: deps.config.threadingWindowMs ?? DEFAULT_THREADING_WINDOW_MS,
+          onUnavailable: (error) => logger.warn('threading unavailable: message stored without inReplyTo', { error }),
+        })
+      : enriched;
     // On every line about this record, masked with their keyed hash (log-masking.ts).
     logger.appendKeys({ from: message.from, to: message.to });
     const claim: ForwardClaim = { token: attemptToken, at: now };

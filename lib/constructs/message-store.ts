@@ -6,6 +6,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { BY_OUTBOUND_RECIPIENT_INDEX, TABLE_INDEXES, TABLE_KEYS } from '../../functions/messages/table-design';
+import { indexesNamed, parseTableIndexNames, TABLE_INDEXES_VARIABLE } from '../../functions/messages/table-indexes';
 import { INBOX_TOPIC_ARN_VARIABLE } from '../../functions/inbox/config';
 import { SERVICE_NAMES } from '../../functions/observability/observability';
 import { OPT_OUT_WORDS_VARIABLES } from '../../functions/optouts/words';
@@ -46,6 +47,12 @@ export interface MessageStoreProps {
    */
   readonly threadingWindow?: Duration;
   /**
+   * The table's index names, while a table deployed before some of them is upgraded one index per
+   * deploy; bySender and byRecipient always. Checked by the caller (CallrInboundSms).
+   * @default - every index (TABLE_INDEXES)
+   */
+  readonly tableIndexes?: readonly string[];
+  /**
    * How long inbound messages and statuses are kept (the persister sets their `expiresAt`).
    * @default - kept until erased
    */
@@ -70,6 +77,8 @@ export class MessageStore {
 
   constructor(scope: Construct, props: MessageStoreProps) {
     const { queues } = props;
+    const indexes =
+      props.tableIndexes === undefined ? TABLE_INDEXES : indexesNamed(parseTableIndexNames(props.tableIndexes, 'tableIndexes', []));
     const stringKey = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
     this.table = new dynamodb.TableV2(scope, 'MessagesTable', {
       partitionKey: stringKey(TABLE_KEYS.partitionKey),
@@ -81,7 +90,7 @@ export class MessageStore {
       removalPolicy: props.removalPolicy,
       // A retained table is also protected from a DeleteTable by hand (or by another tool).
       deletionProtection: props.removalPolicy !== RemovalPolicy.DESTROY,
-      globalSecondaryIndexes: TABLE_INDEXES.map((index) => ({
+      globalSecondaryIndexes: indexes.map((index) => ({
         indexName: index.indexName,
         partitionKey: stringKey(index.partitionKey),
         sortKey: stringKey(index.sortKey),
@@ -101,6 +110,8 @@ export class MessageStore {
       memorySize: 512,
       environment: {
         TABLE_NAME: this.table.tableName,
+        // Which indexes the persister may query (threading needs byOutboundRecipient).
+        [TABLE_INDEXES_VARIABLE]: indexes.map((index) => index.indexName).join(','),
         DEAD_LETTER_QUEUE_URL: queues.deadLetterQueue.queueUrl,
         [INBOX_TOPIC_ARN_VARIABLE]: props.inbox.inboxTopic.topicArn,
         ...(props.threadingWindow !== undefined ? { THREADING_WINDOW_SECONDS: String(props.threadingWindow.toSeconds()) } : {}),

@@ -353,6 +353,7 @@ describe('Lambdas', () => {
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       STACK_NAME: 'Test',
       TABLE_NAME: refTo(stack, system.table),
+      TABLE_INDEXES: TABLE_INDEXES.map((index) => index.indexName).join(','),
       DEAD_LETTER_QUEUE_URL: refTo(stack, system.deadLetterQueue),
       INBOX_TOPIC_ARN: refTo(stack, system.inboxTopic),
       NUMBER_HASH_KEY_ARN: refTo(stack, system.numberHashKeySecret),

@@ -36,6 +36,14 @@ describe('loadPersistConfig', () => {
     expect(problemsOf({ ...VALID_ENV, THREADING_WINDOW_SECONDS: value })).toEqual([expect.stringMatching(/^THREADING_WINDOW_SECONDS must be a whole number of seconds/)]);
   });
 
+  it('reads the indexes the table has (TABLE_INDEXES), the two it always had included, and refuses unknown names', () => {
+    expect(loadPersistConfig({ ...VALID_ENV, TABLE_INDEXES: 'byKeyword' }).tableIndexes).toEqual(new Set(['bySender', 'byRecipient', 'byKeyword']));
+    expect(loadPersistConfig(VALID_ENV).tableIndexes).toBeUndefined();
+    expect(problemsOf({ ...VALID_ENV, TABLE_INDEXES: 'bySender,byKeywords' })).toEqual([
+      'TABLE_INDEXES names no index of the table: "byKeywords"; valid: byOutboundRecipient, byKeyword, byNumberHash (bySender and byRecipient are always there).',
+    ]);
+  });
+
   it('reads where the number hash key comes from', () => {
     const secretId = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:number-hash-key-AbCdEf';
     expect(loadPersistConfig({ ...VALID_ENV, NUMBER_HASH_KEY_ARN: secretId }).numberHashKey).toEqual({ kind: 'secrets-manager', secretId });
