@@ -661,6 +661,7 @@ export class CallrInboundSms extends Construct {
       this.outbox = new Outbox(this, {
         inbox: this.inbox,
         encryptionKey: props.encryptionKey,
+        retention: props.retention,
         store: this.store,
         webhookUrl: this.webhookUrl,
         // findPropsProblems refused an outbox without it.

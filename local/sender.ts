@@ -63,6 +63,7 @@ export async function startLocalSender(options: LocalSenderOptions): Promise<Loc
       now: () => new Date(),
       claimStaleAfterMs: config.claimStaleAfterMs,
       lookupGiveUpAfterMs: config.lookupGiveUpAfterMs,
+      retention: config.retention,
       ...observability,
     }),
     observability,

@@ -5,6 +5,7 @@ import type { SendFailureReason } from '../outbox/outcome';
 import { MessageStoreConsistencyError, isConditionalCheckFailed, rejectingPermanentErrors } from './errors';
 import { itemKey, type MessageTable } from './message-store';
 import { BY_OUTBOUND_RECIPIENT_INDEX, ITEM_KIND, OUTBOX_REQUEST_SORT_KEY, TABLE_KEYS } from './table-design';
+import { EXPIRES_AT_ATTRIBUTE } from '../privacy/retention';
 
 /**
  * The outbound half of the table (docs/table-design.md): one send record per outbox request, keyed
@@ -75,7 +76,13 @@ export type ClaimResult =
  */
 export async function claimOutboundRequest(
   table: MessageTable,
-  input: { readonly request: OutboxRequest; readonly token: string; readonly at: Date },
+  input: {
+    readonly request: OutboxRequest;
+    readonly token: string;
+    readonly at: Date;
+    /** TTL of the send record (epoch seconds, `expiresAtFor('outboundRecords', …)`); none by default. */
+    readonly expiresAt?: number;
+  },
 ): Promise<ClaimResult> {
   const { request } = input;
   const claimedAt = input.at.toISOString();
@@ -99,6 +106,7 @@ export async function claimOutboundRequest(
             ...record,
             [BY_OUTBOUND_RECIPIENT_INDEX.partitionKey]: outboundRecipientPartition(request.to),
             [BY_OUTBOUND_RECIPIENT_INDEX.sortKey]: `${claimedAt}#${request.requestId}`,
+            ...(input.expiresAt !== undefined ? { [EXPIRES_AT_ATTRIBUTE]: input.expiresAt } : {}),
           },
           ConditionExpression: 'attribute_not_exists(#pk) OR (#token = :token AND #state = :claimed)',
           ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#token': 'claimToken', '#state': 'state' },
@@ -177,7 +185,7 @@ export async function recordSent(
  * The link from an SMS to the request it was sent for (`sms#<HASH>`, sk `outbound`), beside the
  * SMS's status item: what a delivery status is joined with. Idempotent.
  */
-export async function linkSmsToRequest(table: MessageTable, record: OutboundRecord): Promise<void> {
+export async function linkSmsToRequest(table: MessageTable, record: OutboundRecord, expiresAt?: number): Promise<void> {
   if (!record.hash) throw new RangeError(`outbox request ${record.requestId} has no SMS hash to link`);
   await table.documents.send(
     new PutCommand({
@@ -189,6 +197,7 @@ export async function linkSmsToRequest(table: MessageTable, record: OutboundReco
         userData: record.userData,
         sentAt: record.sentAt,
         ...(record.from ? { from: record.from } : {}),
+        ...(expiresAt !== undefined ? { [EXPIRES_AT_ATTRIBUTE]: expiresAt } : {}),
       },
     }),
   );

@@ -3,6 +3,7 @@ import { INBOX_TOPIC_ARN_VARIABLE, readInboxTopicArn } from '../inbox/config';
 import { readNumberHashKeyConfig, type NumberHashKeyConfig, NUMBER_HASH_KEY_ARN_VARIABLE } from '../privacy/number-hash-key';
 import { SENDER_TIMEOUT_SECONDS } from '../queues/queue-design';
 import { environmentReader } from '../config/environment';
+import { readRetention, type Retention } from '../privacy/retention';
 
 /**
  * The sender Lambda's configuration, read from the environment and checked once at cold start.
@@ -27,6 +28,8 @@ export interface SenderConfig {
   readonly claimStaleAfterMs: number;
   /** How long after its claim an unknown send may still show in CALLR's listing. */
   readonly lookupGiveUpAfterMs: number;
+  /** How long send records are kept (RETENTION_OUTBOUND_RECORDS_SECONDS); none by default. */
+  readonly retention: Retention;
 }
 
 export const SENDER_CONFIG_DEFAULTS = {
@@ -74,6 +77,7 @@ export function loadSenderConfig(env: Readonly<Record<string, string | undefined
     claimStaleAfterMs: integer('CLAIM_STALE_AFTER_MS', SENDER_CONFIG_DEFAULTS.claimStaleAfterMs, 1),
     lookupGiveUpAfterMs: integer('LOOKUP_GIVE_UP_AFTER_MS', SENDER_CONFIG_DEFAULTS.lookupGiveUpAfterMs, 1),
     numberHashKey: numberHashKey(),
+    retention: readRetention(env, problems),
   };
   if (env.AWS_LAMBDA_FUNCTION_NAME?.trim() && !config.callrCredentialsSecretId) {
     problems.push('CALLR_CREDENTIALS_SECRET_ARN is required: the Secrets Manager secret holding {"apiKey"} or {"login","password"}.');

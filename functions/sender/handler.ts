@@ -48,6 +48,7 @@ async function createHandler(): Promise<SenderHandler> {
     now: () => new Date(),
     claimStaleAfterMs: config.claimStaleAfterMs,
     lookupGiveUpAfterMs: config.lookupGiveUpAfterMs,
+    retention: config.retention,
     ...observability,
   });
 }

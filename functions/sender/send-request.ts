@@ -17,6 +17,7 @@ import type { PublishOutcome } from '../outbox/publish';
 import { forwardStoredStatus } from '../outbox/status-forward';
 import { parseOutboxRequest, type OutboxRequest } from '../outbox/request';
 import type { FindSentSms } from './lost-answers';
+import { expiresAtFor, type Retention } from '../privacy/retention';
 
 /**
  * The sender: one outbox request in, at most one SMS out, one outcome on the inbox.
@@ -57,6 +58,8 @@ export interface SenderDependencies {
    * not listed was not sent (`not_sent`).
    */
   readonly lookupGiveUpAfterMs: number;
+  /** How long send records and their links are kept (`outboundRecords`, DynamoDB TTL). @default kept until erased */
+  readonly retention?: Retention;
 }
 
 export type SendOutcome =
@@ -83,13 +86,14 @@ const randomToken = (): string => randomBytes(12).toString('base64url');
 
 export function createSender(deps: SenderDependencies): (body: string) => Promise<SendOutcome> {
   const newToken = deps.newClaimToken ?? randomToken;
+  const expiresAt = (): number | undefined => expiresAtFor('outboundRecords', deps.now(), deps.retention ?? {});
 
   /** Publishes what the record says happened, then marks it published: a crash in between publishes it again. */
   async function publishOutcome(record: OutboundRecord): Promise<void> {
     const outcome = outcomeOfRecord(record);
     if (!outcome) throw new RangeError(`outbox request ${record.requestId} has no outcome yet (${record.state})`);
     // Before sms.sent: a status or a reply may follow it at once, and is joined through the link.
-    if (outcome.kind === 'sms.sent') await linkSmsToRequest(deps.table, record);
+    if (outcome.kind === 'sms.sent') await linkSmsToRequest(deps.table, record, expiresAt());
     await deps.publish(outcome);
     await markOutcomePublished(deps.table, record.requestId, deps.now());
     // A status that came before the send was recorded was stored: joined now.
@@ -204,7 +208,8 @@ export function createSender(deps: SenderDependencies): (body: string) => Promis
       return { kind: 'failed', requestId: parsed.requestId, reason: 'invalid_request' };
     }
     const token = newToken();
-    const claim = await claimOutboundRequest(deps.table, { request: parsed.request, token, at: deps.now() });
+    const at = deps.now();
+    const claim = await claimOutboundRequest(deps.table, { request: parsed.request, token, at, expiresAt: expiresAtFor('outboundRecords', at, deps.retention ?? {}) });
     return claim.claimed ? send(parsed.request, token) : finish(claim.existing);
   };
 }

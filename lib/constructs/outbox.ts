@@ -23,6 +23,7 @@ import { SENDER_METRIC } from '../../functions/sender/send-request';
 import { createCallrFunction, grantCallrCredentials, LAMBDA_ENTRIES, type LogGroupSettings } from './functions';
 import type { MessageStore } from './message-store';
 import type { InboxFanOut } from './inbox';
+import { retentionEnvironment, type RetentionProps } from './privacy';
 import { createSecureQueue } from './queues';
 
 /**
@@ -54,6 +55,8 @@ export interface OutboxProps {
    * @default - SQS-managed encryption
    */
   readonly encryptionKey?: kms.IKey;
+  /** How long send records are kept (`outboundRecords`; the sender sets their `expiresAt`). @default - kept until erased */
+  readonly retention?: RetentionProps;
 }
 
 /** The outbox's alarms; each notifies the alarm topic when it fires and recovers. */
@@ -101,6 +104,7 @@ export class Outbox {
         WEBHOOK_URL: props.webhookUrl,
         CALLR_CREDENTIALS_SECRET_ARN: props.callrCredentialsSecret.secretArn,
         ...(props.callrApiUrl !== undefined ? { CALLR_API_URL: props.callrApiUrl } : {}),
+        ...retentionEnvironment(props.retention),
       },
       logs: props.logs,
     });

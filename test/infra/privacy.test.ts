@@ -25,6 +25,14 @@ describe('retention', () => {
     expect(Object.keys(persistEnv(synthConstruct({}))).filter((name) => name.startsWith('RETENTION_'))).toEqual([]);
   });
 
+  it('gives the sender the outbound records\' retention, and none by default', () => {
+    const senderEnv = (synthesized: ReturnType<typeof synthConstruct>) =>
+      synthesized.template.findResources('AWS::Lambda::Function')[logicalId(synthesized.stack, synthesized.system.senderFunction!)].Properties.Environment
+        .Variables as Record<string, unknown>;
+    expect(senderEnv(synthConstruct({ retention: { outboundRecords: Duration.days(90) } }))).toMatchObject({ RETENTION_OUTBOUND_RECORDS_SECONDS: String(90 * DAY) });
+    expect(Object.keys(senderEnv(synthConstruct({}))).filter((name) => name.startsWith('RETENTION_'))).toEqual([]);
+  });
+
   it('sets the floor at the longer of the reconcile look-back and eventMaxAge, plus a day', () => {
     expect(minimumRetention({ reconcileLookBack: Duration.hours(48) }).toDays()).toBe(8);
     expect(minimumRetention({ reconcileLookBack: Duration.hours(48), eventMaxAge: Duration.days(1) }).toDays()).toBe(3);

@@ -1,7 +1,11 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
+import { EXPIRES_AT_ATTRIBUTE } from '../../functions/privacy/retention';
 import { CallrTransportError } from '../../functions/callr/errors';
 import { createCallrClient } from '../../functions/callr/json-rpc-client';
-import { claimOutboundRequest, getOutboundLink, getOutboundRecord, recordSent, type OutboundRecord } from '../../functions/messages/outbound-store';
+import { claimOutboundRequest, getOutboundLink, getOutboundRecord, outboxRequestKey, recordSent, type OutboundRecord } from '../../functions/messages/outbound-store';
+import { itemKey } from '../../functions/messages/message-store';
+import { ITEM_KIND } from '../../functions/messages/table-design';
 import { DEFAULT_THREADING_WINDOW_MS, threadReply } from '../../functions/messages/threading';
 import type { InboundMessage } from '../../functions/messages/inbound-message';
 import type { MessageTable } from '../../functions/messages/message-store';
@@ -119,6 +123,24 @@ describe('sender (outbox -> CALLR -> inbox), on dynalite, fauxqs and the CALLR e
     ]);
     expect(await record(request.requestId)).toMatchObject({ state: 'sent', hash, outcomePublishedAt: START.toISOString() });
     expect(await getOutboundLink(table, hash)).toEqual({ requestId: request.requestId, to: request.to, userData: 'booking-42', sentAt: START.toISOString() });
+  });
+
+  it('sets the outboundRecords retention on the send record and on its link, and nothing without one', async () => {
+    const expiry = async (key: Record<string, string>): Promise<unknown> =>
+      (await env.clients.documents.send(new GetCommand({ TableName: env.tableName, Key: key, ConsistentRead: true }))).Item?.[EXPIRES_AT_ATTRIBUTE];
+    const kept = newRequest();
+    const expiring = newRequest();
+
+    await handler()(await deliver(JSON.stringify(kept)));
+    await handler({ retention: { outboundRecords: 30 * 86_400 } })(await deliver(JSON.stringify(expiring)));
+    await outcomes();
+
+    const [keptSms, expiringSms] = emulator.sentSms();
+    const expected = Math.ceil(START.getTime() / 1000) + 30 * 86_400;
+    expect(await expiry(outboxRequestKey(kept.requestId))).toBeUndefined();
+    expect(await expiry(itemKey(keptSms!.hash as string, ITEM_KIND.outbound))).toBeUndefined();
+    expect(await expiry(outboxRequestKey(expiring.requestId))).toBe(expected);
+    expect(await expiry(itemKey(expiringSms!.hash as string, ITEM_KIND.outbound))).toBe(expected);
   });
 
   it('never calls CALLR again for a request delivered again, in another batch or twice in the same one', async () => {
