@@ -57,7 +57,6 @@ function lambdaLikeEnvironment(nodeOptions: string, overrides: Readonly<Record<s
     POWERTOOLS_LOG_LEVEL: 'INFO',
     QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/callr-ingest',
     DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/callr-dead-letter',
-    INBOX_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/callr-inbox',
     INBOX_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:callr-inbox',
     TABLE_NAME: 'callr-messages',
     HMAC_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:callr-hmac-AbCdEf',
@@ -67,6 +66,8 @@ function lambdaLikeEnvironment(nodeOptions: string, overrides: Readonly<Record<s
     CALLR_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:callr-credentials-AbCdEf',
     // The persister's key of the phone numbers' keyed hash.
     NUMBER_HASH_KEY_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:callr-number-hash-AbCdEf',
+    // The sender's: our webhook, set on every SMS it sends (the outbox's dead-letter queue is the one above).
+    WEBHOOK_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com/webhooks/callr',
     ...overrides,
   };
   for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
